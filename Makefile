@@ -1,0 +1,38 @@
+# The two commands a new user needs: `make run` and `make test`. Both install from the lock file
+# (uv.lock) into .venv first; nothing but Python 3.11+ is needed on the machine.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV_PYTHON := .venv/bin/python
+# Use the machine's Python; never download one.
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run test install install-dev lint format
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+
+install-dev: $(UV)
+	$(UV) sync --frozen --extra dev --python $(PYTHON)
+
+# Migrate, create the demo data, then start the portal, a Celery worker and the sandbox operator.
+run: install
+	$(VENV_PYTHON) manage.py migrate --noinput
+	$(VENV_PYTHON) manage.py collectstatic --noinput --verbosity 0
+	$(VENV_PYTHON) manage.py demo_setup
+	.venv/bin/honcho start -f Procfile
+
+test: install-dev
+	$(VENV_PYTHON) -m pytest
+
+lint: install-dev
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: install-dev
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .

@@ -1,0 +1,39 @@
+from django.contrib import admin
+
+from calls.models import Call, CallEvent, Contact
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "company", "phone_number", "owner"]
+    search_fields = ["name", "company", "phone_number"]
+
+
+class CallEventInline(admin.TabularInline):
+    model = CallEvent
+    extra = 0
+    can_delete = False
+    fields = ["received_at", "status", "reason", "operator_timestamp", "outcome", "detail", "body"]
+    readonly_fields = fields
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    list_display = ["id", "created_at", "caller", "callee", "status", "reason", "duration_seconds"]
+    list_filter = ["status", "reason"]
+    search_fields = ["caller", "callee", "callidentifier"]
+    inlines = [CallEventInline]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # A call changes only through its state machine (calls.services), never by hand.
+        return False
+
+
+@admin.register(CallEvent)
+class CallEventAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "callidentifier", "status", "outcome", "remote_addr"]
+    list_filter = ["outcome", "status"]
+    search_fields = ["callidentifier"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,99 @@
+"""REST API for calls and contacts: thin views over calls.services and calls.selectors."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from calls import selectors, services
+from calls.models import Call
+from calls.serializers import CallOutputSerializer, CallStartInputSerializer, ContactSerializer
+from members.models import Member
+
+
+def _refusal(exc: services.CallNotAllowed) -> exceptions.ValidationError:
+    if exc.field:
+        return exceptions.ValidationError({exc.field: [exc.message]})
+    return exceptions.ValidationError({"detail": exc.message})
+
+
+class CallListCreateView(generics.ListAPIView):
+    serializer_class = CallOutputSerializer
+    filterset_fields = ["status", "member"]
+
+    def get_queryset(self):
+        return selectors.calls_visible_to(self.request.user)
+
+    @extend_schema(request=CallStartInputSerializer, responses={202: CallOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = CallStartInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = contact = None
+        if "member" in data.validated_data:
+            member = Member.objects.filter(pk=data.validated_data["member"]).first()
+            if member is None:
+                raise exceptions.ValidationError({"member": ["No member has this id."]})
+        if "contact" in data.validated_data:
+            contact = selectors.contacts_of(request.user).filter(
+                pk=data.validated_data["contact"]
+            ).first()
+            if contact is None:
+                raise exceptions.ValidationError({"contact": ["You have no contact with this id."]})
+        try:
+            call = services.call_start(
+                user=request.user,
+                callee=data.validated_data.get("callee"),
+                member=member,
+                contact=contact,
+            )
+        except services.CallNotAllowed as exc:
+            raise _refusal(exc) from exc
+        return Response(CallOutputSerializer(call).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CallDetailView(generics.RetrieveAPIView):
+    serializer_class = CallOutputSerializer
+
+    def get_queryset(self):
+        return selectors.calls_visible_to(self.request.user)
+
+
+class CallHangupView(generics.GenericAPIView):
+    serializer_class = CallOutputSerializer
+
+    def get_queryset(self):
+        return selectors.calls_visible_to(self.request.user)
+
+    @extend_schema(request=None, responses={202: CallOutputSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        call: Call = get_object_or_404(self.get_queryset(), pk=pk)
+        try:
+            call = services.call_hang_up(call=call)
+        except services.CallNotAllowed as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+        return Response(CallOutputSerializer(call).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ContactViewSet(viewsets.ModelViewSet):
+    serializer_class = ContactSerializer
+    search_fields = ["name", "company", "phone_number"]
+
+    def get_queryset(self):
+        return selectors.contacts_of(self.request.user)
+
+    def perform_create(self, serializer: ContactSerializer) -> None:
+        try:
+            serializer.instance = services.contact_create(
+                owner=self.request.user, **serializer.validated_data
+            )
+        except services.CallNotAllowed as exc:
+            raise _refusal(exc) from exc
+
+    def perform_update(self, serializer: ContactSerializer) -> None:
+        try:
+            serializer.instance = services.contact_update(
+                contact=serializer.instance, **serializer.validated_data
+            )
+        except services.CallNotAllowed as exc:
+            raise _refusal(exc) from exc

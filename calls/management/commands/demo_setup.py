@@ -1,0 +1,62 @@
+"""Create the demo data `make run` shows: an admin, an employee with a member number, contacts.
+
+Idempotent: running it again resets the demo passwords and adds whatever is missing.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from rest_framework.authtoken.models import Token
+
+from calls.models import Contact
+from members.models import Member
+
+ADMIN = ("admin", "admin-demo")
+EMPLOYEE = ("employee", "employee-demo")
+EMPLOYEE_NUMBER = "+8613912345673"
+
+# The sandbox operator picks a scenario by the callee's number (sandbox/README.md).
+DEMO_CONTACTS = [
+    ("Li Wei", "Answers, talks 20 s", "+8613800000001"),
+    ("Zhang Min", "Always busy", "+8613800000002"),
+    ("Chen Jie", "Never answers", "+8613800000003"),
+    ("Liu Yang", "Talks until you hang up", "+8613800000006"),
+    ("Zhao Lei", "Blacklisted: the operator refuses", "+8613800000008"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo admin, employee, member number and contacts."
+
+    def handle(self, *args: object, **options: object) -> None:
+        users = get_user_model()
+        admin, _ = users.objects.get_or_create(
+            username=ADMIN[0], defaults={"is_staff": True, "is_superuser": True}
+        )
+        admin.set_password(ADMIN[1])
+        admin.save()
+
+        employee, _ = users.objects.get_or_create(
+            username=EMPLOYEE[0], defaults={"first_name": "Wang", "last_name": "Fang"}
+        )
+        employee.set_password(EMPLOYEE[1])
+        employee.save()
+        Member.objects.get_or_create(
+            phone_number=EMPLOYEE_NUMBER, defaults={"name": "Wang Fang", "user": employee}
+        )
+        for name, company, number in DEMO_CONTACTS:
+            Contact.objects.get_or_create(
+                owner=employee, phone_number=number, defaults={"name": name, "company": company}
+            )
+        token, _ = Token.objects.get_or_create(user=employee)
+
+        url = settings.PORTAL_BASE_URL
+        self.stdout.write(
+            self.style.SUCCESS(f"\nClick to Dial portal: {url}/\n")
+            + f"  employee login: {EMPLOYEE[0]} / {EMPLOYEE[1]}  (member number {EMPLOYEE_NUMBER})\n"
+            f"  admin login:    {ADMIN[0]} / {ADMIN[1]}\n"
+            f"  API token of the employee: {token.key}\n"
+            f"  API docs: {url}/api/docs/\n"
+            f"  try: curl -H 'Authorization: Token {token.key}' -H 'Content-Type: application/json'"
+            f" -d '{{\"callee\": \"+8613800000001\"}}' {url}/api/v1/calls/\n"
+        )

@@ -1,0 +1,157 @@
+"""Contacts, calls and the log of every notification the operator sent about them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Contact(models.Model):
+    """Someone an employee calls; private to the user who keeps it."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(max_length=200)
+    company = models.CharField(max_length=200, blank=True)
+    # E.164, normalised by calls.services before it is saved.
+    phone_number = models.CharField(max_length=20)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "phone_number"], name="calls_contact_unique_number_per_owner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.phone_number})"
+
+
+class Call(models.Model):
+    """One click-to-call attempt. Its status moves only forward, through calls.services."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        DIALING = "dialing", "Dialing"
+        CALLING_CALLER = "calling_caller", "Calling you"
+        CALLING_CALLEE = "calling_callee", "Calling the contact"
+        CONNECTED = "connected", "Connected"
+        ENDED = "ended", "Ended"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="calls")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="placed_calls",
+    )
+    # The numbers as they were when the call was placed (E.164): members and contacts change.
+    sponsor = models.CharField(max_length=20)
+    caller = models.CharField(max_length=20)
+    callee = models.CharField(max_length=20)
+    callee_name = models.CharField(max_length=200, blank=True)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    # The operator's word for how the call ended (HangUp, CalleeBusy, ...) or why it failed.
+    reason = models.CharField(max_length=40, blank=True)
+    error_code = models.CharField(max_length=20, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+
+    callidentifier = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    begin_attempts = models.PositiveSmallIntegerField(default=0)
+    hangup_requested_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    begun_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    billed_minutes = models.PositiveIntegerField(null=True, blank=True)
+
+    recording_result = models.CharField(max_length=20, blank=True)
+    recording_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # "My calls" and the calls API list a member's calls newest first.
+            models.Index(fields=["member", "-created_at"], name="calls_call_member_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status__in=["ended"]) | Q(ended_at__isnull=False),
+                name="calls_call_ended_has_end_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Call {self.pk} {self.caller} → {self.callee} ({self.status})"
+
+    FINAL_STATUSES = frozenset({Status.ENDED, Status.FAILED})
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+    @property
+    def can_hang_up(self) -> bool:
+        return self.status in {
+            self.Status.QUEUED,
+            self.Status.DIALING,
+            self.Status.CALLING_CALLER,
+            self.Status.CALLING_CALLEE,
+            self.Status.CONNECTED,
+        }
+
+
+class CallEvent(models.Model):
+    """A notification exactly as the operator sent it, kept before anything is decided about it.
+
+    The body is stored as received text, so that a body we cannot parse, or one for a call we do
+    not know, is still on record with what we answered.
+    """
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", "Received"
+        APPLIED = "applied", "Applied"
+        DUPLICATE = "duplicate", "Duplicate (changed nothing)"
+        STALE = "stale", "Late or out of order (changed nothing)"
+        INVALID = "invalid", "Invalid body"
+        MISMATCH = "mismatch", "Caller or callee did not match the call"
+        UNKNOWN_CALL = "unknown_call", "Unknown call identifier"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, null=True, related_name="events")
+    callidentifier = models.CharField(max_length=200)
+    received_at = models.DateTimeField(auto_now_add=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    body = models.TextField()
+    # Parsed fields, for the timeline and for telling duplicates apart.
+    status = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=40, blank=True)
+    operator_timestamp = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        indexes = [
+            # A begin answer that arrives after its first notification adopts the events that
+            # came for its identifier before the call knew it.
+            models.Index(fields=["callidentifier"], name="calls_event_identifier_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.callidentifier} {self.status or '?'} ({self.outcome})"

@@ -1,0 +1,482 @@
+"""Writes for contacts and calls: the click-to-call flow and each call's state machine.
+
+A call's status moves only forward (`_STATUS_RANK`); `ended` and `failed` are final. Every change of
+status goes through `_advance`, so that rule lives in one place.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from calls.models import Call, CallEvent, Contact
+from members.models import Member
+from operator_api import (
+    CallIdError,
+    InvalidNotification,
+    InvalidPhoneNumber,
+    NotificationStatus,
+    OperationError,
+    OperatorError,
+    OperatorOutcomeUnknown,
+    OperatorUnreachable,
+    ReleaseOperation,
+    StatusNotification,
+    get_operator,
+    normalize_number,
+    parse_status_notification,
+)
+
+logger = logging.getLogger(__name__)
+
+Status = Call.Status
+
+# Statuses of equal rank cannot replace each other; a notification applies only when it moves the
+# call to a higher rank. `unknown` ranks with `dialing`: whatever the operator reports later is news.
+_STATUS_RANK = {
+    Status.QUEUED: 0,
+    Status.DIALING: 1,
+    Status.UNKNOWN: 1,
+    Status.CALLING_CALLER: 2,
+    Status.CALLING_CALLEE: 3,
+    Status.CONNECTED: 4,
+    Status.ENDED: 5,
+    Status.FAILED: 5,
+}
+
+_NOTIFIED_STATUS = {
+    NotificationStatus.CALLING_CALLER: Status.CALLING_CALLER,
+    NotificationStatus.CALLING_CALLEE: Status.CALLING_CALLEE,
+    NotificationStatus.CONNECTED: Status.CONNECTED,
+    NotificationStatus.DISCONNECTED: Status.ENDED,
+}
+
+# A call cancelled before its begin request went out ends with this reason.
+REASON_CANCELLED = "Cancelled"
+
+
+class CallNotAllowed(Exception):
+    """A call cannot be placed or changed; `message` tells the user why and what to do."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def phone_number_normalize(raw: str, *, field: str) -> str:
+    try:
+        return normalize_number(raw, default_region=settings.PHONE_DEFAULT_REGION)
+    except InvalidPhoneNumber as exc:
+        raise CallNotAllowed(str(exc), field=field) from exc
+
+
+# Contacts
+
+
+def contact_create(
+    *, owner: AbstractBaseUser, name: str, phone_number: str, company: str = "", notes: str = ""
+) -> Contact:
+    number = phone_number_normalize(phone_number, field="phone_number")
+    if Contact.objects.filter(owner=owner, phone_number=number).exists():
+        raise CallNotAllowed("You already have a contact with this number.", field="phone_number")
+    return Contact.objects.create(
+        owner=owner, name=name, phone_number=number, company=company, notes=notes
+    )
+
+
+def contact_update(*, contact: Contact, **fields: str) -> Contact:
+    if "phone_number" in fields:
+        number = phone_number_normalize(fields["phone_number"], field="phone_number")
+        duplicate = Contact.objects.filter(owner=contact.owner, phone_number=number).exclude(
+            pk=contact.pk
+        )
+        if duplicate.exists():
+            raise CallNotAllowed(
+                "You already have a contact with this number.", field="phone_number"
+            )
+        fields["phone_number"] = number
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    contact.save()
+    return contact
+
+
+# Placing a call
+
+
+def _member_for_caller(*, user: AbstractBaseUser, member: Member | None) -> Member:
+    if member is None:
+        member = Member.objects.filter(user=user).first()
+        if member is None:
+            raise CallNotAllowed(
+                "Your account has no member number, so the operator has no phone to ring. "
+                "Ask an administrator to add one.",
+                field="member",
+            )
+    elif member.user_id != user.pk and not user.is_staff:
+        raise CallNotAllowed("You can only place calls from your own number.", field="member")
+    if member.status == Member.Status.SUSPENDED:
+        raise CallNotAllowed(
+            f"The member number {member.phone_number} is suspended and cannot place calls. "
+            "Ask an administrator to reactivate it.",
+            field="member",
+        )
+    if member.status == Member.Status.REMOVED:
+        raise CallNotAllowed(
+            f"The member number {member.phone_number} was removed and cannot place calls.",
+            field="member",
+        )
+    return member
+
+
+def call_start(
+    *,
+    user: AbstractBaseUser,
+    callee: str | None = None,
+    member: Member | None = None,
+    contact: Contact | None = None,
+) -> Call:
+    """Save a call as `queued` and ask a worker to begin it once the row is committed."""
+    from calls.tasks import call_begin_task
+
+    member = _member_for_caller(user=user, member=member)
+    if contact is not None and contact.owner_id != user.pk:
+        raise CallNotAllowed("That contact does not exist.", field="contact")
+    raw_callee = callee or (contact.phone_number if contact else "")
+    if not raw_callee:
+        raise CallNotAllowed("Say whom to call: a callee number or a contact.", field="callee")
+    callee_number = phone_number_normalize(raw_callee, field="callee")
+    if callee_number == member.phone_number:
+        raise CallNotAllowed("You cannot call your own number.", field="callee")
+    sponsor = normalize_number(
+        settings.OPERATOR_SPONSOR, default_region=settings.PHONE_DEFAULT_REGION
+    )
+    if contact is None:
+        contact = Contact.objects.filter(owner=user, phone_number=callee_number).first()
+
+    with transaction.atomic():
+        call = Call.objects.create(
+            member=member,
+            contact=contact,
+            placed_by=user,
+            sponsor=sponsor,
+            caller=member.phone_number,
+            callee=callee_number,
+            callee_name=contact.name if contact else "",
+        )
+        transaction.on_commit(lambda: call_begin_task.delay(call.pk))
+    logger.info("call %s queued: %s -> %s", call.pk, call.caller, call.callee)
+    return call
+
+
+class BeginOutcome(enum.Enum):
+    DONE = "done"
+    RETRY = "retry"
+
+
+def call_begin(*, call_id: int, last_attempt: bool) -> BeginOutcome:
+    """Send the begin request for a queued call; the worker's task calls this.
+
+    The call is claimed with a conditional update so that two workers (or a redelivered task)
+    never dial it twice. Only a request that certainly did not reach the operator is retried; when
+    the answer may have been lost the call becomes `unknown`, and no one dials again on their own.
+    """
+    claimed = Call.objects.filter(pk=call_id, status=Status.QUEUED).update(
+        status=Status.DIALING,
+        begin_attempts=F("begin_attempts") + 1,
+        begun_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    if claimed != 1:
+        logger.info("call %s: not queued any more, begin skipped", call_id)
+        return BeginOutcome.DONE
+    call = Call.objects.get(pk=call_id)
+
+    try:
+        callidentifier = get_operator().begin(
+            sponsor=call.sponsor, caller=call.caller, callee=call.callee
+        )
+    except OperatorUnreachable as exc:
+        if last_attempt:
+            _fail(call_id, exc)
+            return BeginOutcome.DONE
+        # Back to queued, so that a hang-up in the meantime cancels it cleanly.
+        Call.objects.filter(pk=call_id, status=Status.DIALING).update(
+            status=Status.QUEUED, error_message=exc.message, updated_at=timezone.now()
+        )
+        logger.warning("call %s: operator unreachable, will retry: %s", call_id, exc)
+        return BeginOutcome.RETRY
+    except OperatorOutcomeUnknown as exc:
+        with transaction.atomic():
+            call = Call.objects.select_for_update().get(pk=call_id)
+            _advance(
+                call,
+                Status.UNKNOWN,
+                error_code=exc.code or "",
+                error_message=(
+                    "The operator's answer to the call request was lost, so whether the phones "
+                    "are ringing is not known. It will not be dialled again automatically."
+                ),
+            )
+        logger.warning("call %s: begin outcome unknown: %s", call_id, exc)
+        return BeginOutcome.DONE
+    except OperatorError as exc:
+        _fail(call_id, exc)
+        return BeginOutcome.DONE
+
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call_id)
+        call.callidentifier = callidentifier
+        call.error_message = ""
+        call.save(update_fields=["callidentifier", "error_message", "updated_at"])
+        hangup_requested = call.hangup_requested_at is not None
+    logger.info("call %s: begun as %s", call_id, callidentifier)
+    _adopt_early_events(callidentifier=callidentifier)
+    if hangup_requested:
+        call_release(call_id=call_id)
+    return BeginOutcome.DONE
+
+
+def _fail(call_id: int, exc: OperatorError) -> None:
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call_id)
+        _advance(
+            call,
+            Status.FAILED,
+            reason=type(exc).__name__,
+            error_code=exc.code or "",
+            error_message=exc.message,
+            ended_at=timezone.now(),
+        )
+    logger.warning("call %s failed: %s (%s)", call_id, exc.message, exc.code)
+
+
+# Hanging up
+
+
+def call_hang_up(*, call: Call) -> Call:
+    """End a call that can still be ended: cancel it if not yet dialled, else release it."""
+    from calls.tasks import call_release_task
+
+    cancelled = Call.objects.filter(pk=call.pk, status=Status.QUEUED).update(
+        status=Status.ENDED,
+        reason=REASON_CANCELLED,
+        ended_at=timezone.now(),
+        duration_seconds=0,
+        billed_minutes=0,
+        updated_at=timezone.now(),
+    )
+    if cancelled:
+        call.refresh_from_db()
+        return call
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call.pk)
+        if not call.can_hang_up:
+            raise CallNotAllowed("This call has already ended; there is nothing to hang up.")
+        if call.hangup_requested_at is None:
+            call.hangup_requested_at = timezone.now()
+            call.save(update_fields=["hangup_requested_at", "updated_at"])
+        transaction.on_commit(lambda: call_release_task.delay(call.pk))
+    return call
+
+
+def call_release(*, call_id: int) -> None:
+    """Ask the operator to end the call (EndCall). The Disconnected notification ends it here."""
+    call = Call.objects.get(pk=call_id)
+    if call.callidentifier is None or call.is_final:
+        # Still dialing: the begin task releases it as soon as the identifier is known.
+        return
+    try:
+        get_operator().release(
+            callidentifier=call.callidentifier, operation=ReleaseOperation.END_CALL
+        )
+    except (CallIdError, OperationError) as exc:
+        # The operator no longer has a live call: it ended on its own meanwhile.
+        logger.info("call %s: release not needed: %s", call_id, exc)
+    logger.info("call %s: release sent", call_id)
+
+
+# Notifications
+
+
+@dataclass(frozen=True)
+class NotifyAnswer:
+    """What the notify endpoint answers the operator, in the seed's body format."""
+
+    http_status: int
+    code: str
+    description: str
+
+
+NOTIFY_OK = NotifyAnswer(200, "0000000", "Success")
+NOTIFY_BAD_BODY = NotifyAnswer(400, "0000002", "Invalid Input Value")
+NOTIFY_UNKNOWN_CALL = NotifyAnswer(400, "1001002", "Call ID Error")
+
+
+def notification_receive(*, callidentifier: str, body: bytes, remote_addr: str | None) -> NotifyAnswer:
+    """Keep the notification as it came, then decide what it means and apply it."""
+    event = CallEvent.objects.create(
+        callidentifier=callidentifier[:200],
+        body=body.decode("utf-8", errors="replace"),
+        remote_addr=remote_addr,
+    )
+    try:
+        payload = json.loads(body)
+        notification = parse_status_notification(
+            payload, default_region=settings.PHONE_DEFAULT_REGION
+        )
+    except (ValueError, InvalidNotification) as exc:
+        # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too.
+        _event_close(event, CallEvent.Outcome.INVALID, str(exc))
+        return NOTIFY_BAD_BODY
+    event.status = notification.status
+    event.reason = notification.reason or ""
+    event.operator_timestamp = notification.timestamp
+    event.save(update_fields=["status", "reason", "operator_timestamp", "updated_at"])
+
+    with transaction.atomic():
+        call = (
+            Call.objects.select_for_update().filter(callidentifier=callidentifier).first()
+            or _call_awaiting_identifier(callidentifier=callidentifier, notification=notification)
+        )
+        if call is None:
+            _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call has this identifier.")
+            return NOTIFY_UNKNOWN_CALL
+        if call.status == Status.DIALING and call.callidentifier is None:
+            # The begin answer is still on its way to the worker; it adopts this event then.
+            _event_close(event, CallEvent.Outcome.RECEIVED, "Waiting for the begin answer.")
+            return NOTIFY_OK
+        return notification_apply(call=call, event=event, notification=notification)
+
+
+def _call_awaiting_identifier(
+    *, callidentifier: str, notification: StatusNotification
+) -> Call | None:
+    """The call this notification is about, if its begin answer has not been stored (or was lost).
+
+    Matched on the numbers, among recent calls with no identifier: one still dialing, or one whose
+    begin answer was lost (`unknown`), which then learns its identifier and its true outcome.
+    """
+    candidates = list(
+        Call.objects.select_for_update()
+        .filter(
+            callidentifier__isnull=True,
+            status__in=[Status.DIALING, Status.UNKNOWN],
+            caller=notification.caller,
+            callee=notification.callee,
+            created_at__gte=timezone.now() - timedelta(hours=1),
+        )
+        .order_by("-created_at")[:2]
+    )
+    if len(candidates) != 1:
+        return None
+    call = candidates[0]
+    if call.status == Status.UNKNOWN:
+        call.callidentifier = callidentifier
+        call.save(update_fields=["callidentifier", "updated_at"])
+    return call
+
+
+def notification_apply(
+    *, call: Call, event: CallEvent, notification: StatusNotification
+) -> NotifyAnswer:
+    """Apply a parsed notification to its call (locked by the caller) and close the event."""
+    event.call = call
+    if (notification.caller, notification.callee) != (call.caller, call.callee):
+        _event_close(
+            event,
+            CallEvent.Outcome.MISMATCH,
+            f"Body says {notification.caller} → {notification.callee}, "
+            f"the call is {call.caller} → {call.callee}.",
+        )
+        return NOTIFY_BAD_BODY
+    target = _NOTIFIED_STATUS[notification.status]
+    if call.status == target:
+        _event_close(event, CallEvent.Outcome.DUPLICATE, f"The call is already {target}.")
+        return NOTIFY_OK
+    if call.is_final or _STATUS_RANK[target] <= _STATUS_RANK[call.status]:
+        _event_close(event, CallEvent.Outcome.STALE, f"The call is already {call.status}.")
+        return NOTIFY_OK
+
+    fields: dict[str, object] = {"error_message": "", "error_code": ""}
+    if target == Status.CONNECTED:
+        fields["connected_at"] = notification.timestamp
+    if target == Status.ENDED:
+        fields.update(_ending_fields(call, notification))
+    _advance(call, target, **fields)
+    _event_close(event, CallEvent.Outcome.APPLIED, "")
+    return NOTIFY_OK
+
+
+def _ending_fields(call: Call, notification: StatusNotification) -> dict[str, object]:
+    ended_at: datetime = notification.timestamp
+    duration = notification.call_duration
+    if duration is None:
+        # Tolerate a Disconnected without callDuration: the connected time we saw, else nothing.
+        duration = (
+            max(0, int((ended_at - call.connected_at).total_seconds())) if call.connected_at else 0
+        )
+    fields: dict[str, object] = {
+        "ended_at": ended_at,
+        "reason": notification.reason or "",
+        "duration_seconds": duration,
+        "billed_minutes": billed_minutes(duration),
+        "recording_result": notification.recording_result or "",
+        "recording_id": notification.recording_id or "",
+    }
+    if duration and call.connected_at is None:
+        # Disconnected overtook Connected: the start follows from the end and the duration.
+        fields["connected_at"] = ended_at - timedelta(seconds=duration)
+    return fields
+
+
+def billed_minutes(duration_seconds: int) -> int:
+    """Minutes billed for a call: per started minute (61 s bills 2). A call never connected bills 0."""
+    return math.ceil(duration_seconds / 60) if duration_seconds > 0 else 0
+
+
+def _adopt_early_events(*, callidentifier: str) -> None:
+    """Apply notifications that arrived before the begin answer told us their identifier.
+
+    Those answered "unknown identifier" (1001002) are adopted too: what the operator reported is
+    still the truth about this call.
+    """
+    early = CallEvent.objects.filter(
+        callidentifier=callidentifier,
+        call__isnull=True,
+        outcome__in=[CallEvent.Outcome.RECEIVED, CallEvent.Outcome.UNKNOWN_CALL],
+    ).order_by("received_at", "id")
+    for event in early:
+        notification = parse_status_notification(
+            json.loads(event.body), default_region=settings.PHONE_DEFAULT_REGION
+        )
+        with transaction.atomic():
+            call = Call.objects.select_for_update().get(callidentifier=callidentifier)
+            notification_apply(call=call, event=event, notification=notification)
+
+
+def _event_close(event: CallEvent, outcome: str, detail: str) -> None:
+    event.outcome = outcome
+    event.detail = detail[:500]
+    event.save(update_fields=["call", "outcome", "detail", "updated_at"])
+
+
+def _advance(call: Call, status: str, **fields: object) -> None:
+    """Move a locked call to `status`; the one place where a call's status changes."""
+    if call.is_final:
+        raise AssertionError(f"call {call.pk} is {call.status}, which is final")
+    call.status = status
+    for name, value in fields.items():
+        setattr(call, name, value)
+    call.save()

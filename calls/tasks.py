@@ -1,0 +1,28 @@
+"""Celery tasks for calls: thin wrappers that take a primary key and call one service."""
+
+from celery import shared_task
+from django.conf import settings
+
+from calls import services
+from calls.models import Call
+from operator_api import OperatorUnreachable
+
+
+@shared_task(bind=True, max_retries=None)
+def call_begin_task(self, call_id: int) -> None:
+    if not Call.objects.filter(pk=call_id).exists():
+        return
+    last_attempt = self.request.retries >= settings.CALL_BEGIN_MAX_RETRIES
+    outcome = services.call_begin(call_id=call_id, last_attempt=last_attempt)
+    if outcome is services.BeginOutcome.RETRY:
+        raise self.retry(countdown=settings.CALL_BEGIN_RETRY_DELAY * 2**self.request.retries)
+
+
+@shared_task(bind=True, max_retries=3)
+def call_release_task(self, call_id: int) -> None:
+    if not Call.objects.filter(pk=call_id).exists():
+        return
+    try:
+        services.call_release(call_id=call_id)
+    except OperatorUnreachable as exc:
+        raise self.retry(exc=exc, countdown=1) from exc

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from calls import views
+
+urlpatterns = [
+    path("contacts/", views.contact_list, name="contact-list"),
+    path("calls/", views.call_list, name="call-list"),
+    path("calls/start/", views.call_start, name="call-start"),
+    path("calls/<int:pk>/", views.call_detail, name="call-detail"),
+    path("calls/<int:pk>/status/", views.call_status, name="call-status"),
+    path("calls/<int:pk>/hangup/", views.call_hang_up, name="call-hangup"),
+]

@@ -1,0 +1,11 @@
+"""The Celery app: configured from Django settings (the `CELERY_` names), tasks found in the apps."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clicktodial_portal.settings")
+
+app = Celery("clicktodial_portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,199 @@
+"""Settings, read from the environment (see DESIGN.md's table).
+
+Every variable is optional: the defaults give the embedded setup that `make run` uses (SQLite, a
+file-system broker, a file cache and local media under `var/`, and the sandbox operator), so the
+portal runs with no server installed. Production points the same variables at real engines.
+"""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Local data of the embedded setup (database, broker queue, cache, media): never in git.
+VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-embedded-default-set-SECRET_KEY")
+
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS",
+    default=["127.0.0.1", "localhost", "[::1]", urlsplit(PORTAL_BASE_URL).hostname or "127.0.0.1"],
+)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PORTAL_BASE_URL])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "members",
+    "calls",
+    "recordings",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "clicktodial_portal.urls"
+WSGI_APPLICATION = "clicktodial_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # The web and worker processes write at once: WAL lets readers run beside a writer,
+            # IMMEDIATE takes the write lock at BEGIN so transactions queue instead of failing
+            # with "database is locked" halfway through.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+    # A file, not :memory:, so that the live-server thread and the test thread use their own
+    # connections (an in-memory database would be one connection shared by both threads).
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "contact-list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+MEDIA_URL = "media/"
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Click-to-Dial portal API",
+    "DESCRIPTION": "Start and follow calls, manage contacts and member numbers.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files are served by the portal itself, not fetched from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Celery. The default broker is kombu's file-system transport: a real, separate worker process
+# with no server to install. Production sets CELERY_BROKER_URL to Redis or RabbitMQ.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    for _folder in ("queue", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+        # The transport polls; 0.1 s keeps a click's begin request well under a second away.
+        "polling_interval": 0.1,
+    }
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+# A call's tasks must not be lost when a worker dies: acknowledge after the task ran, one at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 15 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# The operator (defaults: the sandbox that `make run` starts on port 8100).
+OPERATOR_API_BASE_URL = env.str(
+    "OPERATOR_API_BASE_URL", default="http://127.0.0.1:8100/clicktodial/v1"
+).rstrip("/")
+OPERATOR_TOKEN_URL = env.str("OPERATOR_TOKEN_URL", default="http://127.0.0.1:8100/oauth2/token")
+OPERATOR_CLIENT_ID = env.str("OPERATOR_CLIENT_ID", default="sandbox-client")
+OPERATOR_CLIENT_SECRET = env.str("OPERATOR_CLIENT_SECRET", default="sandbox-secret")
+# How the client credentials reach the token endpoint: in the form body or as HTTP Basic.
+OPERATOR_TOKEN_AUTH = env.str("OPERATOR_TOKEN_AUTH", default="client_secret_post")
+OPERATOR_SPONSOR = env.str("OPERATOR_SPONSOR", default="+861052680000")
+OPERATOR_NUMBER_FORMAT = env.str("OPERATOR_NUMBER_FORMAT", default="digits")
+OPERATOR_CONNECT_TIMEOUT = env.float("OPERATOR_CONNECT_TIMEOUT", default=5.0)
+OPERATOR_READ_TIMEOUT = env.float("OPERATOR_READ_TIMEOUT", default=10.0)
+OPERATOR_DOWNLOAD_TIMEOUT = env.float("OPERATOR_DOWNLOAD_TIMEOUT", default=300.0)
+OPERATOR_NOTIFY_USERNAME = env.str("OPERATOR_NOTIFY_USERNAME", default="sandbox-operator")
+OPERATOR_NOTIFY_PASSWORD = env.str("OPERATOR_NOTIFY_PASSWORD", default="sandbox-notify-secret")
+OPERATOR_NOTIFY_ALLOWED_IPS = env.list("OPERATOR_NOTIFY_ALLOWED_IPS", default=[])
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
+# How often a call whose begin could not reach the operator is tried again, and how long apart.
+CALL_BEGIN_MAX_RETRIES = env.int("CALL_BEGIN_MAX_RETRIES", default=3)
+CALL_BEGIN_RETRY_DELAY = env.float("CALL_BEGIN_RETRY_DELAY", default=2.0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

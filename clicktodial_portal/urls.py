@@ -1,0 +1,40 @@
+"""URLs: the pages, the REST API (with its schema and docs), and the operator's notify endpoint."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from calls import api as calls_api
+from calls.notify import StatusNotifyView
+from members import api as members_api
+
+router = DefaultRouter()
+router.register("contacts", calls_api.ContactViewSet, basename="contact")
+router.register("members", members_api.MemberViewSet, basename="member")
+
+api_v1 = [
+    path("calls/", calls_api.CallListCreateView.as_view(), name="api-call-list"),
+    path("calls/<int:pk>/", calls_api.CallDetailView.as_view(), name="api-call-detail"),
+    path("calls/<int:pk>/hangup/", calls_api.CallHangupView.as_view(), name="api-call-hangup"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="contact-list"), name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The operator's callback, at the path the seed gives.
+    path(
+        "clicktodial/v1/clicktodialstatusnotify/<str:callidentifier>",
+        StatusNotifyView.as_view(),
+        name="operator-status-notify",
+    ),
+    path("", include("calls.urls")),
+]

@@ -1,0 +1,1 @@
+"""Call recordings: download, storage, playback, retention (built by the recordings issue)."""
