@@ -1,1 +1,1 @@
-"""Contacts, calls, the call-event log, the operator's notify endpoint and the click-to-call flow."""
+"""Contacts, calls, the call-event log, the notify endpoint and the click-to-call flow."""

@@ -35,9 +35,11 @@ class CallListCreateView(generics.ListAPIView):
             if member is None:
                 raise exceptions.ValidationError({"member": ["No member has this id."]})
         if "contact" in data.validated_data:
-            contact = selectors.contacts_of(request.user).filter(
-                pk=data.validated_data["contact"]
-            ).first()
+            contact = (
+                selectors.contacts_of(request.user)
+                .filter(pk=data.validated_data["contact"])
+                .first()
+            )
             if contact is None:
                 raise exceptions.ValidationError({"contact": ["You have no contact with this id."]})
         try:

@@ -100,7 +100,9 @@ def call_timeline(call: Call) -> list[TimelineEntry]:
         if event.status == "Disconnected":
             entries.append(TimelineEntry(call_status_label(call), call.ended_at))
         else:
-            entries.append(TimelineEntry(labels.get(event.status, event.status), event.operator_timestamp))
+            entries.append(
+                TimelineEntry(labels.get(event.status, event.status), event.operator_timestamp)
+            )
     if call.hangup_requested_at and call.reason != "Cancelled":
         entries.append(TimelineEntry("You asked to hang up", call.hangup_requested_at))
     if call.status in {Status.FAILED, Status.UNKNOWN} or call.reason == "Cancelled":

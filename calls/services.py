@@ -42,7 +42,8 @@ logger = logging.getLogger(__name__)
 Status = Call.Status
 
 # Statuses of equal rank cannot replace each other; a notification applies only when it moves the
-# call to a higher rank. `unknown` ranks with `dialing`: whatever the operator reports later is news.
+# call to a higher rank. `unknown` ranks with `dialing`: whatever the operator reports later
+# is news.
 _STATUS_RANK = {
     Status.QUEUED: 0,
     Status.DIALING: 1,
@@ -220,6 +221,9 @@ def call_begin(*, call_id: int, last_attempt: bool) -> BeginOutcome:
     except OperatorOutcomeUnknown as exc:
         with transaction.atomic():
             call = Call.objects.select_for_update().get(pk=call_id)
+            if call.status != Status.DIALING:
+                # A notification already told us what happened: the begin did reach the operator.
+                return BeginOutcome.DONE
             _advance(
                 call,
                 Status.UNKNOWN,
@@ -237,6 +241,13 @@ def call_begin(*, call_id: int, last_attempt: bool) -> BeginOutcome:
 
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call_id)
+        if call.callidentifier not in (None, callidentifier):
+            logger.error(
+                "call %s: begin answered %s but a notification matched it as %s",
+                call_id,
+                callidentifier,
+                call.callidentifier,
+            )
         call.callidentifier = callidentifier
         call.error_message = ""
         call.save(update_fields=["callidentifier", "error_message", "updated_at"])
@@ -324,7 +335,9 @@ NOTIFY_BAD_BODY = NotifyAnswer(400, "0000002", "Invalid Input Value")
 NOTIFY_UNKNOWN_CALL = NotifyAnswer(400, "1001002", "Call ID Error")
 
 
-def notification_receive(*, callidentifier: str, body: bytes, remote_addr: str | None) -> NotifyAnswer:
+def notification_receive(
+    *, callidentifier: str, body: bytes, remote_addr: str | None
+) -> NotifyAnswer:
     """Keep the notification as it came, then decide what it means and apply it."""
     event = CallEvent.objects.create(
         callidentifier=callidentifier[:200],
@@ -346,27 +359,25 @@ def notification_receive(*, callidentifier: str, body: bytes, remote_addr: str |
     event.save(update_fields=["status", "reason", "operator_timestamp", "updated_at"])
 
     with transaction.atomic():
-        call = (
-            Call.objects.select_for_update().filter(callidentifier=callidentifier).first()
-            or _call_awaiting_identifier(callidentifier=callidentifier, notification=notification)
+        call = Call.objects.select_for_update().filter(
+            callidentifier=callidentifier
+        ).first() or _call_awaiting_identifier(
+            callidentifier=callidentifier, notification=notification
         )
         if call is None:
             _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call has this identifier.")
             return NOTIFY_UNKNOWN_CALL
-        if call.status == Status.DIALING and call.callidentifier is None:
-            # The begin answer is still on its way to the worker; it adopts this event then.
-            _event_close(event, CallEvent.Outcome.RECEIVED, "Waiting for the begin answer.")
-            return NOTIFY_OK
         return notification_apply(call=call, event=event, notification=notification)
 
 
 def _call_awaiting_identifier(
     *, callidentifier: str, notification: StatusNotification
 ) -> Call | None:
-    """The call this notification is about, if its begin answer has not been stored (or was lost).
+    """The call this notification is about, when its begin answer has not told us the identifier.
 
-    Matched on the numbers, among recent calls with no identifier: one still dialing, or one whose
-    begin answer was lost (`unknown`), which then learns its identifier and its true outcome.
+    The operator may notify before the worker has stored the begin answer, or the answer may have
+    been lost (`unknown`). Matched on the numbers among recent calls with no identifier, and only
+    when exactly one fits; that call then takes the identifier.
     """
     candidates = list(
         Call.objects.select_for_update()
@@ -382,9 +393,8 @@ def _call_awaiting_identifier(
     if len(candidates) != 1:
         return None
     call = candidates[0]
-    if call.status == Status.UNKNOWN:
-        call.callidentifier = callidentifier
-        call.save(update_fields=["callidentifier", "updated_at"])
+    call.callidentifier = callidentifier
+    call.save(update_fields=["callidentifier", "updated_at"])
     return call
 
 
@@ -442,20 +452,18 @@ def _ending_fields(call: Call, notification: StatusNotification) -> dict[str, ob
 
 
 def billed_minutes(duration_seconds: int) -> int:
-    """Minutes billed for a call: per started minute (61 s bills 2). A call never connected bills 0."""
+    """Minutes billed: per started minute (61 s bills 2); a call that never connected bills 0."""
     return math.ceil(duration_seconds / 60) if duration_seconds > 0 else 0
 
 
 def _adopt_early_events(*, callidentifier: str) -> None:
-    """Apply notifications that arrived before the begin answer told us their identifier.
+    """Apply notifications that came before the begin answer and matched no call then.
 
-    Those answered "unknown identifier" (1001002) are adopted too: what the operator reported is
-    still the truth about this call.
+    The operator was answered 1001002 for them, but what it reported is still the truth about
+    this call.
     """
     early = CallEvent.objects.filter(
-        callidentifier=callidentifier,
-        call__isnull=True,
-        outcome__in=[CallEvent.Outcome.RECEIVED, CallEvent.Outcome.UNKNOWN_CALL],
+        callidentifier=callidentifier, call__isnull=True, outcome=CallEvent.Outcome.UNKNOWN_CALL
     ).order_by("received_at", "id")
     for event in early:
         notification = parse_status_notification(

@@ -1,4 +1,4 @@
-"""The Celery app: configured from Django settings (the `CELERY_` names), tasks found in the apps."""
+"""The Celery app, configured from Django settings (the `CELERY_` names)."""
 
 import os
 

@@ -12,8 +12,8 @@ from calls.notify import StatusNotifyView
 from members import api as members_api
 
 router = DefaultRouter()
-router.register("contacts", calls_api.ContactViewSet, basename="contact")
-router.register("members", members_api.MemberViewSet, basename="member")
+router.register("contacts", calls_api.ContactViewSet, basename="api-contact")
+router.register("members", members_api.MemberViewSet, basename="api-member")
 
 api_v1 = [
     path("calls/", calls_api.CallListCreateView.as_view(), name="api-call-list"),

@@ -1,8 +1,12 @@
 """Fixtures shared by every test: people, members, contacts, and the sandbox operator."""
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -26,6 +30,44 @@ def _eager_tasks_and_clean_cache(settings) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_thread(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """A real Celery worker (in a thread) consuming from the configured broker, for the session.
+
+    On the embedded defaults that is the file-system transport, in a folder of the tests' own so a
+    running `make run` worker never takes their tasks; in CI's second run, Redis.
+    """
+    if celery_app.conf.broker_url.startswith("filesystem://"):
+        folder = Path(django_settings.VAR_DIR) / "test-broker"
+        shutil.rmtree(folder, ignore_errors=True)
+        (folder / "queue").mkdir(parents=True)
+        (folder / "processed").mkdir()
+        (folder / "control").mkdir()
+        celery_app.conf.broker_transport_options = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
+            "store_processed": False,
+            "polling_interval": 0.05,
+        }
+    else:
+        celery_app.control.purge()
+    with (
+        django_db_blocker.unblock(),
+        start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30),
+    ):
+        yield
+
+
+@pytest.fixture
+def celery_worker(_celery_worker_thread, transactional_db) -> Iterator[None]:
+    """Send tasks through the broker to the real worker instead of running them in place."""
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture
@@ -74,27 +116,40 @@ def api(employee) -> APIClient:
 
 
 @pytest.fixture
-def sandbox(live_server, settings) -> Iterator[SandboxOperator]:
-    """The sandbox operator on a free port, calling back the live test server, 50× faster."""
-    operator = SandboxOperator(
-        SandboxConfig(
-            host="127.0.0.1",
-            port=0,
-            client_id="test-client",
-            client_secret="test-secret",
-            notify_url=f"{live_server.url}/clicktodial/v1/clicktodialstatusnotify/{{callidentifier}}",
-            notify_username=NOTIFY_USERNAME,
-            notify_password=NOTIFY_PASSWORD,
-            time_scale=0.02,
-            token_ttl=3600,
-            begin_delay_slow=2.0,
-        )
-    )
-    operator.start()
-    settings.OPERATOR_API_BASE_URL = operator.base_url
-    settings.OPERATOR_TOKEN_URL = operator.token_url
-    settings.OPERATOR_CLIENT_ID = "test-client"
-    settings.OPERATOR_CLIENT_SECRET = "test-secret"
-    settings.OPERATOR_READ_TIMEOUT = 1.0
-    yield operator
-    operator.stop()
+def make_sandbox(live_server, settings) -> Iterator:
+    """Start a sandbox operator on a free port, calling back the live test server, 50 times faster.
+
+    The portal's settings are pointed at the sandbox started last.
+    """
+    started: list[SandboxOperator] = []
+
+    def make(**overrides) -> SandboxOperator:
+        config = {
+            "client_id": "test-client",
+            "client_secret": "test-secret",
+            "notify_url": f"{live_server.url}/clicktodial/v1/clicktodialstatusnotify/"
+            "{callidentifier}",
+            "notify_username": NOTIFY_USERNAME,
+            "notify_password": NOTIFY_PASSWORD,
+            "time_scale": 0.02,
+            "begin_delay_slow": 2.0,
+            **overrides,
+        }
+        operator = SandboxOperator(SandboxConfig(**config))
+        operator.start()
+        started.append(operator)
+        settings.OPERATOR_API_BASE_URL = operator.base_url
+        settings.OPERATOR_TOKEN_URL = operator.token_url
+        settings.OPERATOR_CLIENT_ID = config["client_id"]
+        settings.OPERATOR_CLIENT_SECRET = config["client_secret"]
+        settings.OPERATOR_READ_TIMEOUT = 1.0
+        return operator
+
+    yield make
+    for operator in started:
+        operator.stop()
+
+
+@pytest.fixture
+def sandbox(make_sandbox) -> SandboxOperator:
+    return make_sandbox()

@@ -1,4 +1,4 @@
-"""The operator's status notifications: authentication, the seed's answers, and the state machine."""
+"""The operator's status notifications: authentication, the seed's answers, the state machine."""
 
 import base64
 import json

@@ -53,10 +53,10 @@ class Command(BaseCommand):
         url = settings.PORTAL_BASE_URL
         self.stdout.write(
             self.style.SUCCESS(f"\nClick to Dial portal: {url}/\n")
-            + f"  employee login: {EMPLOYEE[0]} / {EMPLOYEE[1]}  (member number {EMPLOYEE_NUMBER})\n"
+            + f"  employee login: {EMPLOYEE[0]} / {EMPLOYEE[1]} (member number {EMPLOYEE_NUMBER})\n"
             f"  admin login:    {ADMIN[0]} / {ADMIN[1]}\n"
             f"  API token of the employee: {token.key}\n"
             f"  API docs: {url}/api/docs/\n"
             f"  try: curl -H 'Authorization: Token {token.key}' -H 'Content-Type: application/json'"
-            f" -d '{{\"callee\": \"+8613800000001\"}}' {url}/api/v1/calls/\n"
+            f' -d \'{{"callee": "+8613800000001"}}\' {url}/api/v1/calls/\n'
         )

@@ -1,0 +1,116 @@
+"""The operator's Click to Dial API, as one interface for the rest of the portal.
+
+``get_operator()`` builds the configured adapter from Django settings; everything else here is
+plain Python with no Django models: the adapter interface and the seed's v1 implementation
+(:mod:`operator_api.client`), the operator's error codes as exceptions (:mod:`operator_api.errors`),
+phone number forms (:mod:`operator_api.numbers`) and status notification parsing
+(:mod:`operator_api.notifications`).
+"""
+
+from __future__ import annotations
+
+from operator_api.client import (
+    ClickToDialOperator,
+    OperatorConfig,
+    ReleaseOperation,
+    SeedV1Operator,
+    TokenAuth,
+    TokenStore,
+)
+from operator_api.errors import (
+    ERROR_CODES,
+    AuthenticationFailure,
+    CallIdError,
+    DirectionError,
+    EnginesReturnError,
+    EngineTimeout,
+    InternalServiceError,
+    InvalidInputValue,
+    NumberFormatError,
+    OperationError,
+    OperatorError,
+    OperatorOutcomeUnknown,
+    OperatorUnreachable,
+    PasswordError,
+    TrafficControlFailure,
+    UserInBlacklist,
+    UserNotExist,
+    UserStatusError,
+    error_from_response,
+)
+from operator_api.notifications import (
+    DisconnectReason,
+    InvalidNotification,
+    NotificationStatus,
+    RecordingResult,
+    StatusNotification,
+    parse_status_notification,
+)
+from operator_api.numbers import (
+    InvalidPhoneNumber,
+    NumberFormat,
+    format_for_operator,
+    normalize_number,
+)
+
+__all__ = [
+    "ERROR_CODES",
+    "AuthenticationFailure",
+    "CallIdError",
+    "ClickToDialOperator",
+    "DirectionError",
+    "DisconnectReason",
+    "EngineTimeout",
+    "EnginesReturnError",
+    "InternalServiceError",
+    "InvalidInputValue",
+    "InvalidNotification",
+    "InvalidPhoneNumber",
+    "NotificationStatus",
+    "NumberFormat",
+    "NumberFormatError",
+    "OperationError",
+    "OperatorConfig",
+    "OperatorError",
+    "OperatorOutcomeUnknown",
+    "OperatorUnreachable",
+    "PasswordError",
+    "RecordingResult",
+    "ReleaseOperation",
+    "SeedV1Operator",
+    "StatusNotification",
+    "TokenAuth",
+    "TokenStore",
+    "TrafficControlFailure",
+    "UserInBlacklist",
+    "UserNotExist",
+    "UserStatusError",
+    "error_from_response",
+    "format_for_operator",
+    "get_operator",
+    "normalize_number",
+    "parse_status_notification",
+]
+
+
+def get_operator() -> ClickToDialOperator:
+    """Build the operator adapter the settings describe, with its token in the shared cache.
+
+    A new adapter per call is cheap and means settings overrides (in tests) always apply.
+    """
+    # Imported here so the package stays importable, and testable, without Django settings.
+    from django.conf import settings
+    from django.core.cache import cache
+
+    config = OperatorConfig(
+        base_url=settings.OPERATOR_API_BASE_URL,
+        token_url=settings.OPERATOR_TOKEN_URL,
+        client_id=settings.OPERATOR_CLIENT_ID,
+        client_secret=settings.OPERATOR_CLIENT_SECRET,
+        token_auth=getattr(settings, "OPERATOR_TOKEN_AUTH", TokenAuth.POST.value),
+        number_format=getattr(settings, "OPERATOR_NUMBER_FORMAT", NumberFormat.DIGITS.value),
+        connect_timeout=float(getattr(settings, "OPERATOR_CONNECT_TIMEOUT", 5.0)),
+        read_timeout=float(getattr(settings, "OPERATOR_READ_TIMEOUT", 10.0)),
+        download_timeout=float(getattr(settings, "OPERATOR_DOWNLOAD_TIMEOUT", 300.0)),
+    )
+    return SeedV1Operator(config, token_store=TokenStore(cache))

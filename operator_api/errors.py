@@ -1,0 +1,280 @@
+"""The operator's errors as typed exceptions: the seed's §4.4 code table, mapped once, here.
+
+Every exception carries the operator's own words (``code``, ``description``, ``http_status``),
+a message an end user can act on (``message``, also ``str(exc)``), and ``permanent``: True when
+sending the same request again cannot help, so callers know whether a retry is worth it.
+
+Two classes describe the transport rather than the operator's verdict, because what a caller may
+do next depends on whether the operator acted on the request:
+
+- :class:`OperatorUnreachable`: the request certainly was not acted on. Retrying is safe.
+- :class:`OperatorOutcomeUnknown`: the request may have been acted on but the answer was lost.
+  A call may be ringing right now; retrying a begin could ring the phones twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "ERROR_CODES",
+    "AuthenticationFailure",
+    "CallIdError",
+    "DirectionError",
+    "EngineTimeout",
+    "EnginesReturnError",
+    "InternalServiceError",
+    "InvalidInputValue",
+    "NumberFormatError",
+    "OperationError",
+    "OperatorError",
+    "OperatorOutcomeUnknown",
+    "OperatorUnreachable",
+    "PasswordError",
+    "TrafficControlFailure",
+    "UserInBlacklist",
+    "UserNotExist",
+    "UserStatusError",
+    "error_from_response",
+]
+
+SUCCESS_CODE = "0000000"
+
+
+def _restore(cls: type[OperatorError], state: dict[str, Any]) -> OperatorError:
+    return cls(**state)
+
+
+class OperatorError(Exception):
+    """The operator refused a request, failed, or could not be asked."""
+
+    code_value: ClassVar[str | None] = None
+    default_message: ClassVar[str] = "The operator could not handle the request. Try again later."
+    default_permanent: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        message: str | None = None,
+        code: str | None = None,
+        description: str | None = None,
+        http_status: int | None = None,
+        permanent: bool | None = None,
+    ) -> None:
+        self.code = code if code is not None else self.code_value
+        self.description = description
+        self.http_status = http_status
+        self.message = message if message is not None else self.default_message
+        self.permanent = permanent if permanent is not None else self.default_permanent
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(code={self.code!r}, description={self.description!r}, "
+            f"http_status={self.http_status!r}, permanent={self.permanent!r})"
+        )
+
+    # Keyword-only constructors break the default exception pickling, which Celery result
+    # backends and multiprocessing rely on; rebuild from the attributes instead.
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {
+            "message": self.message,
+            "code": self.code,
+            "description": self.description,
+            "http_status": self.http_status,
+            "permanent": self.permanent,
+        }
+        return (_restore, (type(self), state))
+
+
+class OperatorUnreachable(OperatorError):
+    """The request certainly did not reach the operator, or was not acted on: safe to retry."""
+
+    default_message = "The operator cannot be reached right now. Nothing was done; try again later."
+    default_permanent = False
+
+
+class OperatorOutcomeUnknown(OperatorError):
+    """The operator may have acted on the request, but its answer was lost.
+
+    After a begin, a call may be in progress: do not retry blindly, wait for a notification.
+    """
+
+    default_message = (
+        "The operator did not confirm the request in time. It may still have been carried out."
+    )
+    default_permanent = False
+
+
+class InvalidInputValue(OperatorError):
+    code_value = "0000002"
+    default_message = "The operator rejected the request as invalid."
+    default_permanent = True
+
+
+class UserNotExist(OperatorError):
+    code_value = "0001001"
+    default_message = (
+        "The operator refused the call: the number or account is not registered with the "
+        "operator's Click to Dial service."
+    )
+    default_permanent = True
+
+
+class PasswordError(OperatorError):
+    code_value = "0001003"
+    default_message = (
+        "The operator rejected the portal's password. An administrator must check the "
+        "operator client secret."
+    )
+    default_permanent = True
+
+
+class AuthenticationFailure(OperatorError):
+    code_value = "0001004"
+    default_message = (
+        "The operator could not authenticate the portal. An administrator must check the "
+        "operator credentials."
+    )
+    default_permanent = True
+
+
+class UserInBlacklist(OperatorError):
+    code_value = "0001008"
+    default_message = "The operator refused the call: the number is on the operator's blacklist."
+    default_permanent = True
+
+
+class NumberFormatError(OperatorError):
+    code_value = "1001001"
+    default_message = (
+        "The operator refused the call: a phone number is not in a form it accepts. Check the "
+        "numbers and the operator number format setting."
+    )
+    default_permanent = True
+
+
+class CallIdError(OperatorError):
+    code_value = "1001002"
+    default_message = "The operator does not know this call. It may already have ended."
+    default_permanent = True
+
+
+class OperationError(OperatorError):
+    code_value = "1001003"
+    default_message = "The operator refused this operation on the call."
+    default_permanent = True
+
+
+class DirectionError(OperatorError):
+    code_value = "1001004"
+    default_message = (
+        "The operator refused the call: calls in this direction are not allowed for this account."
+    )
+    default_permanent = True
+
+
+class UserStatusError(OperatorError):
+    code_value = "0001002"
+    default_message = (
+        "The operator refused the call: the account or number is not active with the operator."
+    )
+    default_permanent = True
+
+
+class TrafficControlFailure(OperatorError):
+    code_value = "0001002"
+    default_message = "The operator is limiting the number of calls right now. Try again shortly."
+    # Traffic control is a momentary limit, unlike a suspended account.
+    default_permanent = False
+
+
+class InternalServiceError(OperatorError):
+    code_value = "0000001"
+    default_message = "The operator had an internal error. Try again later."
+    default_permanent = False
+
+
+class EnginesReturnError(OperatorError):
+    code_value = "1000002"
+    default_message = "The operator's call engine returned an error. Try again later."
+    default_permanent = False
+
+
+class EngineTimeout(OperatorOutcomeUnknown):
+    code_value = "1000001"
+    default_message = (
+        "The operator's call engine did not answer in time. The call may still have been placed."
+    )
+    default_permanent = False
+
+
+# 0001002 is shared by UserStatusError and TrafficControlFailure; error_from_response tells
+# them apart by the description. The table keeps the more common (and safer) reading.
+ERROR_CODES: dict[str, type[OperatorError]] = {
+    cls.code_value: cls
+    for cls in (
+        InternalServiceError,
+        InvalidInputValue,
+        UserNotExist,
+        UserStatusError,
+        PasswordError,
+        AuthenticationFailure,
+        UserInBlacklist,
+        EngineTimeout,
+        EnginesReturnError,
+        NumberFormatError,
+        CallIdError,
+        OperationError,
+        DirectionError,
+    )
+    if cls.code_value is not None
+}
+
+_TRAFFIC_WORDS = ("traffic", "flow control", "rate limit", "throttl", "too many")
+
+
+def _is_traffic_control(description: str | None) -> bool:
+    text = (description or "").lower()
+    return any(word in text for word in _TRAFFIC_WORDS)
+
+
+def error_from_response(
+    *, http_status: int, code: str | None, description: str | None
+) -> OperatorError:
+    """Turn an operator's error answer (HTTP status, body ``code`` and ``description``) into
+    the matching exception. Returned, not raised, so the caller raises it with context."""
+    details: dict[str, Any] = {
+        "code": code,
+        "description": description,
+        "http_status": http_status,
+    }
+    # The seed lists 503 as "Gateway Timeout", but a 503 means the service did not take the
+    # request: nothing was placed, whatever code came with it.
+    if http_status == 503:
+        return OperatorUnreachable(**details)
+    if code == EngineTimeout.code_value:
+        return EngineTimeout(**details)
+    # A 504 comes from a gateway that gave up waiting: the operator behind it may have acted.
+    if http_status == 504:
+        return OperatorOutcomeUnknown(**details)
+
+    if code == UserStatusError.code_value and _is_traffic_control(description):
+        return TrafficControlFailure(**details)
+    cls = ERROR_CODES.get(code or "")
+    if cls is not None:
+        return cls(**details)
+
+    permanent = 400 <= http_status < 500
+    if description and code:
+        message = f"The operator refused the request: {description} (code {code})."
+    elif description or code:
+        message = f"The operator refused the request: {description or code}."
+    else:
+        message = f"The operator answered with an unexplained error (HTTP {http_status})."
+    if not permanent:
+        message += " Try again later."
+    return OperatorError(message=message, permanent=permanent, **details)

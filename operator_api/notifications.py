@@ -1,0 +1,272 @@
+"""Parsing the operator's call status notifications (``clicktodialstatusnotify``).
+
+Strict about meaning, tolerant about form: a notification that does not say which call state it
+reports, or says it in words we do not know, is refused with a message naming the field; one that
+merely writes a number as a string, a key in another case, or a timestamp without milliseconds
+is accepted. Fields the seed does not define (``APPID`` and the like) are kept in ``extra``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from operator_api.numbers import InvalidPhoneNumber, normalize_number
+
+__all__ = [
+    "DisconnectReason",
+    "InvalidNotification",
+    "NotificationStatus",
+    "RecordingResult",
+    "StatusNotification",
+    "parse_status_notification",
+]
+
+
+class NotificationStatus(StrEnum):
+    CALLING_CALLER = "CallingCaller"
+    CALLING_CALLEE = "CallingCallee"
+    CONNECTED = "Connected"
+    DISCONNECTED = "Disconnected"
+
+
+class DisconnectReason(StrEnum):
+    HANG_UP = "HangUp"
+    CALLER_BUSY = "CallerBusy"
+    CALLER_NO_ANSWER = "CallerNoAnswer"
+    CALLER_FAILURE = "CallerFailure"
+    CALLER_ABANDON = "CallerAbandon"
+    CALLEE_BUSY = "CalleeBusy"
+    CALLEE_NO_ANSWER = "CalleeNoAnswer"
+    CALLEE_FAILURE = "CalleeFailure"
+    OTHER = "Other"
+
+
+class RecordingResult(StrEnum):
+    SUCCESS = "Success"
+    NO_RECORD = "NoRecord"
+    FAIL = "Fail"
+
+
+@dataclass(frozen=True)
+class StatusNotification:
+    """One status notification, normalised: numbers in E.164, time an aware UTC datetime."""
+
+    caller: str
+    callee: str
+    status: NotificationStatus
+    reason: DisconnectReason | None
+    call_duration: int | None
+    recording_result: RecordingResult | None
+    recording_id: str | None
+    timestamp: datetime
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class InvalidNotification(ValueError):
+    """The notification cannot be understood; ``field`` names the offending field."""
+
+    def __init__(self, *, field: str | None, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}" if field else problem)
+
+
+# The seed's field names. Keys are matched exactly first, then without regard to case.
+_CALLER = "caller"
+_CALLEE = "callee"
+_STATUS = "status"
+_REASON = "reason"
+_RECORDING_RESULT = "recordingResult"
+_RECORDING_ID = "recordingId"
+_CALL_DURATION = "callDuration"
+_TIMESTAMP = "timeStamp"
+_KNOWN_FIELDS = (
+    _CALLER,
+    _CALLEE,
+    _STATUS,
+    _REASON,
+    _RECORDING_RESULT,
+    _RECORDING_ID,
+    _CALL_DURATION,
+    _TIMESTAMP,
+)
+_BY_LOWER = {name.lower(): name for name in _KNOWN_FIELDS}
+
+# ISO 8601 date and time (seconds and fraction optional), with "Z", an offset, or nothing.
+# datetime.fromisoformat does the parsing; this only keeps out dates without a time and
+# the other oddities fromisoformat would accept.
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?\s*([Zz]|[+-]\d{2}(:?\d{2})?)?"
+)
+
+_Enum = TypeVar("_Enum", bound=StrEnum)
+
+
+def _split_fields(payload: dict[Any, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    known: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    # Exact names win over case-insensitive ones, whatever order the keys came in.
+    for key, value in payload.items():
+        if key in _KNOWN_FIELDS:
+            known[key] = value
+    for key, value in payload.items():
+        if key in _KNOWN_FIELDS:
+            continue
+        canonical = _BY_LOWER.get(key.lower()) if isinstance(key, str) else None
+        if canonical is not None and canonical not in known:
+            known[canonical] = value
+        else:
+            extra[str(key)] = value
+    return known, extra
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _number(fields: dict[str, Any], name: str, *, default_region: str) -> str:
+    value = fields.get(name)
+    if _is_blank(value):
+        raise InvalidNotification(field=name, problem="is missing")
+    # The operator may send digits as a JSON number; a boolean is never a phone number.
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise InvalidNotification(field=name, problem=f"{value!r} is not a phone number")
+    try:
+        return normalize_number(value, default_region=default_region)
+    except InvalidPhoneNumber:
+        raise InvalidNotification(
+            field=name, problem=f"'{value}' is not a valid phone number"
+        ) from None
+
+
+def _choice(value: object, *, name: str, choices: type[_Enum]) -> _Enum:
+    if not isinstance(value, str):
+        raise InvalidNotification(field=name, problem=f"{value!r} is not text")
+    text = value.strip()
+    by_lower = {member.value.lower(): member for member in choices}
+    member = by_lower.get(text.lower())
+    if member is None:
+        allowed = ", ".join(member.value for member in choices)
+        raise InvalidNotification(field=name, problem=f"'{value}' is not one of {allowed}")
+    return member
+
+
+def _duration(value: object) -> int | None:
+    if _is_blank(value):
+        return None
+    name = _CALL_DURATION
+    # bool is an int subclass, but True seconds means nothing.
+    if isinstance(value, bool):
+        raise InvalidNotification(field=name, problem=f"{value!r} is not a number of seconds")
+    seconds: int
+    if isinstance(value, int):
+        seconds = value
+    elif isinstance(value, float | str):
+        try:
+            number = float(value) if isinstance(value, float) else float(value.strip())
+        except ValueError:
+            raise InvalidNotification(
+                field=name, problem=f"'{value}' is not a number of seconds"
+            ) from None
+        if not math.isfinite(number) or not number.is_integer():
+            raise InvalidNotification(
+                field=name, problem=f"'{value}' is not a whole number of seconds"
+            )
+        seconds = int(number)
+    else:
+        raise InvalidNotification(field=name, problem=f"{value!r} is not a number of seconds")
+    if seconds < 0:
+        raise InvalidNotification(field=name, problem=f"{value!r} is negative")
+    return seconds
+
+
+def _timestamp(value: object) -> datetime:
+    name = _TIMESTAMP
+    if _is_blank(value):
+        raise InvalidNotification(field=name, problem="is missing")
+    if not isinstance(value, str) or not _ISO_DATETIME.fullmatch(value.strip()):
+        raise InvalidNotification(
+            field=name,
+            problem=f"{value!r} is not an ISO 8601 time such as 2026-11-26T21:11:54.123Z",
+        )
+    text = value.strip().replace(",", ".")
+    # fromisoformat wants at most 6 fraction digits and no space before the zone.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    text = re.sub(r"\s+(?=[Zz+-])", "", text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidNotification(field=name, problem=f"'{value}' is not a valid time") from None
+    # The seed says the time is in UTC; without a zone we take it at its word.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _recording_id(value: object) -> str | None:
+    if _is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise InvalidNotification(field=_RECORDING_ID, problem=f"{value!r} is not an identifier")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str):
+        return value.strip()
+    raise InvalidNotification(field=_RECORDING_ID, problem=f"{value!r} is not an identifier")
+
+
+def parse_status_notification(payload: object, *, default_region: str = "CN") -> StatusNotification:
+    """Parse one notification body (the decoded JSON object), or raise
+    :class:`InvalidNotification` naming the field that is missing or wrong."""
+    if not isinstance(payload, dict):
+        raise InvalidNotification(
+            field=None, problem=f"the notification must be a JSON object, not {payload!r}"
+        )
+    fields, extra = _split_fields(payload)
+
+    caller = _number(fields, _CALLER, default_region=default_region)
+    callee = _number(fields, _CALLEE, default_region=default_region)
+
+    raw_status = fields.get(_STATUS)
+    if _is_blank(raw_status):
+        raise InvalidNotification(field=_STATUS, problem="is missing")
+    status = _choice(raw_status, name=_STATUS, choices=NotificationStatus)
+
+    # A reason only means something for the end of a call; operators send empty or stale
+    # reasons with other statuses, which we ignore rather than refuse.
+    reason: DisconnectReason | None = None
+    if status is NotificationStatus.DISCONNECTED:
+        raw_reason = fields.get(_REASON)
+        if _is_blank(raw_reason):
+            raise InvalidNotification(
+                field=_REASON, problem="is missing; it is required when status is Disconnected"
+            )
+        reason = _choice(raw_reason, name=_REASON, choices=DisconnectReason)
+
+    raw_result = fields.get(_RECORDING_RESULT)
+    recording_result = (
+        None
+        if _is_blank(raw_result)
+        else _choice(raw_result, name=_RECORDING_RESULT, choices=RecordingResult)
+    )
+
+    return StatusNotification(
+        caller=caller,
+        callee=callee,
+        status=status,
+        reason=reason,
+        call_duration=_duration(fields.get(_CALL_DURATION)),
+        recording_result=recording_result,
+        recording_id=_recording_id(fields.get(_RECORDING_ID)),
+        timestamp=_timestamp(fields.get(_TIMESTAMP)),
+        extra=extra,
+    )

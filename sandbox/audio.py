@@ -1,0 +1,53 @@
+"""Real (if dull) call recordings: WAV audio generated with the standard library.
+
+The portal stores, serves and plays recordings, so the sandbox hands out files that any player and
+the ``wave`` module accept: 8 kHz mono 16-bit PCM, the format of telephone audio. Each call gets
+its own pair of alternating tones, so a test or a person can tell two recordings apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import sys
+import wave
+from array import array
+
+SAMPLE_RATE = 8000
+SEGMENT = SAMPLE_RATE // 2  # each tone lasts half a second
+_FADE = SAMPLE_RATE // 100  # 10 ms fade in and out, so tone changes do not click
+_AMPLITUDE = 0.3 * 32767
+
+
+def tones_for(seed: str) -> tuple[int, int]:
+    """Two frequencies (Hz) derived from ``seed``: stable for one call, different across calls."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    low = 330 + (digest[0] % 32) * 10  # 330..640 Hz
+    return low, low * 5 // 4  # a major third above
+
+
+def _segment(frequency: int) -> array:
+    samples = array("h")
+    for i in range(SEGMENT):
+        envelope = min(1.0, i / _FADE, (SEGMENT - 1 - i) / _FADE)
+        value = _AMPLITUDE * envelope * math.sin(2 * math.pi * frequency * i / SAMPLE_RATE)
+        samples.append(round(value))
+    return samples
+
+
+def tone_wav(seconds: int, seed: str) -> bytes:
+    """A WAV file of exactly ``seconds`` seconds (at least 1) of tones chosen by ``seed``."""
+    low, high = tones_for(seed)
+    pattern = _segment(low) + _segment(high)
+    frames = max(1, seconds) * SAMPLE_RATE
+    samples = (pattern * (frames // len(pattern) + 1))[:frames]
+    if sys.byteorder == "big":  # WAV is little-endian
+        samples.byteswap()
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(samples.tobytes())
+    return buffer.getvalue()

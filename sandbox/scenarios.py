@@ -1,0 +1,120 @@
+"""The magic callee numbers and the call each one plays out.
+
+Like the test card numbers of payment providers, a callee number chooses what the "network" does,
+so every branch of the portal's call handling (busy, no answer, refusals, lost answers...) can be
+reached on demand. Times are nominal seconds after the begin request; the operator multiplies them
+by its ``time_scale`` so tests can run a 25-second call in a quarter of a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sandbox.errors import (
+    INTERNAL_SERVICE_ERROR,
+    SERVICE_UNAVAILABLE,
+    TRAFFIC_CONTROL_FAILURE,
+    USER_IN_BLACKLIST,
+    OperatorError,
+)
+
+CALLING_CALLER = "CallingCaller"
+CALLING_CALLEE = "CallingCallee"
+CONNECTED = "Connected"
+DISCONNECTED = "Disconnected"
+
+#: Magic numbers are compared on their last 11 digits, so ``+8613800000002``, ``8613800000002``
+#: and ``13800000002`` all choose the same scenario whatever number format the portal sends.
+MATCH_DIGITS = 11
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What happens after a begin request.
+
+    ``progress`` lists the non-final notifications as ``(nominal seconds, status)``; the final
+    Disconnected comes at ``end_at`` with ``end_reason`` unless the call is released first.
+    ``begin_error`` refuses the begin request outright (no call is placed).
+    """
+
+    name: str
+    summary: str
+    progress: tuple[tuple[float, str], ...] = ()
+    end_at: float = 0.0
+    end_reason: str = "HangUp"
+    recording: str = "Success"  # the result when the call connected: "Success" or "Fail"
+    begin_error: OperatorError | None = None
+    slow_begin: bool = False
+
+    @property
+    def talk_seconds(self) -> int:
+        """Nominal connected time when the call ends on its own (0 if it never connects)."""
+        connected = [at for at, status in self.progress if status == CONNECTED]
+        return round(self.end_at - connected[0]) if connected else 0
+
+
+_RINGING = ((0.5, CALLING_CALLER), (2.5, CALLING_CALLEE))
+_ANSWERED = (*_RINGING, (5.0, CONNECTED))
+
+NORMAL = Scenario("normal", "Rings both, connects, hangs up after 20 s of talk.", _ANSWERED, 25.0)
+
+SCENARIOS: dict[str, Scenario] = {
+    "13800000001": NORMAL,
+    "13800000002": Scenario("callee_busy", "The callee is busy.", _RINGING, 3.5, "CalleeBusy"),
+    "13800000003": Scenario(
+        "callee_no_answer", "The callee rings 15 s unanswered.", _RINGING, 17.5, "CalleeNoAnswer"
+    ),
+    "13800000004": Scenario(
+        "caller_no_answer",
+        "The caller (the member) never answers.",
+        ((0.5, CALLING_CALLER),),
+        15.0,
+        "CallerNoAnswer",
+    ),
+    "13800000005": Scenario(
+        "caller_abandon",
+        "The caller hangs up while the callee rings.",
+        _RINGING,
+        5.0,
+        "CallerAbandon",
+    ),
+    "13800000006": Scenario(
+        "long_call", "Connects and talks until released (at most 3600 s).", _ANSWERED, 3605.0
+    ),
+    "13800000007": Scenario(
+        "recording_failure",
+        "A normal call whose recording fails.",
+        _ANSWERED,
+        25.0,
+        recording="Fail",
+    ),
+    "13800000008": Scenario(
+        "begin_refused", "Begin refused: 400 User In Blacklist.", begin_error=USER_IN_BLACKLIST
+    ),
+    "13800000009": Scenario(
+        "operator_error",
+        "Begin fails: 500 Internal Service Error.",
+        begin_error=INTERNAL_SERVICE_ERROR,
+    ),
+    "13800000010": Scenario(
+        "unavailable", "Begin fails: 503 Service Unavailable.", begin_error=SERVICE_UNAVAILABLE
+    ),
+    "13800000011": Scenario(
+        "slow_begin",
+        "A normal call whose begin answer is held back begin_delay_slow seconds.",
+        _ANSWERED,
+        25.0,
+        slow_begin=True,
+    ),
+    "13800000012": Scenario(
+        "traffic_control",
+        "Begin refused: 403 Traffic Control Failure.",
+        begin_error=TRAFFIC_CONTROL_FAILURE,
+    ),
+}
+
+
+def scenario_for(callee: str) -> Scenario:
+    """The scenario a callee number chooses; any number that is not magic gets the normal call."""
+    digits = "".join(ch for ch in callee if ch in "0123456789")
+    return SCENARIOS.get(digits[-MATCH_DIGITS:], NORMAL)

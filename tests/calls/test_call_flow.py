@@ -1,0 +1,174 @@
+"""Complete calls through the API against the sandbox operator, running as a live HTTP server."""
+
+import time
+
+import pytest
+from django.urls import reverse
+
+from calls.models import Call, CallEvent
+
+# The begin and release tasks go through the broker to a real worker; notifications come back
+# from the sandbox over HTTP to the live server.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
+
+
+def wait_for(call_id: int, predicate, *, timeout: float = 10.0) -> Call:
+    """Poll the database until the call satisfies `predicate` (notifications arrive over HTTP)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        call = Call.objects.get(pk=call_id)
+        if predicate(call):
+            return call
+        if time.monotonic() > deadline:
+            raise AssertionError(f"call {call_id} stuck at {call.status} ({call.error_message})")
+        time.sleep(0.05)
+
+
+def start(api, callee: str):
+    response = api.post(reverse("api-call-list"), {"callee": callee}, format="json")
+    assert response.status_code == 202, response.content
+    return response.json()
+
+
+def requests_to(sandbox, suffix: str) -> list:
+    return [r for r in sandbox.requests if r.path.endswith(suffix) or f"/{suffix}/" in r.path]
+
+
+def test_a_complete_call(api, member, sandbox):
+    started = start(api, "+8613800000001")
+    assert started["status"] == "queued"
+
+    call = wait_for(started["id"], lambda c: c.status == "ended")
+
+    assert (call.reason, call.duration_seconds, call.billed_minutes) == ("HangUp", 20, 1)
+    assert call.connected_at is not None and call.ended_at > call.connected_at
+    assert call.recording_result == "Success" and call.recording_id
+    statuses = list(
+        call.events.filter(outcome=CallEvent.Outcome.APPLIED).values_list("status", flat=True)
+    )
+    assert statuses == ["CallingCaller", "CallingCallee", "Connected", "Disconnected"]
+
+    # What the operator received: one token request, then the begin with the bearer token and
+    # the numbers in the seed's digits form.
+    token_requests = requests_to(sandbox, "/oauth2/token")
+    assert len(token_requests) == 1
+    (begin,) = requests_to(sandbox, "/clicktodialbegin")
+    assert begin.body == {
+        "sponsor": "861052680000",
+        "caller": "8613912345673",
+        "callee": "8613800000001",
+    }
+    assert begin.headers["Authorization"].startswith("Bearer ")
+
+    detail = api.get(reverse("api-call-detail", args=[call.pk])).json()
+    assert detail["status"] == "ended"
+    assert detail["status_label"] == "Ended (hung up, 20 s)"
+    assert detail["callidentifier"] == call.callidentifier
+    assert detail["duration_seconds"] == 20
+    assert detail["billed_minutes"] == 1
+
+
+def test_a_busy_callee(api, member, sandbox):
+    started = start(api, "+8613800000002")
+
+    call = wait_for(started["id"], lambda c: c.status == "ended")
+
+    assert (call.reason, call.duration_seconds, call.billed_minutes) == ("CalleeBusy", 0, 0)
+    assert call.connected_at is None
+
+
+def test_hanging_up_a_connected_call(api, member, sandbox):
+    started = start(api, "+8613800000006")
+    wait_for(started["id"], lambda c: c.status == "connected")
+
+    response = api.post(reverse("api-call-hangup", args=[started["id"]]))
+
+    assert response.status_code == 202
+    call = wait_for(started["id"], lambda c: c.status == "ended")
+    assert call.reason == "HangUp"
+    assert call.duration_seconds is not None
+    (release,) = requests_to(sandbox, "clicktodialrelease")
+    assert release.path.endswith(f"/clicktodialrelease/{call.callidentifier}")
+    assert release.body == {"operation": "EndCall"}
+
+    again = api.post(reverse("api-call-hangup", args=[call.pk]))
+    assert again.status_code == 409
+    assert "already ended" in again.json()["detail"]
+
+
+def test_a_refused_begin_fails_with_the_operators_code_and_a_plain_message(api, member, sandbox):
+    started = start(api, "+8613800000008")
+
+    call = wait_for(started["id"], lambda c: c.is_final)
+
+    assert call.status == "failed"
+    assert call.error_code == "0001008"
+    assert "blacklist" in call.error_message.lower()
+    assert call.callidentifier is None
+
+
+def test_an_operator_error_fails_the_call(api, member, sandbox):
+    call = wait_for(start(api, "+8613800000009")["id"], lambda c: c.is_final)
+
+    assert (call.status, call.error_code) == ("failed", "0000001")
+
+
+def test_an_unavailable_operator_is_retried_then_the_call_fails(api, member, sandbox, settings):
+    settings.CALL_BEGIN_MAX_RETRIES = 2
+
+    call = wait_for(start(api, "+8613800000010")["id"], lambda c: c.is_final)
+
+    assert call.status == "failed"
+    assert call.begin_attempts == 3
+    assert len(requests_to(sandbox, "/clicktodialbegin")) == 3
+
+
+def test_an_unreachable_operator_fails_the_call_with_a_plain_message(api, member, settings):
+    settings.OPERATOR_API_BASE_URL = "http://127.0.0.1:9/clicktodial/v1"
+    settings.OPERATOR_TOKEN_URL = "http://127.0.0.1:9/oauth2/token"
+    settings.CALL_BEGIN_MAX_RETRIES = 1
+
+    call = wait_for(start(api, "+8613800000001")["id"], lambda c: c.is_final)
+
+    assert call.status == "failed"
+    assert call.begin_attempts == 2
+    assert call.error_message
+
+
+def test_a_lost_begin_answer_makes_the_call_unknown_and_it_is_never_dialled_again(
+    api, member, make_sandbox
+):
+    """The sandbox places the call but answers after our read timeout, and its notifications
+    go nowhere: the portal cannot know what happened, and says so."""
+    sandbox = make_sandbox(notify_url="http://127.0.0.1:9/{callidentifier}")
+
+    call = wait_for(
+        start(api, "+8613800000011")["id"], lambda c: c.status != "queued" and c.status != "dialing"
+    )
+
+    assert call.status == "unknown"
+    assert "not known" in call.error_message
+    time.sleep(2.5)  # past the sandbox's late answer: still one begin, still unknown
+    assert len(requests_to(sandbox, "/clicktodialbegin")) == 1
+    assert Call.objects.get(pk=call.pk).status == "unknown"
+
+
+def test_notifications_tell_a_call_with_a_lost_begin_answer_its_real_outcome(api, member, sandbox):
+    call = wait_for(start(api, "+8613800000011")["id"], lambda c: c.status == "ended")
+
+    assert call.callidentifier == next(iter(sandbox.calls))
+    assert (call.reason, call.duration_seconds) == ("HangUp", 20)
+    time.sleep(1.5)  # the begin's answer is lost meanwhile; the call must stay as it is
+    assert Call.objects.get(pk=call.pk).status == "ended"
+    assert len(requests_to(sandbox, "/clicktodialbegin")) == 1
+
+
+def test_an_expired_token_is_refreshed_once(api, member, sandbox):
+    wait_for(start(api, "+8613800000002")["id"], lambda c: c.is_final)
+    sandbox.revoke_tokens()
+
+    call = wait_for(start(api, "+8613800000002")["id"], lambda c: c.is_final)
+
+    assert call.status == "ended"
+    assert len(requests_to(sandbox, "/oauth2/token")) == 2
+    assert len(requests_to(sandbox, "/clicktodialbegin")) == 3  # one refused, retried once

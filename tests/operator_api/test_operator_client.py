@@ -1,0 +1,611 @@
+"""The seed v1 adapter against a stub operator over real HTTP: what it sends, how it keeps and
+renews its token, and how each kind of failure reaches the caller."""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from django.core.cache.backends.locmem import LocMemCache
+
+from operator_api import (
+    AuthenticationFailure,
+    ClickToDialOperator,
+    InvalidPhoneNumber,
+    OperatorConfig,
+    OperatorError,
+    OperatorOutcomeUnknown,
+    OperatorUnreachable,
+    ReleaseOperation,
+    SeedV1Operator,
+    TokenStore,
+)
+
+MakeOperator = Callable[..., SeedV1Operator]
+MakeConfig = Callable[..., OperatorConfig]
+# The stub operator; its class lives in conftest.py, which test modules do not import.
+Stub = Any
+NUMBERS = {"sponsor": "+861052680000", "caller": "+8613912345673", "callee": "+8613810268653"}
+
+
+def begin(operator: SeedV1Operator) -> str:
+    return operator.begin(**NUMBERS)
+
+
+def authorizations(stub: Stub, path: str) -> list[str]:
+    return [request.headers["authorization"] for request in stub.received(path)]
+
+
+# The interface ---------------------------------------------------------------------------------
+
+
+def test_the_seed_adapter_implements_the_interface(operator: SeedV1Operator) -> None:
+    assert isinstance(operator, ClickToDialOperator)
+
+
+def test_begin_sends_the_seeds_fields_and_returns_the_callidentifier(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    assert begin(operator) == stub.callidentifier
+
+    [request] = stub.received("/clicktodialbegin")
+    assert request.json() == {
+        "sponsor": "861052680000",
+        "caller": "8613912345673",
+        "callee": "8613810268653",
+    }
+    assert request.headers["authorization"] == "Bearer token-1"
+    assert request.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("number_format", "expected"),
+    [
+        ("e164", {"sponsor": "+861052680000", "caller": "+8613912345673"}),
+        ("national", {"sponsor": "01052680000", "caller": "13912345673"}),
+    ],
+)
+def test_begin_sends_numbers_in_the_configured_format(
+    stub: Stub, make_operator: MakeOperator, number_format: str, expected: dict[str, str]
+) -> None:
+    begin(make_operator(number_format=number_format))
+
+    sent = stub.received("/clicktodialbegin")[0].json()
+    assert {key: sent[key] for key in expected} == expected
+
+
+def test_begin_refuses_numbers_that_are_not_e164_before_asking(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    with pytest.raises(InvalidPhoneNumber):
+        operator.begin(sponsor="+861052680000", caller="13912345673", callee="+8613810268653")
+    assert stub.requests == []
+
+
+def test_begin_accepts_a_numeric_code_and_a_camel_case_identifier(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    stub.script("/clicktodialbegin", body={"code": 0, "result": {"callIdentifier": "X1"}})
+    assert begin(operator) == "X1"
+
+
+def test_a_begin_success_without_identifier_is_outcome_unknown(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    stub.script("/clicktodialbegin", body={"code": "0000000", "description": "Success"})
+    with pytest.raises(OperatorOutcomeUnknown):
+        begin(operator)
+
+
+@pytest.mark.parametrize("operation", [ReleaseOperation.END_CALL, ReleaseOperation.CONTINUE])
+def test_release_posts_the_operation_to_the_calls_path(
+    stub: Stub, operator: SeedV1Operator, operation: ReleaseOperation
+) -> None:
+    assert operator.release(callidentifier="A010B020", operation=operation) is None
+
+    [request] = stub.received("/clicktodialrelease/A010B020")
+    assert request.json() == {"operation": operation.value}
+    assert request.headers["authorization"] == "Bearer token-1"
+
+
+def test_release_ends_the_call_by_default(stub: Stub, operator: SeedV1Operator) -> None:
+    operator.release(callidentifier="A010B020")
+
+    [request] = stub.received("/clicktodialrelease/A010B020")
+    assert request.json() == {"operation": "EndCall"}
+
+
+def test_release_quotes_the_identifier_into_one_path_segment(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    operator.release(callidentifier="A/../B")
+    assert stub.requests[-1].path == "/clicktodial/v1/clicktodialrelease/A%2F..%2FB"
+
+
+def test_release_of_an_unknown_call_raises_call_id_error(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    stub.script(
+        "/clicktodialrelease/GONE",
+        status=400,
+        body={"code": "1001002", "description": "Call ID Error"},
+    )
+    with pytest.raises(OperatorError) as excinfo:
+        operator.release(callidentifier="GONE")
+    assert excinfo.value.code == "1001002"
+    assert excinfo.value.permanent is True
+
+
+# Recording download ---------------------------------------------------------------------------
+
+
+def test_recording_download_decodes_a_large_recording_exactly(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    audio = os.urandom(1_000_003)  # not a multiple of 3: the base64 ends in padding
+    stub.recordings["20230101120001"] = audio
+    destination = io.BytesIO()
+
+    written = operator.recording_download(
+        callidentifier="A010B020", recording_id="20230101120001", destination=destination
+    )
+
+    assert written == len(audio)
+    assert destination.getvalue() == audio
+    [request] = stub.received("/recordingdownload/A010B020")
+    assert request.json() == {"recordingId": "20230101120001"}
+
+
+def test_recording_download_tolerates_line_broken_base64_after_the_code(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    audio = b"RIFF....WAVEfmt " * 100
+    encoded = base64.encodebytes(audio).decode()  # MIME style: a newline every 76 characters
+    stub.script(
+        "/recordingdownload/A010B020",
+        body={"filedata": encoded, "description": "Success", "code": "0000000"},
+    )
+    destination = io.BytesIO()
+
+    operator.recording_download(
+        callidentifier="A010B020", recording_id="r1", destination=destination
+    )
+
+    assert destination.getvalue() == audio
+
+
+def test_recording_download_without_filedata_is_a_retryable_error(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    stub.script("/recordingdownload/A010B020", body={"code": "0000000", "description": "Success"})
+    with pytest.raises(OperatorError) as excinfo:
+        operator.recording_download(
+            callidentifier="A010B020", recording_id="r1", destination=io.BytesIO()
+        )
+    assert type(excinfo.value) is OperatorError
+    assert excinfo.value.permanent is False
+
+
+def test_recording_download_refuses_bad_base64_without_writing(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    stub.script(
+        "/recordingdownload/A010B020",
+        body={"code": "0000000", "filedata": "QUJD" * 10 + "not base64!"},
+    )
+    destination = io.BytesIO()
+    with pytest.raises(OperatorError, match="could not be decoded"):
+        operator.recording_download(
+            callidentifier="A010B020", recording_id="r1", destination=destination
+        )
+    assert destination.getvalue() == b""
+
+
+def test_recording_download_error_codes_are_mapped(stub: Stub, operator: SeedV1Operator) -> None:
+    with pytest.raises(OperatorError) as excinfo:
+        operator.recording_download(
+            callidentifier="A010B020", recording_id="missing", destination=io.BytesIO()
+        )
+    assert excinfo.value.code == "0000002"
+    assert excinfo.value.http_status == 400
+
+
+def test_recording_download_waits_for_the_download_timeout(
+    stub: Stub, make_operator: MakeOperator
+) -> None:
+    stub.script(
+        "/recordingdownload/A010B020",
+        body={"code": "0000000", "filedata": "YXVkaW8="},
+        delay=0.5,
+    )
+    operator = make_operator(read_timeout=0.2, download_timeout=2.0)
+    destination = io.BytesIO()
+
+    operator.recording_download(
+        callidentifier="A010B020", recording_id="r1", destination=destination
+    )
+
+    assert destination.getvalue() == b"audio"
+
+
+# The token ------------------------------------------------------------------------------------
+
+
+def test_the_token_is_asked_for_with_credentials_in_the_form(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    begin(operator)
+
+    [request] = stub.token_requests
+    assert request.form() == {
+        "grant_type": ["client_credentials"],
+        "client_id": [stub.client_id],
+        "client_secret": [stub.client_secret],
+    }
+    assert "authorization" not in request.headers
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+
+
+def test_the_token_is_asked_for_with_http_basic(stub: Stub, make_operator: MakeOperator) -> None:
+    begin(make_operator(token_auth="client_secret_basic"))
+
+    [request] = stub.token_requests
+    assert request.form() == {"grant_type": ["client_credentials"]}
+    scheme, _, encoded = request.headers["authorization"].partition(" ")
+    assert scheme == "Basic"
+    # RFC 6749 §2.3.1: id and secret are form-encoded inside the Basic credentials.
+    assert base64.b64decode(encoded).decode() == f"{stub.client_id}:s3cret%2Fwith%2Bsymbols"
+
+
+def test_bad_credentials_are_an_authentication_failure(
+    stub: Stub, make_operator: MakeOperator
+) -> None:
+    with pytest.raises(AuthenticationFailure) as excinfo:
+        begin(make_operator(client_secret="wrong"))
+
+    assert excinfo.value.http_status == 400
+    assert excinfo.value.description == "invalid_client"
+    assert excinfo.value.permanent is True
+    assert stub.received("/clicktodialbegin") == []
+
+
+def test_a_failing_token_endpoint_is_unreachable(stub: Stub, operator: SeedV1Operator) -> None:
+    stub.script("/oauth/token", status=502, body=b"<html>Bad Gateway</html>")
+    with pytest.raises(OperatorUnreachable):
+        begin(operator)
+    assert stub.received("/clicktodialbegin") == []
+
+
+def test_a_token_answer_without_a_token_is_unreachable(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    stub.script("/oauth/token", body={"token_type": "Bearer"})
+    with pytest.raises(OperatorUnreachable):
+        begin(operator)
+
+
+def test_the_token_is_reused_across_clients_sharing_a_cache(
+    stub: Stub, make_config: MakeConfig, cache: LocMemCache
+) -> None:
+    # Two adapters with separate stores stand for two processes sharing one cache server.
+    first = SeedV1Operator(make_config(), token_store=TokenStore(cache))
+    second = SeedV1Operator(make_config(), token_store=TokenStore(cache))
+
+    begin(first)
+    begin(second)
+    second.release(callidentifier="A010B020")
+
+    assert len(stub.token_requests) == 1
+    assert authorizations(stub, "/clicktodialbegin") == ["Bearer token-1", "Bearer token-1"]
+    assert authorizations(stub, "/clicktodialrelease/A010B020") == ["Bearer token-1"]
+
+
+def test_each_client_and_token_endpoint_has_its_own_token() -> None:
+    keys = {
+        TokenStore.key_for(token_url="https://a.example/token", client_id="one"),
+        TokenStore.key_for(token_url="https://a.example/token", client_id="two"),
+        TokenStore.key_for(token_url="https://b.example/token", client_id="one"),
+    }
+    assert len(keys) == 3
+
+
+def test_the_token_is_renewed_before_it_expires(stub: Stub, make_operator: MakeOperator) -> None:
+    stub.token_expires_in = 2
+    operator = make_operator(token_refresh_margin=1)
+
+    begin(operator)
+    begin(operator)
+    time.sleep(1.1)  # token-1 is still valid at the operator, but inside the margin
+    begin(operator)
+
+    assert len(stub.token_requests) == 2
+    assert authorizations(stub, "/clicktodialbegin") == [
+        "Bearer token-1",
+        "Bearer token-1",
+        "Bearer token-2",
+    ]
+
+
+def test_concurrent_processes_fetch_the_token_once(
+    stub: Stub, make_config: MakeConfig, cache: LocMemCache
+) -> None:
+    stub.token_delay = 0.3
+    operators = [SeedV1Operator(make_config(), token_store=TokenStore(cache)) for _ in range(4)]
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda op=op: results.append(begin(op))) for op in operators]
+
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results == ["A010B020"] * 4
+    assert len(stub.token_requests) == 1
+
+
+def test_a_401_renews_the_token_once_and_retries_once(stub: Stub, operator: SeedV1Operator) -> None:
+    stub.script("/clicktodialbegin", status=401, body={"error": "invalid_token"})
+
+    assert begin(operator) == "A010B020"
+
+    assert len(stub.token_requests) == 2
+    assert authorizations(stub, "/clicktodialbegin") == ["Bearer token-1", "Bearer token-2"]
+
+
+def test_a_0001004_body_renews_the_token_once_and_retries_once(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    stub.script(
+        "/clicktodialbegin",
+        status=400,
+        body={"code": "0001004", "description": "Authentication Failure"},
+    )
+
+    assert begin(operator) == "A010B020"
+
+    assert len(stub.token_requests) == 2
+    assert authorizations(stub, "/clicktodialbegin") == ["Bearer token-1", "Bearer token-2"]
+
+
+def test_a_second_refusal_raises_authentication_failure(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    stub.script("/clicktodialbegin", status=401, body=b"Unauthorized")
+    stub.script("/clicktodialbegin", body={"code": "0001004", "description": "Auth Failure"})
+
+    with pytest.raises(AuthenticationFailure) as excinfo:
+        begin(operator)
+
+    assert excinfo.value.code == "0001004"
+    assert excinfo.value.permanent is True
+    assert len(stub.token_requests) == 2
+    assert len(stub.received("/clicktodialbegin")) == 2
+
+
+def test_a_renewed_token_is_shared_with_other_clients(
+    stub: Stub, make_config: MakeConfig, cache: LocMemCache
+) -> None:
+    first = SeedV1Operator(make_config(), token_store=TokenStore(cache))
+    second = SeedV1Operator(make_config(), token_store=TokenStore(cache))
+    begin(first)
+    stub.script("/clicktodialbegin", status=401, body={})
+
+    begin(first)
+    begin(second)
+
+    assert authorizations(stub, "/clicktodialbegin") == [
+        "Bearer token-1",
+        "Bearer token-1",
+        "Bearer token-2",
+        "Bearer token-2",
+    ]
+
+
+# Operator errors and the transport -------------------------------------------------------------
+
+
+def test_each_seed_error_reaches_the_caller_as_its_exception(
+    stub: Stub,
+    operator: SeedV1Operator,
+    seed_error: tuple[int, str, str, type[OperatorError], bool],
+) -> None:
+    status, code, description, cls, permanent = seed_error
+    # Twice, because 0001004 is retried once with a new token before it is believed.
+    stub.script(
+        "/clicktodialbegin", status=status, body={"code": code, "description": description}, times=2
+    )
+
+    with pytest.raises(OperatorError) as excinfo:
+        begin(operator)
+
+    assert type(excinfo.value) is cls
+    assert excinfo.value.permanent is permanent
+    assert (excinfo.value.code, excinfo.value.description) == (code, description)
+    assert excinfo.value.http_status == status
+
+
+def test_an_error_code_in_a_200_answer_is_an_error(stub: Stub, operator: SeedV1Operator) -> None:
+    stub.script("/clicktodialbegin", body={"code": "0001008", "description": "User In Blacklist"})
+    with pytest.raises(OperatorError) as excinfo:
+        begin(operator)
+    assert str(excinfo.value) == (
+        "The operator refused the call: the number is on the operator's blacklist."
+    )
+
+
+def test_503_is_unreachable(stub: Stub, operator: SeedV1Operator) -> None:
+    stub.script("/clicktodialbegin", status=503, body={"code": "0000001", "description": "Busy"})
+    with pytest.raises(OperatorUnreachable) as excinfo:
+        begin(operator)
+    assert excinfo.value.permanent is False
+
+
+def test_504_without_a_body_is_outcome_unknown(stub: Stub, operator: SeedV1Operator) -> None:
+    stub.script("/clicktodialbegin", status=504, body=b"Gateway Timeout")
+    with pytest.raises(OperatorOutcomeUnknown):
+        begin(operator)
+
+
+def test_a_200_that_is_not_json_leaves_a_begin_unknown(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    stub.script("/clicktodialbegin", body=b"<html>OK</html>")
+    with pytest.raises(OperatorOutcomeUnknown):
+        begin(operator)
+
+
+def test_a_500_that_is_not_json_is_a_retryable_error(stub: Stub, operator: SeedV1Operator) -> None:
+    stub.script("/clicktodialbegin", status=500, body=b"<html>Oops</html>")
+    with pytest.raises(OperatorError) as excinfo:
+        begin(operator)
+    assert type(excinfo.value) is OperatorError
+    assert excinfo.value.permanent is False
+
+
+def test_a_refused_connection_is_unreachable(
+    make_operator: MakeOperator, closed_port_url: str
+) -> None:
+    operator = make_operator(
+        base_url=closed_port_url + "/clicktodial/v1", token_url=closed_port_url + "/oauth/token"
+    )
+    with pytest.raises(OperatorUnreachable) as excinfo:
+        begin(operator)
+    assert excinfo.value.permanent is False
+
+
+def test_a_refused_begin_with_a_cached_token_is_unreachable(
+    make_config: MakeConfig, cache: LocMemCache, closed_port_url: str
+) -> None:
+    config = make_config(base_url=closed_port_url + "/clicktodial/v1")
+    cache.set(TokenStore.key_for(token_url=config.token_url, client_id=config.client_id), "t", 60)
+
+    with pytest.raises(OperatorUnreachable):
+        begin(SeedV1Operator(config, token_store=TokenStore(cache)))
+
+
+def test_a_read_timeout_on_begin_is_outcome_unknown(
+    stub: Stub, make_operator: MakeOperator
+) -> None:
+    stub.script("/clicktodialbegin", body={"code": "0000000"}, delay=0.6)
+    with pytest.raises(OperatorOutcomeUnknown) as excinfo:
+        begin(make_operator(read_timeout=0.2))
+    assert excinfo.value.description == "ReadTimeout"
+    assert len(stub.received("/clicktodialbegin")) == 1
+
+
+def test_a_dropped_connection_on_begin_is_outcome_unknown(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    stub.script("/clicktodialbegin", drop=True)
+    with pytest.raises(OperatorOutcomeUnknown):
+        begin(operator)
+    assert len(stub.received("/clicktodialbegin")) == 1
+
+
+def test_a_dropped_connection_on_download_is_a_retryable_error(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    stub.script("/recordingdownload/A010B020", drop=True)
+    with pytest.raises(OperatorError) as excinfo:
+        operator.recording_download(
+            callidentifier="A010B020", recording_id="r1", destination=io.BytesIO()
+        )
+    assert not isinstance(excinfo.value, OperatorOutcomeUnknown)
+    assert excinfo.value.permanent is False
+
+
+def test_an_injected_transport_is_used_and_left_open(
+    make_config: MakeConfig, cache: LocMemCache
+) -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+        return httpx.Response(200, json={"code": "0000000", "result": {"callidentifier": "M1"}})
+
+    transport = httpx.MockTransport(answer)
+    operator = SeedV1Operator(make_config(), token_store=TokenStore(cache), transport=transport)
+
+    assert begin(operator) == "M1"
+    assert begin(operator) == "M1"
+    assert seen == [
+        "/oauth/token",
+        "/clicktodial/v1/clicktodialbegin",
+        "/clicktodial/v1/clicktodialbegin",
+    ]
+
+
+# Logging and configuration --------------------------------------------------------------------
+
+
+def test_requests_are_logged_without_secrets(
+    stub: Stub, operator: SeedV1Operator, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="operator_api"):
+        begin(operator)
+
+    lines = [record.getMessage() for record in caplog.records if record.name == "operator_api"]
+    assert any("POST /oauth/token -> 200 in" in line for line in lines)
+    assert any("POST /clicktodial/v1/clicktodialbegin -> 200 in" in line for line in lines)
+    assert "token-1" not in caplog.text
+    assert stub.client_secret not in caplog.text
+
+
+def test_the_config_hides_the_secret_in_its_repr(stub: Stub, make_config: MakeConfig) -> None:
+    assert stub.client_secret not in repr(make_config())
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"token_auth": "magic"}, {"number_format": "pretty"}, {"read_timeout": 0}],
+)
+def test_the_config_refuses_unknown_settings(
+    make_config: MakeConfig, overrides: dict[str, object]
+) -> None:
+    with pytest.raises(ValueError):
+        make_config(**overrides)
+
+
+@pytest.mark.parametrize("filedata", ["YXVkaW8", "data:audio/wav;base64,YXVkaW8="])
+def test_recording_download_tolerates_missing_padding_and_data_uris(
+    stub: Stub, operator: SeedV1Operator, filedata: str
+) -> None:
+    stub.script("/recordingdownload/A010B020", body={"code": "0000000", "filedata": filedata})
+    destination = io.BytesIO()
+
+    written = operator.recording_download(
+        callidentifier="A010B020", recording_id="r1", destination=destination
+    )
+
+    assert (written, destination.getvalue()) == (5, b"audio")
+
+
+def test_invalidating_keeps_a_token_another_process_already_renewed(cache: LocMemCache) -> None:
+    store = TokenStore(cache)
+    store.get_or_fetch(key="k", fetch=lambda: ("fresh", 60))
+
+    store.invalidate(key="k", token="stale")
+    assert store.get(key="k") == "fresh"
+
+    store.invalidate(key="k", token="fresh")
+    assert store.get(key="k") is None
+
+
+def test_a_waiting_process_fetches_anyway_when_the_lock_holder_never_finishes(
+    cache: LocMemCache,
+) -> None:
+    cache.add("k:lock", "1", 30)  # a process that took the lock and died
+    store = TokenStore(cache, lock_wait=0.1, poll_interval=0.02)
+
+    assert store.get_or_fetch(key="k", fetch=lambda: ("mine", 60)) == "mine"
+    assert store.get(key="k") == "mine"

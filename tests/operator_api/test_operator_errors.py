@@ -1,0 +1,92 @@
+"""The seed's §4.4 error table: every code maps to its exception, message and retry flag."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from operator_api import (
+    ERROR_CODES,
+    OperatorError,
+    OperatorOutcomeUnknown,
+    OperatorUnreachable,
+    TrafficControlFailure,
+    UserStatusError,
+    error_from_response,
+)
+
+
+def test_each_seed_code_maps_to_its_exception(
+    seed_error: tuple[int, str, str, type[OperatorError], bool],
+) -> None:
+    status, code, description, cls, permanent = seed_error
+    error = error_from_response(http_status=status, code=code, description=description)
+
+    assert type(error) is cls
+    assert error.permanent is permanent
+    assert (error.code, error.description, error.http_status) == (code, description, status)
+    assert str(error) == error.message
+    assert error.message.startswith("The operator")
+
+
+def test_the_table_lists_every_code(
+    seed_error_table: list[tuple[int, str, str, type[OperatorError], bool]],
+) -> None:
+    expected = {
+        code: cls for _, code, _, cls, _ in seed_error_table if cls is not TrafficControlFailure
+    }
+    assert expected == ERROR_CODES
+
+
+def test_a_blacklisted_number_reads_plainly() -> None:
+    error = error_from_response(http_status=400, code="0001008", description="User In Blacklist")
+    assert str(error) == "The operator refused the call: the number is on the operator's blacklist."
+
+
+def test_0001002_without_a_telling_description_is_a_user_status_error() -> None:
+    error = error_from_response(http_status=403, code="0001002", description=None)
+    assert type(error) is UserStatusError
+
+
+def test_engine_timeout_means_the_outcome_is_unknown() -> None:
+    error = error_from_response(http_status=504, code="1000001", description="Engine Timeout")
+    assert isinstance(error, OperatorOutcomeUnknown)
+
+
+def test_503_is_unreachable_whatever_the_code() -> None:
+    for code in (None, "0000001", "1000001"):
+        error = error_from_response(http_status=503, code=code, description="Gateway Timeout")
+        assert type(error) is OperatorUnreachable
+        assert error.permanent is False
+        assert error.http_status == 503
+
+
+def test_504_without_a_code_is_outcome_unknown() -> None:
+    error = error_from_response(http_status=504, code=None, description=None)
+    assert type(error) is OperatorOutcomeUnknown
+    assert error.permanent is False
+
+
+@pytest.mark.parametrize(("status", "permanent"), [(400, True), (403, True), (500, False)])
+def test_an_unknown_code_is_a_generic_error(status: int, permanent: bool) -> None:
+    error = error_from_response(http_status=status, code="0009999", description="Odd Thing")
+
+    assert type(error) is OperatorError
+    assert error.permanent is permanent
+    assert "Odd Thing" in str(error)
+    assert "0009999" in str(error)
+
+
+def test_errors_survive_pickling() -> None:
+    error = error_from_response(http_status=403, code="0001002", description="Traffic Control")
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object
+
+    assert type(copy) is TrafficControlFailure
+    assert (copy.code, copy.description, copy.http_status, copy.permanent, copy.message) == (
+        error.code,
+        error.description,
+        error.http_status,
+        error.permanent,
+        error.message,
+    )
