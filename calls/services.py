@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from calls.models import Call, CallEvent, Contact
@@ -316,6 +316,58 @@ def call_release(*, call_id: int) -> None:
         # The operator no longer has a live call: it ended on its own meanwhile.
         logger.info("call %s: release not needed: %s", call_id, exc)
     logger.info("call %s: release sent", call_id)
+
+
+# Calls the operator went silent about
+
+
+def calls_expire_silent(*, now: datetime | None = None) -> int:
+    """Give calls the operator stopped reporting on an honest outcome; return how many changed.
+
+    A call never taken off the queue was never sent, so it failed. A ringing or connected call
+    that heard nothing for too long has an outcome no one here can know: it becomes `unknown`
+    (a late Disconnected can still end it).
+    """
+    now = now or timezone.now()
+    ringing_cutoff = now - timedelta(seconds=settings.CALL_RINGING_TIMEOUT)
+    connected_cutoff = now - timedelta(seconds=settings.CALL_MAX_DURATION)
+    silent = Call.objects.filter(
+        Q(
+            status__in=[
+                Status.QUEUED,
+                Status.DIALING,
+                Status.CALLING_CALLER,
+                Status.CALLING_CALLEE,
+            ],
+            updated_at__lt=ringing_cutoff,
+        )
+        | Q(status=Status.CONNECTED, updated_at__lt=connected_cutoff)
+    )
+    changed = 0
+    for call_id in silent.values_list("pk", flat=True):
+        with transaction.atomic():
+            call = Call.objects.select_for_update().get(pk=call_id)
+            cutoff = connected_cutoff if call.status == Status.CONNECTED else ringing_cutoff
+            if call.is_final or call.status == Status.UNKNOWN or call.updated_at >= cutoff:
+                continue  # a notification or the worker got there first
+            if call.status == Status.QUEUED:
+                _advance(
+                    call,
+                    Status.FAILED,
+                    reason="NotPlaced",
+                    error_message="The call was never placed: no worker took it in time.",
+                    ended_at=now,
+                )
+            else:
+                _advance(
+                    call,
+                    Status.UNKNOWN,
+                    error_message="The operator never reported how this call ended.",
+                )
+            changed += 1
+    if changed:
+        logger.warning("%d silent calls given an outcome", changed)
+    return changed
 
 
 # Notifications

@@ -18,6 +18,11 @@ def call_begin_task(self, call_id: int) -> None:
         raise self.retry(countdown=settings.CALL_BEGIN_RETRY_DELAY * 2**self.request.retries)
 
 
+@shared_task
+def calls_expire_silent_task() -> None:
+    services.calls_expire_silent()
+
+
 @shared_task(bind=True, max_retries=3)
 def call_release_task(self, call_id: int) -> None:
     if not Call.objects.filter(pk=call_id).exists():

@@ -190,6 +190,12 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
 # How often a call whose begin could not reach the operator is tried again, and how long apart.
 CALL_BEGIN_MAX_RETRIES = env.int("CALL_BEGIN_MAX_RETRIES", default=3)
 CALL_BEGIN_RETRY_DELAY = env.float("CALL_BEGIN_RETRY_DELAY", default=2.0)
+# Seconds without news after which a ringing call, or a connected one, has an unknown outcome.
+CALL_RINGING_TIMEOUT = env.int("CALL_RINGING_TIMEOUT", default=15 * 60)
+CALL_MAX_DURATION = env.int("CALL_MAX_DURATION", default=6 * 60 * 60)
+CELERY_BEAT_SCHEDULE = {
+    "calls-expire-silent": {"task": "calls.tasks.calls_expire_silent_task", "schedule": 60.0},
+}
 
 LOGGING = {
     "version": 1,
