@@ -1,6 +1,9 @@
 """Contacts, calls and the log of every notification the operator sent about them."""
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 
@@ -77,7 +80,9 @@ class Call(models.Model):
     connected_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
-    billed_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # Placed although the pool or a cap was used up, because the admins chose "allow and flag".
+    over_limit = models.BooleanField(default=False)
+    limit_note = models.CharField(max_length=300, blank=True)
 
     recording_result = models.CharField(max_length=20, blank=True)
     recording_id = models.CharField(max_length=100, blank=True)
@@ -99,6 +104,14 @@ class Call(models.Model):
         return f"Call {self.pk} {self.caller} → {self.callee} ({self.status})"
 
     FINAL_STATUSES = frozenset({Status.ENDED, Status.FAILED})
+
+    @property
+    def billed_minutes(self) -> Decimal | None:
+        """From the usage ledger, which debits each ended call once; None until then."""
+        try:
+            return self.usage.billed_minutes
+        except ObjectDoesNotExist:
+            return None
 
     @property
     def is_final(self) -> bool:

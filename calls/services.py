@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 import json
 import logging
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +19,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from calls.models import Call, CallEvent, Contact
-from members.models import Member
+from members.models import Member, MinutePool
+from members.services import call_limits_reached, pool_current, sponsor_for, usage_record
 from operator_api import (
     CallIdError,
     InvalidNotification,
@@ -160,9 +160,9 @@ def call_start(
     callee_number = phone_number_normalize(raw_callee, field="callee")
     if callee_number == member.phone_number:
         raise CallNotAllowed("You cannot call your own number.", field="callee")
-    sponsor = normalize_number(
-        settings.OPERATOR_SPONSOR, default_region=settings.PHONE_DEFAULT_REGION
-    )
+    limits = call_limits_reached(member=member)
+    if limits and pool_current().when_exhausted == MinutePool.WhenExhausted.REFUSE:
+        raise CallNotAllowed(" ".join([*limits, "Ask an administrator to add minutes."]))
     if contact is None:
         contact = Contact.objects.filter(owner=user, phone_number=callee_number).first()
 
@@ -171,10 +171,12 @@ def call_start(
             member=member,
             contact=contact,
             placed_by=user,
-            sponsor=sponsor,
+            sponsor=sponsor_for(member),
             caller=member.phone_number,
             callee=callee_number,
             callee_name=contact.name if contact else "",
+            over_limit=bool(limits),
+            limit_note=" ".join(limits)[:300],
         )
         transaction.on_commit(lambda: call_begin_task.delay(call.pk))
     logger.info("call %s queued: %s -> %s", call.pk, call.caller, call.callee)
@@ -280,19 +282,18 @@ def call_hang_up(*, call: Call) -> Call:
     """End a call that can still be ended: cancel it if not yet dialled, else release it."""
     from calls.tasks import call_release_task
 
-    cancelled = Call.objects.filter(pk=call.pk, status=Status.QUEUED).update(
-        status=Status.ENDED,
-        reason=REASON_CANCELLED,
-        ended_at=timezone.now(),
-        duration_seconds=0,
-        billed_minutes=0,
-        updated_at=timezone.now(),
-    )
-    if cancelled:
-        call.refresh_from_db()
-        return call
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call.pk)
+        if call.status == Status.QUEUED:
+            # Not sent yet (the begin task claims only queued calls): cancel it here.
+            _advance(
+                call,
+                Status.ENDED,
+                reason=REASON_CANCELLED,
+                ended_at=timezone.now(),
+                duration_seconds=0,
+            )
+            return call
         if not call.can_hang_up:
             raise CallNotAllowed("This call has already ended; there is nothing to hang up.")
         if call.hangup_requested_at is None:
@@ -493,7 +494,6 @@ def _ending_fields(call: Call, notification: StatusNotification) -> dict[str, ob
         "ended_at": ended_at,
         "reason": notification.reason or "",
         "duration_seconds": duration,
-        "billed_minutes": billed_minutes(duration),
         "recording_result": notification.recording_result or "",
         "recording_id": notification.recording_id or "",
     }
@@ -501,11 +501,6 @@ def _ending_fields(call: Call, notification: StatusNotification) -> dict[str, ob
         # Disconnected overtook Connected: the start follows from the end and the duration.
         fields["connected_at"] = ended_at - timedelta(seconds=duration)
     return fields
-
-
-def billed_minutes(duration_seconds: int) -> int:
-    """Minutes billed: per started minute (61 s bills 2); a call that never connected bills 0."""
-    return math.ceil(duration_seconds / 60) if duration_seconds > 0 else 0
 
 
 def _adopt_early_events(*, callidentifier: str) -> None:
@@ -533,10 +528,15 @@ def _event_close(event: CallEvent, outcome: str, detail: str) -> None:
 
 
 def _advance(call: Call, status: str, **fields: object) -> None:
-    """Move a locked call to `status`; the one place where a call's status changes."""
+    """Move a locked call to `status`; the one place where a call's status changes.
+
+    An ended call is debited from the minute pool here, in the same transaction.
+    """
     if call.is_final:
         raise AssertionError(f"call {call.pk} is {call.status}, which is final")
     call.status = status
     for name, value in fields.items():
         setattr(call, name, value)
     call.save()
+    if status == Status.ENDED:
+        usage_record(call=call)

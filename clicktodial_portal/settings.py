@@ -126,6 +126,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Minutes are decimals (per-second billing); CRMs want JSON numbers, not strings.
+    "COERCE_DECIMAL_TO_STRING": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Click-to-Dial portal API",
@@ -196,6 +198,16 @@ CALL_MAX_DURATION = env.int("CALL_MAX_DURATION", default=6 * 60 * 60)
 CELERY_BEAT_SCHEDULE = {
     "calls-expire-silent": {"task": "calls.tasks.calls_expire_silent_task", "schedule": 60.0},
 }
+
+# The minute pool: what a new enterprise's first period gets (admins change it on the pool page).
+POOL_DEFAULT_MINUTES = env.int("POOL_DEFAULT_MINUTES", default=10_000)
+POOL_ALERT_THRESHOLDS = [int(t) for t in env.list("POOL_ALERT_THRESHOLDS", default=[80, 95, 100])]
+# Who hears of crossed thresholds, besides every admin with an e-mail address.
+POOL_ALERT_EMAILS = env.list("POOL_ALERT_EMAILS", default=[])
+
+# E-mail (pool alerts). The embedded default prints each message in the worker's output.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Click to Dial <noreply@localhost>")
 
 LOGGING = {
     "version": 1,

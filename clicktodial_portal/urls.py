@@ -19,6 +19,8 @@ api_v1 = [
     path("calls/", calls_api.CallListCreateView.as_view(), name="api-call-list"),
     path("calls/<int:pk>/", calls_api.CallDetailView.as_view(), name="api-call-detail"),
     path("calls/<int:pk>/hangup/", calls_api.CallHangupView.as_view(), name="api-call-hangup"),
+    path("pool/", members_api.PoolView.as_view(), name="api-pool"),
+    path("usage/", members_api.UsageView.as_view(), name="api-usage"),
     *router.urls,
 ]
 
@@ -37,4 +39,5 @@ urlpatterns = [
         name="operator-status-notify",
     ),
     path("", include("calls.urls")),
+    path("", include("members.urls")),
 ]

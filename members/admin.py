@@ -1,10 +1,82 @@
 from django.contrib import admin
 
-from members.models import Member
+from members.models import (
+    AuditLogEntry,
+    BusinessNumber,
+    Department,
+    Member,
+    MinutePool,
+    PoolAlert,
+    UsageEntry,
+)
+from members.services import audit_record, snapshot
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Changes made in Django's admin go to the audit log like any other."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        before = snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action=AuditLogEntry.Action.UPDATE if change else AuditLogEntry.Action.CREATE,
+            obj=obj,
+            before=before,
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Members are removed (kept with their history), never deleted.
+        return False
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
-    list_display = ["name", "phone_number", "user", "status", "created_at"]
-    list_filter = ["status"]
+class MemberAdmin(AuditedAdmin):
+    list_display = ["name", "phone_number", "department", "user", "status", "minutes_cap"]
+    list_filter = ["status", "department"]
     search_fields = ["name", "phone_number", "user__username"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(AuditedAdmin):
+    list_display = ["name", "business_number", "minutes_cap"]
+
+
+@admin.register(BusinessNumber)
+class BusinessNumberAdmin(AuditedAdmin):
+    list_display = ["phone_number", "label", "is_default"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The ledger, alerts and audit log are written by the services only, never by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(MinutePool)
+class MinutePoolAdmin(ReadOnlyAdmin):
+    list_display = ["period_start", "period_end", "minutes_allotted", "minutes_used"]
+
+
+@admin.register(UsageEntry)
+class UsageEntryAdmin(ReadOnlyAdmin):
+    list_display = ["call", "day", "member", "department", "seconds", "billed_seconds"]
+    list_filter = ["day", "department"]
+
+
+@admin.register(PoolAlert)
+class PoolAlertAdmin(ReadOnlyAdmin):
+    list_display = ["pool", "threshold", "percent_used", "sent_at", "recipients"]
+
+
+@admin.register(AuditLogEntry)
+class AuditLogEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor", "action", "object_type", "object_repr"]
+    list_filter = ["action", "object_type"]

@@ -1,52 +1,444 @@
-"""Writes for member numbers."""
+"""Writes for members, departments, business numbers, the minute pool and its ledger.
+
+Every change to members, departments, business numbers and the pool is written to the audit log
+in the same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import math
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
 
-from members.models import Member
+from members.models import (
+    AuditLogEntry,
+    BusinessNumber,
+    Department,
+    Member,
+    MinutePool,
+    PoolAlert,
+    UsageDaily,
+    UsageEntry,
+    seconds_to_minutes,
+)
 from operator_api import InvalidPhoneNumber, normalize_number
+
+if TYPE_CHECKING:
+    from calls.models import Call
+
+logger = logging.getLogger(__name__)
 
 
 class MemberInvalid(Exception):
+    """Input that cannot be saved; `message` says why, `field` where."""
+
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
 
 
-def _number(raw: str, *, exclude_pk: int | None = None) -> str:
+# The audit log
+
+
+def snapshot(obj: Member | Department | BusinessNumber | MinutePool) -> dict[str, Any]:
+    """The fields a person cares about, as text, for the log's before → after."""
+    if isinstance(obj, Member):
+        return {
+            "name": obj.name,
+            "phone_number": obj.phone_number,
+            "department": obj.department.name if obj.department else None,
+            "user": obj.user.get_username() if obj.user else None,
+            "status": obj.status,
+            "minutes_cap": obj.minutes_cap,
+        }
+    if isinstance(obj, Department):
+        return {
+            "name": obj.name,
+            "business_number": obj.business_number.phone_number if obj.business_number else None,
+            "minutes_cap": obj.minutes_cap,
+        }
+    if isinstance(obj, BusinessNumber):
+        return {"phone_number": obj.phone_number, "label": obj.label, "is_default": obj.is_default}
+    return {
+        "minutes_allotted": obj.minutes_allotted,
+        "billing_rule": obj.billing_rule,
+        "when_exhausted": obj.when_exhausted,
+        "alert_thresholds": obj.alert_thresholds,
+    }
+
+
+def audit_record(
+    *,
+    actor: AbstractBaseUser | None,
+    action: str,
+    obj: Member | Department | BusinessNumber | MinutePool,
+    before: dict[str, Any] | None,
+) -> AuditLogEntry:
+    after = None if action == AuditLogEntry.Action.REMOVE and obj.pk is None else snapshot(obj)
+    return AuditLogEntry.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:300],
+        before=before,
+        after=after,
+    )
+
+
+# Members
+
+
+def phone_number_normalize(raw: str, *, field: str = "phone_number") -> str:
     try:
-        number = normalize_number(raw, default_region=settings.PHONE_DEFAULT_REGION)
+        return normalize_number(str(raw), default_region=settings.PHONE_DEFAULT_REGION)
     except InvalidPhoneNumber as exc:
-        raise MemberInvalid(str(exc), field="phone_number") from exc
+        raise MemberInvalid(str(exc), field=field) from exc
+
+
+def _member_number(raw: str, *, exclude_pk: int | None = None) -> str:
+    number = phone_number_normalize(raw)
     if Member.objects.filter(phone_number=number).exclude(pk=exclude_pk).exists():
         raise MemberInvalid(f"{number} is already a member number.", field="phone_number")
     return number
 
 
+@transaction.atomic
 def member_create(
     *,
+    actor: AbstractBaseUser | None,
     name: str,
     phone_number: str,
+    department: Department | None = None,
     user: AbstractBaseUser | None = None,
     status: str = Member.Status.ACTIVE,
+    minutes_cap: int | None = None,
+    action: str = AuditLogEntry.Action.CREATE,
 ) -> Member:
-    return Member.objects.create(
-        name=name, phone_number=_number(phone_number), user=user, status=status
+    member = Member.objects.create(
+        name=name,
+        phone_number=_member_number(phone_number),
+        department=department,
+        user=user,
+        status=status,
+        minutes_cap=minutes_cap,
     )
+    audit_record(actor=actor, action=action, obj=member, before=None)
+    return member
 
 
-def member_update(*, member: Member, **fields: object) -> Member:
+@transaction.atomic
+def member_update(*, actor: AbstractBaseUser | None, member: Member, **fields: Any) -> Member:
+    before = snapshot(member)
     if "phone_number" in fields:
-        fields["phone_number"] = _number(str(fields["phone_number"]), exclude_pk=member.pk)
+        fields["phone_number"] = _member_number(fields["phone_number"], exclude_pk=member.pk)
     for name, value in fields.items():
         setattr(member, name, value)
     member.save()
+    if snapshot(member) != before:
+        audit_record(actor=actor, action=AuditLogEntry.Action.UPDATE, obj=member, before=before)
     return member
 
 
-def member_remove(*, member: Member) -> Member:
+def member_remove(*, actor: AbstractBaseUser | None, member: Member) -> Member:
     """Removing keeps the member and its call history; it only stops new calls."""
-    member.status = Member.Status.REMOVED
-    member.save(update_fields=["status", "updated_at"])
+    with transaction.atomic():
+        before = snapshot(member)
+        member.status = Member.Status.REMOVED
+        member.save(update_fields=["status", "updated_at"])
+        audit_record(actor=actor, action=AuditLogEntry.Action.REMOVE, obj=member, before=before)
     return member
+
+
+# Departments and business numbers
+
+
+@transaction.atomic
+def department_save(
+    *, actor: AbstractBaseUser | None, department: Department | None = None, **fields: Any
+) -> Department:
+    before = snapshot(department) if department else None
+    department = department or Department()
+    for name, value in fields.items():
+        setattr(department, name, value)
+    if Department.objects.filter(name=department.name).exclude(pk=department.pk).exists():
+        raise MemberInvalid(f"There is already a department called {department.name}.", "name")
+    department.save()
+    action = AuditLogEntry.Action.UPDATE if before else AuditLogEntry.Action.CREATE
+    if snapshot(department) != before:
+        audit_record(actor=actor, action=action, obj=department, before=before)
+    return department
+
+
+@transaction.atomic
+def business_number_save(
+    *,
+    actor: AbstractBaseUser | None,
+    business_number: BusinessNumber | None = None,
+    phone_number: str,
+    label: str = "",
+    is_default: bool = False,
+) -> BusinessNumber:
+    before = snapshot(business_number) if business_number else None
+    number = phone_number_normalize(phone_number)
+    business_number = business_number or BusinessNumber()
+    clash = BusinessNumber.objects.filter(phone_number=number).exclude(pk=business_number.pk)
+    if clash.exists():
+        raise MemberInvalid(f"{number} is already a business number.", field="phone_number")
+    if is_default:
+        # One default at a time (a constraint enforces it): the old default steps down, logged.
+        for old in BusinessNumber.objects.filter(is_default=True).exclude(pk=business_number.pk):
+            old_before = snapshot(old)
+            old.is_default = False
+            old.save(update_fields=["is_default", "updated_at"])
+            audit_record(
+                actor=actor, action=AuditLogEntry.Action.UPDATE, obj=old, before=old_before
+            )
+    business_number.phone_number = number
+    business_number.label = label
+    business_number.is_default = is_default
+    business_number.save()
+    action = AuditLogEntry.Action.UPDATE if before else AuditLogEntry.Action.CREATE
+    if snapshot(business_number) != before:
+        audit_record(actor=actor, action=action, obj=business_number, before=before)
+    return business_number
+
+
+def sponsor_for(member: Member) -> str:
+    """The business number a member's calls show: the department's, else the default."""
+    if member.department_id and member.department.business_number_id:
+        return member.department.business_number.phone_number
+    default = BusinessNumber.objects.filter(is_default=True).first()
+    if default:
+        return default.phone_number
+    return normalize_number(settings.OPERATOR_SPONSOR, default_region=settings.PHONE_DEFAULT_REGION)
+
+
+# The minute pool
+
+
+def period_bounds(day: date) -> tuple[date, date]:
+    """The billing period (a calendar month) that contains `day`: first and last day."""
+    last = calendar.monthrange(day.year, day.month)[1]
+    return day.replace(day=1), day.replace(day=last)
+
+
+def pool_for_day(day: date) -> MinutePool:
+    """The pool of the period containing `day`, opened on first use with the last period's terms.
+
+    Periods roll over on their own: the first call (or look) in a new month opens its pool.
+    """
+    start, end = period_bounds(day)
+    pool = MinutePool.objects.filter(period_start=start).first()
+    if pool is not None:
+        return pool
+    previous = MinutePool.objects.filter(period_start__lt=start).order_by("-period_start").first()
+    if previous is not None:
+        terms = snapshot(previous)
+    else:
+        terms = {
+            "minutes_allotted": settings.POOL_DEFAULT_MINUTES,
+            "billing_rule": MinutePool.BillingRule.PER_MINUTE,
+            "when_exhausted": MinutePool.WhenExhausted.REFUSE,
+            "alert_thresholds": settings.POOL_ALERT_THRESHOLDS,
+        }
+    # get_or_create: two processes opening the same month at once end with one pool.
+    pool, _ = MinutePool.objects.get_or_create(
+        period_start=start, defaults={"period_end": end, **terms}
+    )
+    return pool
+
+
+def pool_current() -> MinutePool:
+    return pool_for_day(timezone.localdate())
+
+
+@transaction.atomic
+def pool_update(*, actor: AbstractBaseUser | None, pool: MinutePool, **fields: Any) -> MinutePool:
+    pool = MinutePool.objects.select_for_update().get(pk=pool.pk)
+    before = snapshot(pool)
+    if "alert_thresholds" in fields:
+        thresholds = sorted({int(t) for t in fields["alert_thresholds"]})
+        if any(not 0 < t <= 1000 for t in thresholds):
+            raise MemberInvalid("Thresholds are percentages above 0.", field="alert_thresholds")
+        fields["alert_thresholds"] = thresholds
+    for name, value in fields.items():
+        setattr(pool, name, value)
+    pool.save()
+    if snapshot(pool) != before:
+        audit_record(actor=actor, action=AuditLogEntry.Action.UPDATE, obj=pool, before=before)
+    # A smaller allotment can cross thresholds without a call.
+    _alerts_raise(pool_id=pool.pk)
+    return pool
+
+
+BILLING_UNITS = {
+    MinutePool.BillingRule.PER_MINUTE: 60,
+    MinutePool.BillingRule.PER_6_SECONDS: 6,
+    MinutePool.BillingRule.PER_SECOND: 1,
+}
+
+
+def billed_seconds_for(seconds: int, *, rule: str) -> int:
+    """Seconds billed for a call of `seconds` under `rule`; a call never connected bills 0."""
+    unit = BILLING_UNITS[MinutePool.BillingRule(rule)]
+    return math.ceil(seconds / unit) * unit if seconds > 0 else 0
+
+
+def _used_seconds(pool: MinutePool, **scope: Any) -> int:
+    total = UsageEntry.objects.filter(pool=pool, **scope).aggregate(s=Sum("billed_seconds"))["s"]
+    return total or 0
+
+
+def call_limits_reached(*, member: Member) -> list[str]:
+    """What is used up for this member's next call: the pool, the member's or department's cap."""
+    pool = pool_current()
+    month = f"{pool.period_start:%B %Y}"
+    reached = []
+    if pool.billed_seconds_used >= pool.minutes_allotted * 60:
+        reached.append(
+            f"The enterprise's minute pool for {month} is used up "
+            f"({pool.minutes_used:g} of {pool.minutes_allotted} minutes)."
+        )
+    if member.minutes_cap is not None:
+        used = _used_seconds(pool, member=member)
+        if used >= member.minutes_cap * 60:
+            reached.append(
+                f"{member.name} has used {seconds_to_minutes(used):g} of their "
+                f"{member.minutes_cap} minutes for {month}."
+            )
+    department = member.department
+    if department is not None and department.minutes_cap is not None:
+        used = _used_seconds(pool, department=department)
+        if used >= department.minutes_cap * 60:
+            reached.append(
+                f"The {department.name} department has used {seconds_to_minutes(used):g} of its "
+                f"{department.minutes_cap} minutes for {month}."
+            )
+    return reached
+
+
+def usage_record(*, call: Call) -> UsageEntry | None:
+    """Debit an ended call from its period's pool, exactly once.
+
+    Runs inside the transaction that ended the call, with the call's row locked, so a second
+    Disconnected finds the entry; the entry's unique call is the last guard. The pool's balance and
+    the daily rollup move by the same amounts in the same transaction, with `F()` and an upsert,
+    so concurrent calls never lose an update.
+    """
+    if UsageEntry.objects.filter(call=call).exists():
+        return None
+    day = timezone.localdate(call.created_at)
+    pool = pool_for_day(day)
+    seconds = call.duration_seconds or 0
+    billed = billed_seconds_for(seconds, rule=pool.billing_rule)
+    department_id = call.member.department_id
+    entry = UsageEntry.objects.create(
+        call=call,
+        pool=pool,
+        member_id=call.member_id,
+        department_id=department_id,
+        day=day,
+        seconds=seconds,
+        billed_seconds=billed,
+    )
+    MinutePool.objects.filter(pk=pool.pk).update(
+        billed_seconds_used=F("billed_seconds_used") + billed, updated_at=timezone.now()
+    )
+    _rollup_add(
+        day=day,
+        member_id=call.member_id,
+        department_key=department_id or 0,
+        seconds=seconds,
+        billed_seconds=billed,
+    )
+    if billed:
+        _alerts_raise(pool_id=pool.pk)
+    return entry
+
+
+def _rollup_add(
+    *, day: date, member_id: int, department_key: int, seconds: int, billed_seconds: int
+) -> None:
+    # One statement, atomic in both SQLite and PostgreSQL: no read-modify-write to race.
+    table = UsageDaily._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (day, member_id, department_key, calls, seconds, billed_seconds)
+            VALUES (%s, %s, %s, 1, %s, %s)
+            ON CONFLICT (day, member_id, department_key) DO UPDATE SET
+                calls = {table}.calls + 1,
+                seconds = {table}.seconds + excluded.seconds,
+                billed_seconds = {table}.billed_seconds + excluded.billed_seconds
+            """,  # noqa: S608 - the table name is our own model's, the values are parameters
+            [day, member_id, department_key, seconds, billed_seconds],
+        )
+
+
+# Alerts
+
+
+def _alerts_raise(*, pool_id: int) -> None:
+    """Record each threshold the pool has crossed, once, and mail the admins after commit."""
+    from members.tasks import pool_alert_send_task
+
+    pool = MinutePool.objects.get(pk=pool_id)
+    percent = pool.percent_used
+    for threshold in sorted(pool.alert_thresholds):
+        if percent < threshold:
+            break
+        alert, created = PoolAlert.objects.get_or_create(
+            pool=pool, threshold=threshold, defaults={"percent_used": percent}
+        )
+        if created:
+            transaction.on_commit(lambda alert_id=alert.pk: pool_alert_send_task.delay(alert_id))
+
+
+def pool_alert_recipients() -> list[str]:
+    admins = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    return sorted({*admins, *settings.POOL_ALERT_EMAILS})
+
+
+def pool_alert_send(*, alert_id: int) -> None:
+    """E-mail the admins that the pool crossed a threshold; sends each alert at most once."""
+    alert = PoolAlert.objects.select_related("pool").get(pk=alert_id)
+    if alert.sent_at is not None:
+        return
+    pool = alert.pool
+    recipients = pool_alert_recipients()
+    if recipients:
+        send_mail(
+            subject=(
+                f"Click to Dial: {alert.threshold} % of {pool.period_start:%B %Y}'s minutes used"
+            ),
+            message=(
+                f"The enterprise's shared pool has used {pool.minutes_used:g} of its "
+                f"{pool.minutes_allotted} minutes for {pool.period_start:%B %Y} "
+                f"({pool.percent_used} %).\n\n"
+                f"Period: {pool.period_start} to {pool.period_end}.\n"
+                f"See the pool: {settings.PORTAL_BASE_URL}/pool/\n"
+            ),
+            from_email=None,
+            recipient_list=recipients,
+        )
+    PoolAlert.objects.filter(pk=alert.pk).update(
+        sent_at=timezone.now(), recipients=", ".join(recipients), updated_at=timezone.now()
+    )
+    logger.info("pool alert %s %% sent to %d recipients", alert.threshold, len(recipients))

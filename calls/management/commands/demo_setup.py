@@ -1,17 +1,22 @@
-"""Create the demo data `make run` shows: an admin, an employee with a member number, contacts.
+"""Create the demo data `make run` shows: an admin, finance, an employee with a member number,
+departments, business numbers, this month's minute pool and contacts.
 
 Idempotent: running it again resets the demo passwords and adds whatever is missing.
 """
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from rest_framework.authtoken.models import Token
 
 from calls.models import Contact
-from members.models import Member
+from members.models import BusinessNumber, Department, Member
+from members.services import pool_current
 
 ADMIN = ("admin", "admin-demo")
+FINANCE = ("finance", "finance-demo")
+FINANCE_GROUP = "Finance"
 EMPLOYEE = ("employee", "employee-demo")
 EMPLOYEE_NUMBER = "+8613912345673"
 
@@ -31,10 +36,32 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         users = get_user_model()
         admin, _ = users.objects.get_or_create(
-            username=ADMIN[0], defaults={"is_staff": True, "is_superuser": True}
+            username=ADMIN[0],
+            defaults={"is_staff": True, "is_superuser": True, "email": "admin@example.com"},
         )
         admin.set_password(ADMIN[1])
         admin.save()
+
+        finance_group, _ = Group.objects.get_or_create(name=FINANCE_GROUP)
+        finance_group.permissions.add(Permission.objects.get(codename="view_usage_report"))
+        finance, _ = users.objects.get_or_create(
+            username=FINANCE[0], defaults={"first_name": "Zhou", "last_name": "Jing"}
+        )
+        finance.set_password(FINANCE[1])
+        finance.save()
+        finance.groups.add(finance_group)
+
+        if not BusinessNumber.objects.exists():
+            BusinessNumber.objects.create(
+                phone_number="+861052680000", label="Head office", is_default=True
+            )
+            BusinessNumber.objects.create(phone_number="+862161230000", label="Sales hotline")
+        sales, _ = Department.objects.get_or_create(
+            name="Sales",
+            defaults={"business_number": BusinessNumber.objects.get(phone_number="+862161230000")},
+        )
+        Department.objects.get_or_create(name="Support")
+        pool = pool_current()
 
         employee, _ = users.objects.get_or_create(
             username=EMPLOYEE[0], defaults={"first_name": "Wang", "last_name": "Fang"}
@@ -42,7 +69,8 @@ class Command(BaseCommand):
         employee.set_password(EMPLOYEE[1])
         employee.save()
         Member.objects.get_or_create(
-            phone_number=EMPLOYEE_NUMBER, defaults={"name": "Wang Fang", "user": employee}
+            phone_number=EMPLOYEE_NUMBER,
+            defaults={"name": "Wang Fang", "user": employee, "department": sales},
         )
         for name, company, number in DEMO_CONTACTS:
             Contact.objects.get_or_create(
@@ -55,6 +83,9 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"\nClick to Dial portal: {url}/\n")
             + f"  employee login: {EMPLOYEE[0]} / {EMPLOYEE[1]} (member number {EMPLOYEE_NUMBER})\n"
             f"  admin login:    {ADMIN[0]} / {ADMIN[1]}\n"
+            f"  finance login:  {FINANCE[0]} / {FINANCE[1]}\n"
+            f"  minute pool for {pool.period_start:%B %Y}: "
+            f"{pool.minutes_used:g} of {pool.minutes_allotted} minutes used\n"
             f"  API token of the employee: {token.key}\n"
             f"  API docs: {url}/api/docs/\n"
             f"  try: curl -H 'Authorization: Token {token.key}' -H 'Content-Type: application/json'"

@@ -1,0 +1,16 @@
+"""Celery tasks for members and the pool: thin wrappers over members.services."""
+
+from celery import shared_task
+
+from members import services
+from members.models import PoolAlert
+
+
+@shared_task(bind=True, max_retries=5)
+def pool_alert_send_task(self, alert_id: int) -> None:
+    if not PoolAlert.objects.filter(pk=alert_id).exists():
+        return
+    try:
+        services.pool_alert_send(alert_id=alert_id)
+    except OSError as exc:  # the mail server is down: try again later
+        raise self.retry(exc=exc, countdown=60) from exc

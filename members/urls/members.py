@@ -1,0 +1,3 @@
+"""members pages."""
+
+urlpatterns: list = []

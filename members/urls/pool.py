@@ -1,0 +1,3 @@
+"""pool pages."""
+
+urlpatterns: list = []
