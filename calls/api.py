@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from calls import selectors, services
-from calls.models import Call
+from calls.models import Call, Contact
 from calls.serializers import CallOutputSerializer, CallStartInputSerializer, ContactSerializer
 from members.models import Member
 
@@ -23,6 +23,8 @@ class CallListCreateView(generics.ListAPIView):
     filterset_fields = ["status", "member"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema is built with no user
+            return Call.objects.none()
         return selectors.calls_visible_to(self.request.user)
 
     @extend_schema(request=CallStartInputSerializer, responses={202: CallOutputSerializer})
@@ -58,6 +60,8 @@ class CallDetailView(generics.RetrieveAPIView):
     serializer_class = CallOutputSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema is built with no user
+            return Call.objects.none()
         return selectors.calls_visible_to(self.request.user)
 
 
@@ -65,6 +69,8 @@ class CallHangupView(generics.GenericAPIView):
     serializer_class = CallOutputSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema is built with no user
+            return Call.objects.none()
         return selectors.calls_visible_to(self.request.user)
 
     @extend_schema(request=None, responses={202: CallOutputSerializer})
@@ -82,6 +88,8 @@ class ContactViewSet(viewsets.ModelViewSet):
     search_fields = ["name", "company", "phone_number"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Contact.objects.none()
         return selectors.contacts_of(self.request.user)
 
     def perform_create(self, serializer: ContactSerializer) -> None:

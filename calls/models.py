@@ -125,6 +125,8 @@ class Call(models.Model):
             self.Status.CALLING_CALLER,
             self.Status.CALLING_CALLEE,
             self.Status.CONNECTED,
+            # The operator may still have it live; with its identifier it can be released.
+            self.Status.UNKNOWN,
         }
 
 

@@ -56,9 +56,9 @@ def callee_display(call: Call) -> str:
     return call.callee_name or call.callee
 
 
-def call_status_label(call: Call) -> str:
-    """The call's status as the person who placed it reads it."""
-    match call.status:
+def call_status_label(call: Call, status: str | None = None) -> str:
+    """The call's status (or an earlier `status` of it) as the person who placed it reads it."""
+    match status or call.status:
         case Status.QUEUED | Status.DIALING:
             return "Placing the call…"
         case Status.CALLING_CALLER:
@@ -79,6 +79,15 @@ def call_status_label(call: Call) -> str:
     return call.get_status_display()
 
 
+# The operator's statuses, as the call statuses they move a call to.
+_NOTIFIED = {
+    "CallingCaller": Status.CALLING_CALLER,
+    "CallingCallee": Status.CALLING_CALLEE,
+    "Connected": Status.CONNECTED,
+    "Disconnected": Status.ENDED,
+}
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     label: str
@@ -88,21 +97,13 @@ class TimelineEntry:
 def call_timeline(call: Call) -> list[TimelineEntry]:
     """What happened to the call, in order: placed, each status the operator reported, the end."""
     entries = [TimelineEntry("Call placed", call.created_at)]
-    labels = {
-        "CallingCaller": "Calling you…",
-        "CallingCallee": f"Calling {callee_display(call)}…",
-        "Connected": "Connected",
-    }
     applied = call.events.filter(outcome=CallEvent.Outcome.APPLIED).order_by(
         "operator_timestamp", "id"
     )
     for event in applied:
-        if event.status == "Disconnected":
-            entries.append(TimelineEntry(call_status_label(call), call.ended_at))
-        else:
-            entries.append(
-                TimelineEntry(labels.get(event.status, event.status), event.operator_timestamp)
-            )
+        status = _NOTIFIED[event.status]
+        at = call.ended_at if status == Status.ENDED else event.operator_timestamp
+        entries.append(TimelineEntry(call_status_label(call, status), at))
     if call.hangup_requested_at and call.reason != "Cancelled":
         entries.append(TimelineEntry("You asked to hang up", call.hangup_requested_at))
     if call.status in {Status.FAILED, Status.UNKNOWN} or call.reason == "Cancelled":

@@ -160,6 +160,12 @@ def call_start(
     callee_number = phone_number_normalize(raw_callee, field="callee")
     if callee_number == member.phone_number:
         raise CallNotAllowed("You cannot call your own number.", field="callee")
+    sponsor = sponsor_for(member)
+    if callee_number == sponsor:
+        raise CallNotAllowed(
+            "That is the enterprise's business number, which the operator shows to both sides.",
+            field="callee",
+        )
     limits = call_limits_reached(member=member)
     if limits and pool_current().when_exhausted == MinutePool.WhenExhausted.REFUSE:
         raise CallNotAllowed(" ".join([*limits, "Ask an administrator to add minutes."]))
@@ -171,7 +177,7 @@ def call_start(
             member=member,
             contact=contact,
             placed_by=user,
-            sponsor=sponsor_for(member),
+            sponsor=sponsor,
             caller=member.phone_number,
             callee=callee_number,
             callee_name=contact.name if contact else "",
@@ -183,12 +189,14 @@ def call_start(
     return call
 
 
-class BeginOutcome(enum.Enum):
+class TaskOutcome(enum.Enum):
+    """What a worker task does next: nothing, or try again later."""
+
     DONE = "done"
     RETRY = "retry"
 
 
-def call_begin(*, call_id: int, last_attempt: bool) -> BeginOutcome:
+def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
     """Send the begin request for a queued call; the worker's task calls this.
 
     The call is claimed with a conditional update so that two workers (or a redelivered task)
@@ -203,7 +211,7 @@ def call_begin(*, call_id: int, last_attempt: bool) -> BeginOutcome:
     )
     if claimed != 1:
         logger.info("call %s: not queued any more, begin skipped", call_id)
-        return BeginOutcome.DONE
+        return TaskOutcome.DONE
     call = Call.objects.get(pk=call_id)
 
     try:
@@ -211,21 +219,27 @@ def call_begin(*, call_id: int, last_attempt: bool) -> BeginOutcome:
             sponsor=call.sponsor, caller=call.caller, callee=call.callee
         )
     except OperatorUnreachable as exc:
-        if last_attempt:
-            _fail(call_id, exc)
-            return BeginOutcome.DONE
-        # Back to queued, so that a hang-up in the meantime cancels it cleanly.
-        Call.objects.filter(pk=call_id, status=Status.DIALING).update(
-            status=Status.QUEUED, error_message=exc.message, updated_at=timezone.now()
-        )
+        with transaction.atomic():
+            call = Call.objects.select_for_update().get(pk=call_id)
+            if call.hangup_requested_at is not None:
+                # Nothing reached the operator, and the user no longer wants the call.
+                _advance(call, **_cancelled_fields())
+                return TaskOutcome.DONE
+            if last_attempt:
+                _fail(call, exc)
+                return TaskOutcome.DONE
+            # Back to queued: the retry claims it again, and a hang-up meanwhile cancels it.
+            call.status = Status.QUEUED
+            call.error_message = exc.message
+            call.save(update_fields=["status", "error_message", "updated_at"])
         logger.warning("call %s: operator unreachable, will retry: %s", call_id, exc)
-        return BeginOutcome.RETRY
+        return TaskOutcome.RETRY
     except OperatorOutcomeUnknown as exc:
         with transaction.atomic():
             call = Call.objects.select_for_update().get(pk=call_id)
             if call.status != Status.DIALING:
                 # A notification already told us what happened: the begin did reach the operator.
-                return BeginOutcome.DONE
+                return TaskOutcome.DONE
             _advance(
                 call,
                 Status.UNKNOWN,
@@ -236,10 +250,11 @@ def call_begin(*, call_id: int, last_attempt: bool) -> BeginOutcome:
                 ),
             )
         logger.warning("call %s: begin outcome unknown: %s", call_id, exc)
-        return BeginOutcome.DONE
+        return TaskOutcome.DONE
     except OperatorError as exc:
-        _fail(call_id, exc)
-        return BeginOutcome.DONE
+        with transaction.atomic():
+            _fail(Call.objects.select_for_update().get(pk=call_id), exc)
+        return TaskOutcome.DONE
 
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call_id)
@@ -253,26 +268,42 @@ def call_begin(*, call_id: int, last_attempt: bool) -> BeginOutcome:
         call.callidentifier = callidentifier
         call.error_message = ""
         call.save(update_fields=["callidentifier", "error_message", "updated_at"])
-        hangup_requested = call.hangup_requested_at is not None
+        _release_if_hang_up_waits(call)
     logger.info("call %s: begun as %s", call_id, callidentifier)
     _adopt_early_events(callidentifier=callidentifier)
-    if hangup_requested:
-        call_release(call_id=call_id)
-    return BeginOutcome.DONE
+    return TaskOutcome.DONE
 
 
-def _fail(call_id: int, exc: OperatorError) -> None:
-    with transaction.atomic():
-        call = Call.objects.select_for_update().get(pk=call_id)
-        _advance(
-            call,
-            Status.FAILED,
-            reason=type(exc).__name__,
-            error_code=exc.code or "",
-            error_message=exc.message,
-            ended_at=timezone.now(),
-        )
-    logger.warning("call %s failed: %s (%s)", call_id, exc.message, exc.code)
+def _fail(call: Call, exc: OperatorError) -> None:
+    """End a locked call as failed, with the operator's word for why and a plain message."""
+    if call.is_final:
+        return
+    _advance(
+        call,
+        Status.FAILED,
+        reason=(exc.description or type(exc).__name__)[:40],
+        error_code=exc.code or "",
+        error_message=exc.message,
+        ended_at=timezone.now(),
+    )
+    logger.warning("call %s failed: %s (%s)", call.pk, exc.message, exc.code)
+
+
+def _cancelled_fields() -> dict[str, object]:
+    return {
+        "status": Status.ENDED,
+        "reason": REASON_CANCELLED,
+        "ended_at": timezone.now(),
+        "duration_seconds": 0,
+    }
+
+
+def _release_if_hang_up_waits(call: Call) -> None:
+    """The user asked to hang up before the call's identifier was known: release it now."""
+    from calls.tasks import call_release_task
+
+    if call.hangup_requested_at is not None and not call.is_final:
+        transaction.on_commit(lambda: call_release_task.delay(call.pk))
 
 
 # Hanging up
@@ -286,14 +317,13 @@ def call_hang_up(*, call: Call) -> Call:
         call = Call.objects.select_for_update().get(pk=call.pk)
         if call.status == Status.QUEUED:
             # Not sent yet (the begin task claims only queued calls): cancel it here.
-            _advance(
-                call,
-                Status.ENDED,
-                reason=REASON_CANCELLED,
-                ended_at=timezone.now(),
-                duration_seconds=0,
-            )
+            _advance(call, **_cancelled_fields())
             return call
+        if call.status == Status.UNKNOWN and call.callidentifier is None:
+            raise CallNotAllowed(
+                "The operator never told us this call's identifier, so it cannot be ended from "
+                "here. If the phones are ringing, hang up on the phone."
+            )
         if not call.can_hang_up:
             raise CallNotAllowed("This call has already ended; there is nothing to hang up.")
         if call.hangup_requested_at is None:
@@ -303,12 +333,16 @@ def call_hang_up(*, call: Call) -> Call:
     return call
 
 
-def call_release(*, call_id: int) -> None:
-    """Ask the operator to end the call (EndCall). The Disconnected notification ends it here."""
+def call_release(*, call_id: int, last_attempt: bool = True) -> TaskOutcome:
+    """Ask the operator to end the call (EndCall). The Disconnected notification ends it here.
+
+    When the operator cannot confirm the release, the call says so: the user must not believe a
+    live call was ended.
+    """
     call = Call.objects.get(pk=call_id)
     if call.callidentifier is None or call.is_final:
-        # Still dialing: the begin task releases it as soon as the identifier is known.
-        return
+        # Still dialing: whoever learns the identifier releases it (_release_if_hang_up_waits).
+        return TaskOutcome.DONE
     try:
         get_operator().release(
             callidentifier=call.callidentifier, operation=ReleaseOperation.END_CALL
@@ -316,7 +350,19 @@ def call_release(*, call_id: int) -> None:
     except (CallIdError, OperationError) as exc:
         # The operator no longer has a live call: it ended on its own meanwhile.
         logger.info("call %s: release not needed: %s", call_id, exc)
+        return TaskOutcome.DONE
+    except OperatorError as exc:
+        if isinstance(exc, OperatorUnreachable) and not last_attempt:
+            return TaskOutcome.RETRY
+        Call.objects.filter(pk=call_id).update(
+            error_message=f"The operator did not confirm the hang-up ({exc.message}). "
+            "The call may still be live: hang up on the phone.",
+            updated_at=timezone.now(),
+        )
+        logger.warning("call %s: release failed: %s", call_id, exc)
+        return TaskOutcome.DONE
     logger.info("call %s: release sent", call_id)
+    return TaskOutcome.DONE
 
 
 # Calls the operator went silent about
@@ -448,6 +494,7 @@ def _call_awaiting_identifier(
     call = candidates[0]
     call.callidentifier = callidentifier
     call.save(update_fields=["callidentifier", "updated_at"])
+    _release_if_hang_up_waits(call)
     return call
 
 
@@ -465,6 +512,9 @@ def notification_apply(
         )
         return NOTIFY_BAD_BODY
     target = _NOTIFIED_STATUS[notification.status]
+    if call.status == Status.UNKNOWN and _STATUS_RANK[target] <= _highest_rank_reached(call):
+        _event_close(event, CallEvent.Outcome.STALE, "The call was further along than this.")
+        return NOTIFY_OK
     if call.status == target:
         _event_close(event, CallEvent.Outcome.DUPLICATE, f"The call is already {target}.")
         return NOTIFY_OK
@@ -480,6 +530,13 @@ def notification_apply(
     _advance(call, target, **fields)
     _event_close(event, CallEvent.Outcome.APPLIED, "")
     return NOTIFY_OK
+
+
+def _highest_rank_reached(call: Call) -> int:
+    """How far an `unknown` call had got before it became unknown, from the events applied."""
+    applied = call.events.filter(outcome=CallEvent.Outcome.APPLIED).values_list("status", flat=True)
+    ranks = [_STATUS_RANK[_NOTIFIED_STATUS[NotificationStatus(s)]] for s in applied]
+    return max(ranks, default=_STATUS_RANK[Status.DIALING])
 
 
 def _ending_fields(call: Call, notification: StatusNotification) -> dict[str, object]:

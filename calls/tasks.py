@@ -5,7 +5,6 @@ from django.conf import settings
 
 from calls import services
 from calls.models import Call
-from operator_api import OperatorUnreachable
 
 
 @shared_task(bind=True, max_retries=None)
@@ -14,7 +13,7 @@ def call_begin_task(self, call_id: int) -> None:
         return
     last_attempt = self.request.retries >= settings.CALL_BEGIN_MAX_RETRIES
     outcome = services.call_begin(call_id=call_id, last_attempt=last_attempt)
-    if outcome is services.BeginOutcome.RETRY:
+    if outcome is services.TaskOutcome.RETRY:
         raise self.retry(countdown=settings.CALL_BEGIN_RETRY_DELAY * 2**self.request.retries)
 
 
@@ -23,11 +22,11 @@ def calls_expire_silent_task() -> None:
     services.calls_expire_silent()
 
 
-@shared_task(bind=True, max_retries=3)
+@shared_task(bind=True, max_retries=None)
 def call_release_task(self, call_id: int) -> None:
     if not Call.objects.filter(pk=call_id).exists():
         return
-    try:
-        services.call_release(call_id=call_id)
-    except OperatorUnreachable as exc:
-        raise self.retry(exc=exc, countdown=1) from exc
+    last_attempt = self.request.retries >= settings.CALL_BEGIN_MAX_RETRIES
+    outcome = services.call_release(call_id=call_id, last_attempt=last_attempt)
+    if outcome is services.TaskOutcome.RETRY:
+        raise self.retry(countdown=settings.CALL_BEGIN_RETRY_DELAY * 2**self.request.retries)

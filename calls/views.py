@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from calls import selectors, services
 from calls.models import Call
 from members.models import Member
+from members.services import pool_current
 
 # htmx stops polling when a response carries this status: the call is over, nothing will change.
 HTMX_STOP_POLLING = 286
@@ -38,6 +39,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         {
             "contacts": selectors.contacts_of(request.user),
             "member": member,
+            "pool": pool_current(),
             "form_errors": form_errors,
             "form_data": request.POST if form_errors else {},
         },
@@ -63,6 +65,8 @@ def call_start(request: HttpRequest) -> HttpResponse:
 @login_required
 def call_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.calls_visible_to(request.user), 50).get_page(request.GET.get("page"))
+    for call in page:
+        call.status_label = selectors.call_status_label(call)
     return render(request, "calls/call_list.html", {"page": page})
 
 

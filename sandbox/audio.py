@@ -7,7 +7,6 @@ its own pair of alternating tones, so a test or a person can tell two recordings
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import sys
@@ -20,10 +19,9 @@ _FADE = SAMPLE_RATE // 100  # 10 ms fade in and out, so tone changes do not clic
 _AMPLITUDE = 0.3 * 32767
 
 
-def tones_for(seed: str) -> tuple[int, int]:
-    """Two frequencies (Hz) derived from ``seed``: stable for one call, different across calls."""
-    digest = hashlib.sha256(seed.encode()).digest()
-    low = 330 + (digest[0] % 32) * 10  # 330..640 Hz
+def tones_for(sequence: int) -> tuple[int, int]:
+    """Two frequencies (Hz) for the call placed `sequence`-th: consecutive calls never match."""
+    low = 330 + (sequence % 32) * 10  # 330..640 Hz
     return low, low * 5 // 4  # a major third above
 
 
@@ -36,9 +34,9 @@ def _segment(frequency: int) -> array:
     return samples
 
 
-def tone_wav(seconds: int, seed: str) -> bytes:
-    """A WAV file of exactly ``seconds`` seconds (at least 1) of tones chosen by ``seed``."""
-    low, high = tones_for(seed)
+def tone_wav(seconds: int, sequence: int) -> bytes:
+    """A WAV file of exactly ``seconds`` seconds (at least 1) of the `sequence`-th call's tones."""
+    low, high = tones_for(sequence)
     pattern = _segment(low) + _segment(high)
     frames = max(1, seconds) * SAMPLE_RATE
     samples = (pattern * (frames // len(pattern) + 1))[:frames]

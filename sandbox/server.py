@@ -143,6 +143,8 @@ class SandboxCall:
     caller: str
     callee: str
     scenario: Scenario
+    # The call's place in the order calls were placed: picks its recording's tones.
+    sequence: int = 0
     state: str = "Initiated"
     created_at: datetime = field(default_factory=_utcnow)
     connected_at: datetime | None = None
@@ -384,7 +386,7 @@ class SandboxOperator:
             if call.recording_id is None or recording_id != call.recording_id:
                 raise ApiError(INVALID_INPUT)
             seconds = min(call.call_duration or 0, MAX_RECORDING_SECONDS)
-        audio = tone_wav(seconds, seed=call.callidentifier)
+        audio = tone_wav(seconds, sequence=call.sequence)
         return _Response(200, {**SUCCESS, "filedata": base64.b64encode(audio).decode("ascii")})
 
     # -- calls and notifications -----------------------------------------------------------------
@@ -396,7 +398,9 @@ class SandboxOperator:
             callidentifier = secrets.token_hex(8).upper()
             while callidentifier in self.calls:
                 callidentifier = secrets.token_hex(8).upper()
-            call = SandboxCall(callidentifier, sponsor, caller, callee, scenario)
+            call = SandboxCall(
+                callidentifier, sponsor, caller, callee, scenario, sequence=len(self.calls)
+            )
             self.calls[callidentifier] = call
         thread = threading.Thread(target=self._drive, args=(call,), name=f"call-{callidentifier}")
         thread.daemon = True

@@ -32,28 +32,33 @@ def _eager_tasks_and_clean_cache(settings) -> Iterator[None]:
     cache.clear()
 
 
+def _use_a_broker_of_the_tests_own() -> None:
+    """On the embedded defaults the broker is a folder: give the tests their own, so that a running
+    `make run` worker never takes their tasks. Done at import, before Celery caches the options."""
+    if not celery_app.conf.broker_url.startswith("filesystem://"):
+        return
+    folder = Path(django_settings.VAR_DIR) / "test-broker"
+    shutil.rmtree(folder, ignore_errors=True)
+    for sub in ("queue", "processed", "control"):
+        (folder / sub).mkdir(parents=True)
+    celery_app.conf.broker_transport_options = {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+        "polling_interval": 0.05,
+    }
+
+
+_use_a_broker_of_the_tests_own()
+
+
 @pytest.fixture(scope="session")
 def _celery_worker_thread(django_db_setup, django_db_blocker) -> Iterator[None]:
-    """A real Celery worker (in a thread) consuming from the configured broker, for the session.
-
-    On the embedded defaults that is the file-system transport, in a folder of the tests' own so a
-    running `make run` worker never takes their tasks; in CI's second run, Redis.
-    """
-    if celery_app.conf.broker_url.startswith("filesystem://"):
-        folder = Path(django_settings.VAR_DIR) / "test-broker"
-        shutil.rmtree(folder, ignore_errors=True)
-        (folder / "queue").mkdir(parents=True)
-        (folder / "processed").mkdir()
-        (folder / "control").mkdir()
-        celery_app.conf.broker_transport_options = {
-            "data_folder_in": str(folder / "queue"),
-            "data_folder_out": str(folder / "queue"),
-            "processed_folder": str(folder / "processed"),
-            "control_folder": str(folder / "control"),
-            "store_processed": False,
-            "polling_interval": 0.05,
-        }
-    else:
+    """A real Celery worker (in a thread) consuming from the configured broker, for the session:
+    the file-system transport on the embedded defaults, Redis in CI's second run."""
+    if not celery_app.conf.broker_url.startswith("filesystem://"):
         celery_app.control.purge()
     with (
         django_db_blocker.unblock(),

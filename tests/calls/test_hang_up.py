@@ -1,0 +1,157 @@
+"""Hanging up in every state a call can be in, including the awkward ones."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from calls import services
+from calls.models import Call, CallEvent
+from operator_api import InternalServiceError, OperatorUnreachable
+from tests.calls.test_call_flow import requests_to, start, wait_for
+from tests.calls.test_notify import DISCONNECTED, body, notify
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeOperator:
+    """An operator whose answers a test scripts: for races that real timing cannot pin down."""
+
+    def __init__(self, *, on_begin=None, release_error=None) -> None:
+        self.on_begin = on_begin
+        self.release_error = release_error
+        self.released: list[str] = []
+
+    def begin(self, *, sponsor: str, caller: str, callee: str) -> str:
+        return self.on_begin()
+
+    def release(self, *, callidentifier: str, operation) -> None:
+        if self.release_error:
+            raise self.release_error
+        self.released.append(callidentifier)
+
+
+@pytest.fixture
+def operator(monkeypatch):
+    fake = FakeOperator()
+    monkeypatch.setattr(services, "get_operator", lambda: fake)
+    return fake
+
+
+def queued_call(member) -> Call:
+    return Call.objects.create(
+        member=member,
+        sponsor="+861052680000",
+        caller="+8613912345673",
+        callee="+8613810268653",
+    )
+
+
+def test_a_hang_up_while_the_begin_fails_to_reach_the_operator_cancels_the_call(member, operator):
+    call = queued_call(member)
+
+    def begin_while_the_user_hangs_up() -> str:
+        services.call_hang_up(call=Call.objects.get(pk=call.pk))
+        raise OperatorUnreachable()
+
+    operator.on_begin = begin_while_the_user_hangs_up
+
+    outcome = services.call_begin(call_id=call.pk, last_attempt=False)
+
+    call.refresh_from_db()
+    assert outcome is services.TaskOutcome.DONE  # no retry: it will never be dialled
+    assert (call.status, call.reason, call.billed_minutes) == ("ended", "Cancelled", 0)
+
+
+def test_a_hang_up_before_a_notification_reveals_the_identifier_releases_the_call(
+    client, member, operator, django_capture_on_commit_callbacks
+):
+    """The begin answer is lost; the operator's first notification tells us the identifier."""
+    call = queued_call(member)
+    Call.objects.filter(pk=call.pk).update(status=Call.Status.DIALING)
+    services.call_hang_up(call=Call.objects.get(pk=call.pk))
+    assert operator.released == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(client, body("CallingCaller"), identifier="LOST01")
+
+    assert operator.released == ["LOST01"]
+
+
+def test_an_unknown_call_without_identifier_cannot_be_hung_up_and_says_why(api, member):
+    call = queued_call(member)
+    Call.objects.filter(pk=call.pk).update(status=Call.Status.UNKNOWN)
+
+    response = api.post(reverse("api-call-hangup", args=[call.pk]))
+
+    assert response.status_code == 409
+    assert "never told us this call's identifier" in response.json()["detail"]
+
+
+def test_an_unknown_call_with_an_identifier_is_released(
+    api, member, operator, django_capture_on_commit_callbacks
+):
+    call = queued_call(member)
+    Call.objects.filter(pk=call.pk).update(status=Call.Status.UNKNOWN, callidentifier="SILENT1")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(reverse("api-call-hangup", args=[call.pk]))
+
+    assert response.status_code == 202
+    assert operator.released == ["SILENT1"]
+
+
+def test_a_release_the_operator_does_not_confirm_is_shown_on_the_call(member, operator):
+    call = queued_call(member)
+    Call.objects.filter(pk=call.pk).update(status=Call.Status.CONNECTED, callidentifier="LIVE01")
+    operator.release_error = InternalServiceError()
+
+    services.call_release(call_id=call.pk)
+
+    call.refresh_from_db()
+    assert call.status == "connected"
+    assert "did not confirm the hang-up" in call.error_message
+
+
+def test_an_unknown_call_never_moves_back_before_what_it_had_reached(client, member):
+    call = queued_call(member)
+    Call.objects.filter(pk=call.pk).update(status=Call.Status.DIALING, callidentifier="A010B020")
+    notify(client, body("Connected"))
+    Call.objects.filter(pk=call.pk).update(status=Call.Status.UNKNOWN)  # what the sweeper does
+
+    notify(client, body("CallingCaller"))
+
+    call.refresh_from_db()
+    assert call.status == "unknown"
+    assert call.events.last().outcome == CallEvent.Outcome.STALE
+
+    notify(client, DISCONNECTED)
+    call.refresh_from_db()
+    assert (call.status, call.duration_seconds) == ("ended", 125)
+
+
+def test_an_anonymous_api_request_is_told_to_authenticate(client):
+    response = client.get(reverse("api-call-list"))
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Token")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("celery_worker")
+def test_hanging_up_before_the_lost_begin_answer_ends_the_real_call(api, member, make_sandbox):
+    """The sandbox places the call but answers after our read timeout; the user hangs up at once.
+
+    The first notification reveals the identifier, and the pending hang-up is sent then."""
+    sandbox = make_sandbox(time_scale=0.3)
+    started = start(api, "+8613800000011")
+    wait_for(started["id"], lambda c: c.status != "queued")  # the worker sent the begin
+
+    assert api.post(reverse("api-call-hangup", args=[started["id"]])).status_code == 202
+
+    call = wait_for(started["id"], lambda c: c.is_final, timeout=15)
+    assert (call.status, call.reason) == ("ended", "HangUp")
+    assert call.duration_seconds < 20
+    # Released once or twice (the hang-up and the identifier's arrival may both send it): the
+    # operator answers a second release of an ended call with an error we ignore.
+    assert 1 <= len(requests_to(sandbox, "clicktodialrelease")) <= 2
+    assert call.hangup_requested_at < timezone.now()
