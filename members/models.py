@@ -91,6 +91,11 @@ def seconds_to_minutes(seconds: int) -> Decimal:
     return (Decimal(seconds) / 60).quantize(Decimal("0.01"))
 
 
+def minutes_display(minutes: Decimal | int) -> str:
+    """100.00 → "100", 1.10 → "1.1": minutes as people write them."""
+    return f"{Decimal(minutes).normalize():f}"
+
+
 class MinutePool(models.Model):
     """The minutes all members share in one billing period (a calendar month)."""
 
@@ -129,7 +134,8 @@ class MinutePool(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.period_start:%Y-%m}: {self.minutes_used} of {self.minutes_allotted} min"
+        used = minutes_display(self.minutes_used)
+        return f"{self.period_start:%Y-%m}: {used} of {self.minutes_allotted} min"
 
     @property
     def minutes_used(self) -> Decimal:

@@ -7,10 +7,18 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Sum
+from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from members.models import Department, Member, UsageDaily, seconds_to_minutes
+from members.models import (
+    Department,
+    Member,
+    MinutePool,
+    PoolAlert,
+    UsageDaily,
+    UsageEntry,
+    seconds_to_minutes,
+)
 
 GROUPINGS = ("member", "department", "day", "month")
 NO_DEPARTMENT = "No department"
@@ -99,3 +107,76 @@ def usage_report(*, group_by: str, date_from: date, date_to: date) -> UsageRepor
 
 def _sums(values: dict) -> tuple[int, int, int]:
     return values["calls"] or 0, values["seconds"] or 0, values["billed_seconds"] or 0
+
+
+# Finance reports: the calls behind a figure, and the pool's history.
+
+
+@dataclass(frozen=True)
+class UsageScope:
+    """Which ledger entries make up one figure: a date range, and one member or department.
+
+    `department_key` follows the rollup's convention: a department's id, or 0 for none.
+    """
+
+    date_from: date
+    date_to: date
+    member_id: int | None = None
+    department_key: int | None = None
+
+
+def usage_row_scope(*, report: UsageReport, row: UsageRow) -> UsageScope:
+    """The entries behind one row of `report`: its member or department over the report's range,
+    or its day or month within the report's range (so a month cut by the range stays cut)."""
+    match report.group_by:
+        case "member":
+            return UsageScope(report.date_from, report.date_to, member_id=int(row.key))
+        case "department":
+            return UsageScope(report.date_from, report.date_to, department_key=int(row.key or 0))
+        case "day":
+            day = date.fromisoformat(str(row.key))
+            return UsageScope(day, day)
+        case "month":
+            first = date.fromisoformat(f"{row.key}-01")
+            following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            last = date.fromordinal(following.toordinal() - 1)
+            return UsageScope(max(first, report.date_from), min(last, report.date_to))
+    raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}")
+
+
+def usage_entries(*, scope: UsageScope) -> QuerySet[UsageEntry]:
+    """The ledger entries in `scope`, with their call, member and department, oldest first."""
+    entries = UsageEntry.objects.filter(
+        # Every entry's day lies in its pool's period. Naming the periods first lets the database
+        # start from the (pool, member) and (pool, department) indexes instead of every entry.
+        pool__in=MinutePool.objects.filter(
+            period_start__lte=scope.date_to, period_end__gte=scope.date_from
+        ),
+        day__gte=scope.date_from,
+        day__lte=scope.date_to,
+    )
+    if scope.member_id is not None:
+        entries = entries.filter(member_id=scope.member_id)
+    if scope.department_key is not None:
+        if scope.department_key:
+            entries = entries.filter(department_id=scope.department_key)
+        else:
+            entries = entries.filter(department__isnull=True)
+    return entries.select_related("call", "member", "department").order_by(
+        "day", "call__created_at", "id"
+    )
+
+
+def usage_entries_total(entries: QuerySet[UsageEntry]) -> UsageRow:
+    """Calls, seconds and billed seconds of `entries`, summed from the ledger in one query."""
+    sums = entries.aggregate(
+        calls=Count("id"), seconds=Sum("seconds"), billed_seconds=Sum("billed_seconds")
+    )
+    return UsageRow("total", "Total", *_sums(sums))
+
+
+def pool_history() -> QuerySet[MinutePool]:
+    """Every billing period, newest first, with the alerts it crossed (lowest threshold first)."""
+    return MinutePool.objects.order_by("-period_start").prefetch_related(
+        Prefetch("alerts", queryset=PoolAlert.objects.order_by("threshold"))
+    )

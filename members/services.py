@@ -29,6 +29,7 @@ from members.models import (
     PoolAlert,
     UsageDaily,
     UsageEntry,
+    minutes_display,
     seconds_to_minutes,
 )
 from operator_api import InvalidPhoneNumber, normalize_number
@@ -173,7 +174,9 @@ def department_save(
     for name, value in fields.items():
         setattr(department, name, value)
     if Department.objects.filter(name=department.name).exclude(pk=department.pk).exists():
-        raise MemberInvalid(f"There is already a department called {department.name}.", "name")
+        raise MemberInvalid(
+            f"There is already a department called {department.name}.", field="name"
+        )
     department.save()
     action = AuditLogEntry.Action.UPDATE if before else AuditLogEntry.Action.CREATE
     if snapshot(department) != before:
@@ -309,13 +312,13 @@ def call_limits_reached(*, member: Member) -> list[str]:
     if pool.billed_seconds_used >= pool.minutes_allotted * 60:
         reached.append(
             f"The enterprise's minute pool for {month} is used up "
-            f"({pool.minutes_used:g} of {pool.minutes_allotted} minutes)."
+            f"({minutes_display(pool.minutes_used)} of {pool.minutes_allotted} minutes)."
         )
     if member.minutes_cap is not None:
         used = _used_seconds(pool, member=member)
         if used >= member.minutes_cap * 60:
             reached.append(
-                f"{member.name} has used {seconds_to_minutes(used):g} of their "
+                f"{member.name} has used {minutes_display(seconds_to_minutes(used))} of their "
                 f"{member.minutes_cap} minutes for {month}."
             )
     department = member.department
@@ -323,7 +326,8 @@ def call_limits_reached(*, member: Member) -> list[str]:
         used = _used_seconds(pool, department=department)
         if used >= department.minutes_cap * 60:
             reached.append(
-                f"The {department.name} department has used {seconds_to_minutes(used):g} of its "
+                f"The {department.name} department has used "
+                f"{minutes_display(seconds_to_minutes(used))} of its "
                 f"{department.minutes_cap} minutes for {month}."
             )
     return reached
@@ -429,8 +433,9 @@ def pool_alert_send(*, alert_id: int) -> None:
                 f"Click to Dial: {alert.threshold} % of {pool.period_start:%B %Y}'s minutes used"
             ),
             message=(
-                f"The enterprise's shared pool has used {pool.minutes_used:g} of its "
-                f"{pool.minutes_allotted} minutes for {pool.period_start:%B %Y} "
+                f"The enterprise's shared pool has used "
+                f"{minutes_display(pool.minutes_used)} of its {pool.minutes_allotted} minutes "
+                f"for {pool.period_start:%B %Y} "
                 f"({pool.percent_used} %).\n\n"
                 f"Period: {pool.period_start} to {pool.period_end}.\n"
                 f"See the pool: {settings.PORTAL_BASE_URL}/pool/\n"
@@ -442,3 +447,103 @@ def pool_alert_send(*, alert_id: int) -> None:
         sent_at=timezone.now(), recipients=", ".join(recipients), updated_at=timezone.now()
     )
     logger.info("pool alert %s %% sent to %d recipients", alert.threshold, len(recipients))
+
+
+# Bulk import
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from members.importing import ImportRow
+
+
+@transaction.atomic
+def members_import(*, actor: AbstractBaseUser | None, rows: Sequence[ImportRow]) -> list[Member]:
+    """Create a member for every row, each audited as `import`: all in one transaction, or none.
+
+    The rows were checked for the preview (members.importing.validate_rows), but the database may
+    have changed since, or the check been skipped: each row is checked again as it is written, and
+    the first problem raises MemberInvalid naming its row, which rolls back every member created
+    before it.
+    """
+    # Local: a unique number or user taken by another process between our check and our insert.
+    from django.db import IntegrityError
+
+    if not rows:
+        raise MemberInvalid("The file has no members to import.", field="file")
+    departments = {
+        d.name: d for d in Department.objects.filter(name__in={r.department for r in rows})
+    }
+    users = {
+        u.get_username(): u
+        for u in get_user_model().objects.filter(username__in={r.username for r in rows})
+    }
+    linked = set(
+        Member.objects.filter(user__in=users.values()).values_list("user__username", flat=True)
+    )
+    members = []
+    for row in rows:
+        try:
+            members.append(
+                _member_import_row(
+                    actor=actor, row=row, departments=departments, users=users, linked=linked
+                )
+            )
+        except MemberInvalid as exc:
+            raise MemberInvalid(
+                f"Row {row.line}: {exc.message} Nothing was imported.", field=exc.field
+            ) from exc
+        except IntegrityError as exc:
+            raise MemberInvalid(
+                f"Row {row.line}: its number or user was taken while importing. Nothing was "
+                "imported; upload the file again to see what changed.",
+                field="phone_number",
+            ) from exc
+    return members
+
+
+def _member_import_row(
+    *,
+    actor: AbstractBaseUser | None,
+    row: ImportRow,
+    departments: dict[str, Department],
+    users: dict[str, AbstractBaseUser],
+    linked: set[str],
+) -> Member:
+    if row.errors:
+        column, message = next(iter(row.errors.items()))
+        raise MemberInvalid(message, field=column)
+    if not row.name.strip():
+        raise MemberInvalid("The name is missing.", field="name")
+    department = None
+    if row.department:
+        department = departments.get(row.department)
+        if department is None:
+            raise MemberInvalid(
+                f"There is no department called {row.department}.", field="department"
+            )
+    user = None
+    if row.username:
+        user = users.get(row.username)
+        if user is None:
+            raise MemberInvalid(f"There is no portal user {row.username}.", field="username")
+        if row.username in linked:
+            raise MemberInvalid(
+                f"The user {row.username} already has a member number.", field="username"
+            )
+        linked.add(row.username)
+    status = row.status or Member.Status.ACTIVE
+    if status not in Member.Status.values:
+        raise MemberInvalid(f"The status {row.status} is not a member status.", field="status")
+    if row.minutes_cap and not row.minutes_cap.isdigit():
+        raise MemberInvalid("The minutes cap is not a whole number.", field="minutes_cap")
+    return member_create(
+        actor=actor,
+        name=row.name.strip(),
+        phone_number=row.phone_number,
+        department=department,
+        user=user,
+        status=status,
+        minutes_cap=int(row.minutes_cap) if row.minutes_cap else None,
+        action=AuditLogEntry.Action.IMPORT,
+    )

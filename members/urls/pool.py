@@ -1,3 +1,10 @@
-"""pool pages."""
+"""Minute pool pages."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from members.views import pool
+
+urlpatterns = [
+    path("pool/", pool.pool_detail, name="pool"),
+    path("pool/update/", pool.pool_update, name="pool-update"),
+]

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from rest_framework.authtoken.models import Token
 
 from calls.models import Contact
-from members.models import BusinessNumber, Department, Member
+from members.models import BusinessNumber, Department, Member, minutes_display
 from members.services import pool_current
 
 ADMIN = ("admin", "admin-demo")
@@ -85,7 +85,7 @@ class Command(BaseCommand):
             f"  admin login:    {ADMIN[0]} / {ADMIN[1]}\n"
             f"  finance login:  {FINANCE[0]} / {FINANCE[1]}\n"
             f"  minute pool for {pool.period_start:%B %Y}: "
-            f"{pool.minutes_used:g} of {pool.minutes_allotted} minutes used\n"
+            f"{minutes_display(pool.minutes_used)} of {pool.minutes_allotted} minutes used\n"
             f"  API token of the employee: {token.key}\n"
             f"  API docs: {url}/api/docs/\n"
             f"  try: curl -H 'Authorization: Token {token.key}' -H 'Content-Type: application/json'"

@@ -1,0 +1,317 @@
+"""Reading a member file (CSV or XLSX) into rows, and checking each row before anything is written.
+
+`parse_member_file` and `validate_rows` are pure: they read no database, so the import page can
+show a preview of every row with its errors, and check the same rows again when the admin
+confirms. `import_lookups_load` is the one read of the database they need, in a few queries.
+The rows are written by `members.services.members_import`.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from members.models import Department, Member
+from members.services import MemberInvalid, phone_number_normalize
+
+# The header of an import file, which is also the header of an export (so an export re-imports).
+IMPORT_COLUMNS = ("name", "phone_number", "department", "status", "minutes_cap", "username")
+REQUIRED_COLUMNS = ("name", "phone_number", "department")
+MAX_ROWS = 5000
+MAX_BYTES = 5 * 1024 * 1024
+
+# Spreadsheets run a cell that starts with one of these as a formula; exports put a ' before it.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+class ImportFileInvalid(Exception):
+    """The file as a whole cannot be read; `message` says why and what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One member row of a file, as text. `line` is the row's number in the file (header is 1).
+
+    After `validate_rows`, the values are normalised (E.164 number, the department's own name,
+    status value) and `errors` maps a column to what is wrong with it.
+    """
+
+    line: int
+    name: str
+    phone_number: str
+    department: str = ""
+    status: str = ""
+    minutes_cap: str = ""
+    username: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the session, between the preview and the import."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImportRow:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ImportLookups:
+    """What validation needs to know about the database."""
+
+    # The names of all departments.
+    departments: frozenset[str] = frozenset()
+    # E.164 number → name of the member who has it.
+    taken_numbers: dict[str, str] = field(default_factory=dict)
+    # Usernames that exist → the member number already linked to that user, or "".
+    users: dict[str, str] = field(default_factory=dict)
+
+
+# Parsing
+
+
+def parse_member_file(name: str, data: bytes) -> list[ImportRow]:
+    """The member rows of a CSV (UTF-8, with or without BOM) or XLSX (first sheet) file.
+
+    Raises ImportFileInvalid when the file cannot be read, is too big, or its header is wrong.
+    """
+    if len(data) > MAX_BYTES:
+        raise ImportFileInvalid(
+            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is "
+            f"{MAX_BYTES // 1024 // 1024} MB. Split it into smaller files."
+        )
+    lowered = name.lower()
+    if lowered.endswith(".xls"):
+        raise ImportFileInvalid(
+            "Old Excel files (.xls) cannot be read. Save the sheet as .xlsx or CSV UTF-8."
+        )
+    if lowered.endswith(".xlsx") or (not lowered.endswith(".csv") and data[:4] == b"PK\x03\x04"):
+        table = _xlsx_rows(data)
+    elif lowered.endswith((".csv", ".txt")):
+        table = _csv_rows(data)
+    else:
+        raise ImportFileInvalid("Upload a .csv or .xlsx file.")
+    return _rows_from_table(table)
+
+
+def _csv_rows(data: bytes) -> Iterator[list[str]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileInvalid(
+            "The CSV file is not UTF-8. In Excel choose “Save as: CSV UTF-8”, then upload it again."
+        ) from exc
+    first_line = text.split("\n", 1)[0]
+    # Excel writes ";" in locales whose decimal point is a comma.
+    delimiter = "," if "," in first_line else ";" if ";" in first_line else ","
+    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        raise ImportFileInvalid(
+            "The file is not a readable .xlsx workbook. Save it again from Excel as .xlsx, "
+            "or as CSV UTF-8."
+        ) from exc
+    try:
+        if not workbook.worksheets:
+            return
+        for values in workbook.worksheets[0].iter_rows(values_only=True):
+            yield [_cell_text(value) for value in values]
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    # A number typed into a spreadsheet comes back as 8613912345673.0 or 60.0.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _clean(text: str) -> str:
+    text = text.strip()
+    # Undo the ' an export puts before text a spreadsheet would take for a formula.
+    if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
+        text = text[1:]
+    return text
+
+
+def _rows_from_table(table: Iterable[Sequence[str]]) -> list[ImportRow]:
+    lines = iter(enumerate(table, start=1))
+    header: list[str] = []
+    for _, cells in lines:
+        header = [_clean(cell).lower() for cell in cells]
+        if any(header):
+            break
+    while header and not header[-1]:
+        header.pop()
+    if not header:
+        raise ImportFileInvalid(
+            f"The file is empty. The first row must be the header: {', '.join(IMPORT_COLUMNS)}."
+        )
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    unknown = [column for column in header if column not in IMPORT_COLUMNS]
+    if missing or unknown or len(set(header)) != len(header):
+        problems = []
+        if missing:
+            problems.append(f"missing {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown {', '.join(repr(c) for c in unknown)}")
+        if len(set(header)) != len(header):
+            problems.append("a column named twice")
+        raise ImportFileInvalid(
+            f"The header row has {'; '.join(problems)}. It must be: "
+            f"{', '.join(REQUIRED_COLUMNS)}, optionally followed by "
+            f"{', '.join(c for c in IMPORT_COLUMNS if c not in REQUIRED_COLUMNS)}."
+        )
+
+    rows: list[ImportRow] = []
+    for line, cells in lines:
+        values = [_clean(cell) for cell in cells]
+        if not any(values):
+            continue
+        if len(rows) == MAX_ROWS:
+            raise ImportFileInvalid(
+                f"The file has more than {MAX_ROWS:,} members. Split it into files of at most "
+                f"{MAX_ROWS:,} rows."
+            )
+        by_column = dict(zip(header, values, strict=False))
+        rows.append(ImportRow(line=line, **{c: by_column.get(c, "") for c in IMPORT_COLUMNS}))
+    if not rows:
+        raise ImportFileInvalid("The file has a header but no members under it.")
+    return rows
+
+
+# Validation
+
+
+def import_lookups_load(rows: Sequence[ImportRow]) -> ImportLookups:
+    """Read what `validate_rows` needs: departments, and the numbers and users the rows name."""
+    numbers = set()
+    for row in rows:
+        try:
+            numbers.add(phone_number_normalize(row.phone_number))
+        except MemberInvalid:
+            continue
+    taken = dict(
+        Member.objects.filter(phone_number__in=numbers).values_list("phone_number", "name")
+    )
+    usernames = {row.username for row in rows if row.username}
+    users = dict.fromkeys(
+        get_user_model().objects.filter(username__in=usernames).values_list("username", flat=True),
+        "",
+    )
+    linked = Member.objects.filter(user__username__in=users).values_list(
+        "user__username", "phone_number"
+    )
+    users.update(linked)
+    departments = frozenset(Department.objects.values_list("name", flat=True))
+    return ImportLookups(departments=departments, taken_numbers=taken, users=users)
+
+
+def validate_rows(rows: Sequence[ImportRow], *, lookups: ImportLookups) -> list[ImportRow]:
+    """The rows with their values normalised and each problem recorded in `errors`.
+
+    Checks: a name, a valid number that no member has and no earlier row has, a department that
+    exists (or none), a known status, a whole number of minutes for the cap, and a portal user who
+    exists and has no member number yet.
+    """
+    departments_by_key = {name.casefold(): name for name in lookups.departments}
+    statuses = {value: value for value in Member.Status.values} | {
+        label.casefold(): value for value, label in Member.Status.choices
+    }
+    number_rows: dict[str, int] = {}
+    username_rows: dict[str, int] = {}
+    checked = []
+    for row in rows:
+        errors: dict[str, str] = {}
+        values: dict[str, str] = {}
+
+        if not row.name:
+            errors["name"] = "The name is missing."
+        elif len(row.name) > Member._meta.get_field("name").max_length:
+            errors["name"] = "The name is longer than 200 characters."
+
+        if not row.phone_number:
+            errors["phone_number"] = "The number is missing."
+        else:
+            try:
+                number = phone_number_normalize(row.phone_number)
+            except MemberInvalid as exc:
+                errors["phone_number"] = exc.message
+            else:
+                values["phone_number"] = number
+                if number in lookups.taken_numbers:
+                    errors["phone_number"] = (
+                        f"{number} is already the number of member {lookups.taken_numbers[number]}."
+                    )
+                elif number in number_rows:
+                    errors["phone_number"] = f"{number} is also on row {number_rows[number]}."
+                else:
+                    number_rows[number] = row.line
+
+        if row.department:
+            department = (
+                row.department
+                if row.department in lookups.departments
+                else departments_by_key.get(row.department.casefold())
+            )
+            if department is None:
+                errors["department"] = (
+                    f"There is no department called “{row.department}”. "
+                    "Add it under Departments first, or correct the name."
+                )
+            else:
+                values["department"] = department
+
+        status = statuses.get(row.status.casefold()) if row.status else Member.Status.ACTIVE
+        if status is None:
+            errors["status"] = (
+                f"The status “{row.status}” is not one of {', '.join(Member.Status.values)}."
+            )
+        else:
+            values["status"] = status
+
+        if row.minutes_cap:
+            if row.minutes_cap.isdigit():
+                values["minutes_cap"] = str(int(row.minutes_cap))
+            else:
+                errors["minutes_cap"] = (
+                    f"The minutes cap “{row.minutes_cap}” is not a whole number of minutes "
+                    "(0 or more). Leave it empty for no cap."
+                )
+
+        if row.username:
+            if row.username not in lookups.users:
+                errors["username"] = f"There is no portal user “{row.username}”."
+            elif lookups.users[row.username]:
+                errors["username"] = (
+                    f"The user {row.username} already has member number "
+                    f"{lookups.users[row.username]}."
+                )
+            elif row.username in username_rows:
+                errors["username"] = (
+                    f"The user {row.username} is also on row {username_rows[row.username]}."
+                )
+            else:
+                username_rows[row.username] = row.line
+
+        checked.append(dataclasses.replace(row, **values, errors=errors))
+    return checked

@@ -1,0 +1,66 @@
+"""The minute pool page: the balance for everyone, its terms and alerts for admins."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from members import services
+from members.models import MinutePool, PoolAlert
+
+
+class PoolForm(forms.ModelForm):
+    alert_thresholds = forms.CharField(
+        help_text="Percentages, separated by commas, e.g. 80, 95, 100.", required=False
+    )
+
+    class Meta:
+        model = MinutePool
+        fields = ["minutes_allotted", "billing_rule", "when_exhausted"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["alert_thresholds"] = ", ".join(map(str, self.instance.alert_thresholds))
+
+    def clean_alert_thresholds(self) -> list[int]:
+        raw = self.cleaned_data["alert_thresholds"]
+        try:
+            thresholds = sorted({int(part) for part in raw.replace(";", ",").split(",") if part})
+        except ValueError as exc:
+            raise forms.ValidationError("Use whole percentages, e.g. 80, 95, 100.") from exc
+        if any(not 0 < t <= 1000 for t in thresholds):
+            raise forms.ValidationError("Each threshold is a percentage above 0.")
+        return thresholds
+
+
+@login_required
+def pool_detail(request: HttpRequest) -> HttpResponse:
+    pool = services.pool_current()
+    return render(
+        request,
+        "pool/pool_detail.html",
+        {
+            "pool": pool,
+            "form": PoolForm(instance=pool) if request.user.is_staff else None,
+            "alerts": PoolAlert.objects.filter(pool=pool).order_by("threshold"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def pool_update(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_staff:
+        raise PermissionDenied
+    pool = services.pool_current()
+    form = PoolForm(request.POST, instance=MinutePool.objects.get(pk=pool.pk))
+    if not form.is_valid():
+        alerts = PoolAlert.objects.filter(pool=pool).order_by("threshold")
+        context = {"pool": pool, "form": form, "alerts": alerts}
+        return render(request, "pool/pool_detail.html", context, status=400)
+    services.pool_update(actor=request.user, pool=pool, **form.cleaned_data)
+    messages.success(request, "The pool's terms were saved.")
+    return redirect("pool")

@@ -1,0 +1,520 @@
+"""Finance report pages: usage by member, department, day or month with its chart, the calls
+behind each figure, the pool's history, and CSV and XLSX exports of exactly what they show.
+
+For finance (`members.view_usage_report`) and admins. Finance see phone numbers masked
+(members.masking); admins see them whole.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import wraps
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from calls.selectors import duration_display
+from members import charts, exports, selectors
+from members.masking import masks_numbers, number_display_for
+from members.models import Department, Member, UsageEntry
+from members.selectors import UsageReport, UsageScope
+
+GROUP_LABELS = {"member": "Member", "department": "Department", "day": "Day", "month": "Month"}
+CALLS_PER_PAGE = 50
+# The pool history's chart shows the last two years; the table shows every period.
+CHART_PERIODS = 24
+# Rows are read from the database this many at a time while an export streams.
+EXPORT_CHUNK = 2000
+
+
+def finance_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Finance and admins only: others get 403, anonymous visitors the login page."""
+
+    @wraps(view)
+    @login_required
+    def guarded(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not selectors.can_see_usage(request.user):
+            raise PermissionDenied("Usage reports are for finance and admins.")
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+# Filters
+
+
+def _month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+    )
+
+
+class RangeForm(forms.Form):
+    """`from` and `to` (both days included), as in the usage API; default: this month."""
+
+    def __init__(self, data: object) -> None:
+        super().__init__(data)
+        # "from" is a Python keyword, so these cannot be declared as class attributes.
+        self.fields["from"] = _date_field("From")
+        self.fields["to"] = _date_field("To")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        today = timezone.localdate()
+        data["from"] = data.get("from") or today.replace(day=1)
+        data["to"] = data.get("to") or _month_end(today)
+        if not self.errors and data["from"] > data["to"]:
+            raise forms.ValidationError("The first day must not be after the last day.")
+        return data
+
+
+class UsageForm(RangeForm):
+    group_by = forms.ChoiceField(choices=list(GROUP_LABELS.items()), required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        data["group_by"] = data.get("group_by") or "member"
+        return data
+
+    def report(self) -> UsageReport:
+        data = self.cleaned_data
+        return selectors.usage_report(
+            group_by=data["group_by"], date_from=data["from"], date_to=data["to"]
+        )
+
+
+class CallsForm(RangeForm):
+    member = forms.IntegerField(required=False, min_value=1)
+    # A department's id, or 0 for calls from members in no department (the rollup's key).
+    department = forms.IntegerField(required=False, min_value=0)
+
+    def scope(self) -> UsageScope:
+        data = self.cleaned_data
+        return UsageScope(data["from"], data["to"], data["member"], data["department"])
+
+
+def _form_errors(form: forms.Form) -> list[str]:
+    return [f"{error}" for errors in form.errors.values() for error in errors]
+
+
+def _bad_request(form: forms.Form) -> HttpResponse:
+    return HttpResponseBadRequest(
+        " ".join(_form_errors(form)), content_type="text/plain; charset=utf-8"
+    )
+
+
+def _range_text(date_from: date, date_to: date) -> str:
+    if date_from == date_to:
+        return f"{date_from:%-d %B %Y}"
+    return f"{date_from:%-d %B %Y} to {date_to:%-d %B %Y}"
+
+
+def _scope_query(scope: UsageScope) -> dict[str, str]:
+    query = {"from": scope.date_from.isoformat(), "to": scope.date_to.isoformat()}
+    if scope.member_id is not None:
+        query["member"] = str(scope.member_id)
+    if scope.department_key is not None:
+        query["department"] = str(scope.department_key)
+    return query
+
+
+def _url(name: str, query: dict[str, str]) -> str:
+    return f"{reverse(name)}?{urlencode(query)}"
+
+
+@dataclass(frozen=True)
+class Preset:
+    label: str
+    date_from: date
+    date_to: date
+
+
+def _presets(today: date) -> list[Preset]:
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    return [
+        Preset("This month", today.replace(day=1), _month_end(today)),
+        Preset("Last month", last_month_end.replace(day=1), last_month_end),
+        Preset("This year", date(today.year, 1, 1), date(today.year, 12, 31)),
+    ]
+
+
+# Usage report
+
+
+# Beyond a year of days, the chart shows only the days with calls rather than thin slivers.
+MAX_CHART_DAYS = 366
+
+
+def _time_axis(report: UsageReport) -> list[tuple[str, str, str]] | None:
+    """Every day or month of the report's range as (row key, label, axis label), so that the
+    chart's time runs evenly and quiet days show as gaps; None for members and departments."""
+    first, last = report.date_from, report.date_to
+    if report.group_by == "day" and (last - first).days < MAX_CHART_DAYS:
+        days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+        return [(day.isoformat(), day.isoformat(), f"{day:%b %-d}") for day in days]
+    if report.group_by == "month":
+        months = []
+        month = first.replace(day=1)
+        while month <= last:
+            # The year under the first column and each January; the other months by name.
+            short = f"{month:%b %Y}" if not months or month.month == 1 else f"{month:%b}"
+            months.append((f"{month:%Y-%m}", f"{month:%B %Y}", short))
+            month = _month_end(month) + timedelta(days=1)
+        return months
+    return None
+
+
+def _usage_chart(report: UsageReport, rows: list[dict]) -> SafeString:
+    bars = {
+        str(row.key): charts.Bar(
+            label=row.label,
+            value=row.billed_minutes,
+            href=view_row["href"],
+            description=f"{row.label}: {view_row['billed_minutes']} billed minutes, "
+            f"{row.calls} call{pluralize(row.calls)}",
+        )
+        for row, view_row in zip(report.rows, rows, strict=True)
+    }
+    group = GROUP_LABELS[report.group_by].lower()
+    title = f"Billed minutes by {group}, {_range_text(report.date_from, report.date_to)}"
+    axis = _time_axis(report)
+    if axis is None:
+        return charts.bar_chart_svg(title=title, bars=list(bars.values()), unit="min")
+    columns = [
+        replace(bars[key], axis_label=short)
+        if key in bars
+        else charts.Bar(
+            label=label, value=Decimal(0), description=f"{label}: no calls", axis_label=short
+        )
+        for key, label, short in axis
+    ]
+    return charts.bar_chart_svg(title=title, bars=columns, unit="min", columns=True)
+
+
+@finance_required
+def usage_report_page(request: HttpRequest) -> HttpResponse:
+    form = UsageForm(request.GET)
+    today = timezone.localdate()
+    context: dict[str, object] = {
+        "form": form,
+        "group_labels": GROUP_LABELS.items(),
+        "group_by": request.GET.get("group_by") or "member",
+    }
+    if not form.is_valid():
+        context["errors"] = _form_errors(form)
+        return render(request, "reports/usage.html", context)
+    report = form.report()
+    query = {
+        "group_by": report.group_by,
+        "from": report.date_from.isoformat(),
+        "to": report.date_to.isoformat(),
+    }
+    rows = []
+    for row in report.rows:
+        href = _url("report-calls", _scope_query(selectors.usage_row_scope(report=report, row=row)))
+        rows.append(
+            {
+                "label": row.label,
+                "calls": row.calls,
+                "talk": duration_display(row.seconds),
+                "billed_minutes": charts.number_text(row.billed_minutes),
+                "href": href,
+            }
+        )
+    range_query = {"from": query["from"], "to": query["to"]}
+    context.update(
+        {
+            "report": report,
+            "group_by": report.group_by,
+            "group_label": GROUP_LABELS[report.group_by],
+            "range_text": _range_text(report.date_from, report.date_to),
+            "rows": rows,
+            "total": {
+                "calls": report.total.calls,
+                "talk": duration_display(report.total.seconds),
+                "billed_minutes": charts.number_text(report.total.billed_minutes),
+                "href": _url("report-calls", range_query),
+            },
+            "chart": _usage_chart(report, rows),
+            "presets": [
+                {
+                    "label": preset.label,
+                    "href": "?"
+                    + urlencode(
+                        {
+                            "group_by": report.group_by,
+                            "from": preset.date_from.isoformat(),
+                            "to": preset.date_to.isoformat(),
+                        }
+                    ),
+                    "active": (preset.date_from, preset.date_to)
+                    == (report.date_from, report.date_to),
+                }
+                for preset in _presets(today)
+            ],
+            "csv_href": _url("report-usage-csv", query),
+            "xlsx_href": _url("report-usage-xlsx", query),
+            "calls_csv_href": _url("report-calls-csv", range_query),
+            "calls_xlsx_href": _url("report-calls-xlsx", range_query),
+        }
+    )
+    return render(request, "reports/usage.html", context)
+
+
+def _usage_export_table(report: UsageReport) -> tuple[list[str], list[list[object]], list[object]]:
+    header = [GROUP_LABELS[report.group_by], "Calls", "Talk time (seconds)", "Billed minutes"]
+    rows: list[list[object]] = [
+        [row.label, row.calls, row.seconds, row.billed_minutes] for row in report.rows
+    ]
+    total = report.total
+    return header, rows, ["Total", total.calls, total.seconds, total.billed_minutes]
+
+
+def _usage_filename(report: UsageReport, extension: str) -> str:
+    return f"usage-{report.group_by}-{report.date_from}-{report.date_to}.{extension}"
+
+
+@finance_required
+def usage_csv(request: HttpRequest) -> HttpResponse:
+    form = UsageForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(form)
+    report = form.report()
+    header, rows, total = _usage_export_table(report)
+    return exports.csv_response(
+        filename=_usage_filename(report, "csv"), header=header, rows=iter([*rows, total])
+    )
+
+
+@finance_required
+def usage_xlsx(request: HttpRequest) -> HttpResponse:
+    form = UsageForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(form)
+    report = form.report()
+    header, rows, total = _usage_export_table(report)
+    return exports.xlsx_response(
+        filename=_usage_filename(report, "xlsx"),
+        sheet_title=f"Usage by {report.group_by}",
+        header=header,
+        rows=iter(rows),
+        total=total,
+        column_widths=(28, 10, 20, 16),
+    )
+
+
+# The calls behind a figure
+
+
+def _scope_heading(scope: UsageScope) -> str:
+    """Whose calls the page lists: "Wang Fang", "the Sales department", "all members"."""
+    if scope.member_id is not None:
+        name = Member.objects.filter(pk=scope.member_id).values_list("name", flat=True).first()
+        who = name or f"member #{scope.member_id}"
+    elif scope.department_key is not None:
+        if scope.department_key == 0:
+            who = "members in no department"
+        else:
+            name = (
+                Department.objects.filter(pk=scope.department_key)
+                .values_list("name", flat=True)
+                .first()
+            )
+            who = f"the {name} department" if name else f"department #{scope.department_key}"
+    else:
+        who = "all members"
+    return f"Calls of {who}"
+
+
+def _scope_filename(scope: UsageScope, extension: str) -> str:
+    if scope.member_id is not None:
+        who = f"member-{scope.member_id}-"
+    elif scope.department_key is not None:
+        who = f"department-{scope.department_key}-"
+    else:
+        who = ""
+    return f"calls-{who}{scope.date_from}-{scope.date_to}.{extension}"
+
+
+@finance_required
+def calls_behind(request: HttpRequest) -> HttpResponse:
+    form = CallsForm(request.GET)
+    if not form.is_valid():
+        return render(request, "reports/calls.html", {"errors": _form_errors(form)})
+    masked = masks_numbers(request.user)
+    scope = form.scope()
+    entries = selectors.usage_entries(scope=scope)
+    total = selectors.usage_entries_total(entries)
+    paginator = Paginator(entries, CALLS_PER_PAGE)
+    # The total has counted the entries already: spare the paginator its own COUNT query.
+    paginator.count = total.calls
+    page = paginator.get_page(request.GET.get("page"))
+    show_number = number_display_for(request.user)
+    rows = [
+        {
+            "when": timezone.localtime(entry.call.created_at),
+            "member": entry.member.name,
+            "department": entry.department.name if entry.department else "",
+            "caller": show_number(entry.call.caller),
+            "callee": show_number(entry.call.callee),
+            "status": entry.call.get_status_display(),
+            "reason": entry.call.reason,
+            "talk": duration_display(entry.seconds),
+            "billed_minutes": charts.number_text(entry.billed_minutes),
+        }
+        for entry in page
+    ]
+    query = _scope_query(scope)
+    return render(
+        request,
+        "reports/calls.html",
+        {
+            "heading": _scope_heading(scope),
+            "range_text": _range_text(scope.date_from, scope.date_to),
+            "masked": masked,
+            "page": page,
+            "rows": rows,
+            "total": {
+                "calls": total.calls,
+                "talk": duration_display(total.seconds),
+                "billed_minutes": charts.number_text(total.billed_minutes),
+            },
+            "page_query": urlencode(query),
+            "csv_href": _url("report-calls-csv", query),
+            "xlsx_href": _url("report-calls-xlsx", query),
+            "report_href": _url("report-usage", {"from": query["from"], "to": query["to"]}),
+        },
+    )
+
+
+CALL_EXPORT_HEADER = [
+    "Date and time",
+    "Member",
+    "Department",
+    "Caller",
+    "Callee",
+    "Status",
+    "Reason",
+    "Seconds",
+    "Billed minutes",
+]
+
+
+def _call_export_rows(request: HttpRequest, scope: UsageScope) -> Iterator[list[object]]:
+    """One row per ledger entry, read from the database a chunk at a time."""
+    show_number = number_display_for(request.user)
+    entries = selectors.usage_entries(scope=scope)
+    entry: UsageEntry
+    for entry in entries.iterator(chunk_size=EXPORT_CHUNK):
+        call = entry.call
+        yield [
+            call.created_at,
+            entry.member.name,
+            entry.department.name if entry.department else "",
+            show_number(call.caller),
+            show_number(call.callee),
+            call.get_status_display(),
+            call.reason,
+            entry.seconds,
+            entry.billed_minutes,
+        ]
+
+
+@finance_required
+def calls_csv(request: HttpRequest) -> HttpResponse:
+    form = CallsForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(form)
+    scope = form.scope()
+    return exports.csv_response(
+        filename=_scope_filename(scope, "csv"),
+        header=CALL_EXPORT_HEADER,
+        rows=_call_export_rows(request, scope),
+    )
+
+
+@finance_required
+def calls_xlsx(request: HttpRequest) -> HttpResponse:
+    form = CallsForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(form)
+    scope = form.scope()
+    return exports.xlsx_response(
+        filename=_scope_filename(scope, "xlsx"),
+        sheet_title="Calls",
+        header=CALL_EXPORT_HEADER,
+        rows=_call_export_rows(request, scope),
+        column_widths=(20, 20, 16, 18, 18, 10, 14, 10, 14),
+    )
+
+
+# Pool history
+
+
+@finance_required
+def pool_history_page(request: HttpRequest) -> HttpResponse:
+    pools = list(selectors.pool_history())
+    rows = []
+    for pool in pools:
+        href = _url(
+            "report-usage",
+            {
+                "group_by": "member",
+                "from": pool.period_start.isoformat(),
+                "to": pool.period_end.isoformat(),
+            },
+        )
+        rows.append(
+            {
+                "period": f"{pool.period_start:%B %Y}",
+                "dates": _range_text(pool.period_start, pool.period_end),
+                "allotted": pool.minutes_allotted,
+                "used": charts.number_text(pool.minutes_used),
+                "remaining": charts.number_text(pool.minutes_remaining),
+                "percent_used": pool.percent_used,
+                "over": pool.minutes_remaining < 0,
+                "alerts": [f"{alert.threshold} %" for alert in pool.alerts.all()],
+                "href": href,
+            }
+        )
+    bars = [
+        charts.Bar(
+            label=row["period"],
+            value=pool.percent_used,
+            href=row["href"],
+            description=(
+                f"{row['period']}: {row['used']} of {row['allotted']} minutes used "
+                f"({pool.percent_used} %)"
+            ),
+            axis_label=f"{pool.period_start:%b %Y}",
+        )
+        for pool, row in reversed(list(zip(pools, rows, strict=True))[:CHART_PERIODS])
+    ]
+    chart = charts.bar_chart_svg(
+        title="Share of the minute pool used, per billing period",
+        bars=bars,
+        unit="%",
+        columns=True,
+        scale_at_least=Decimal(100),
+    )
+    return render(request, "reports/pools.html", {"rows": rows, "chart": chart if pools else None})

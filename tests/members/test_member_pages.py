@@ -1,0 +1,719 @@
+"""The member management pages: members, departments, business numbers, import, export, audit."""
+
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from members import importing
+from members.models import AuditLogEntry, BusinessNumber, Department, Member
+from members.views.members import IMPORT_SESSION_KEY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:
+    # The fixtures' users get real password hashes; a fast hasher keeps this file quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def sales() -> Department:
+    return Department.objects.create(name="Sales")
+
+
+@pytest.fixture
+def hotline() -> BusinessNumber:
+    return BusinessNumber.objects.create(phone_number="+862161230000", label="Hotline")
+
+
+@pytest.fixture
+def employee_client(client, employee):
+    client.force_login(employee)
+    return client
+
+
+def upload(client, name: str, data: bytes):
+    return client.post(
+        reverse("member-import"), {"action": "upload", "file": SimpleUploadedFile(name, data)}
+    )
+
+
+def confirm(client):
+    pending = client.session[IMPORT_SESSION_KEY]
+    return client.post(
+        reverse("member-import"), {"action": "import", "preview": pending["id"]}, follow=True
+    )
+
+
+def csv_file(*lines: str) -> bytes:
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def xlsx_file(rows: list[list[object]]) -> bytes:
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def member_rows() -> list[tuple]:
+    return list(
+        Member.objects.order_by("phone_number").values_list(
+            "name", "phone_number", "department__name", "status", "minutes_cap", "user__username"
+        )
+    )
+
+
+# Who may see the pages: admins; employees get 403; anonymous people are sent to log in.
+
+PAGES = [
+    ("member-list", lambda o: {}),
+    ("member-edit", lambda o: {"pk": o["member"].pk}),
+    ("department-list", lambda o: {}),
+    ("department-edit", lambda o: {"pk": o["department"].pk}),
+    ("business-number-list", lambda o: {}),
+    ("business-number-edit", lambda o: {"pk": o["number"].pk}),
+    ("member-import", lambda o: {}),
+    ("member-export", lambda o: {"fmt": "csv"}),
+    ("member-export", lambda o: {"fmt": "xlsx"}),
+    ("audit-log", lambda o: {}),
+]
+ACTIONS = ["member-suspend", "member-reactivate", "member-remove"]
+
+
+@pytest.fixture
+def objects(member, sales, hotline) -> dict:
+    return {"member": member, "department": sales, "number": hotline}
+
+
+@pytest.mark.parametrize(("name", "kwargs"), PAGES)
+def test_admins_see_every_page(admin_client, objects, name, kwargs):
+    response = admin_client.get(reverse(name, kwargs=kwargs(objects)))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("name", "kwargs"), PAGES)
+def test_employees_get_403_on_every_page(employee_client, objects, name, kwargs):
+    response = employee_client.get(reverse(name, kwargs=kwargs(objects)))
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("name", "kwargs"), PAGES)
+def test_anonymous_people_are_sent_to_log_in(client, objects, name, kwargs):
+    url = reverse(name, kwargs=kwargs(objects))
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_only_admins_may_change_a_members_status(client, employee, member, name):
+    url = reverse(name, kwargs={"pk": member.pk})
+
+    anonymous = client.post(url)
+    client.force_login(employee)
+    forbidden = client.post(url)
+
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("login"))
+    assert forbidden.status_code == 403
+    member.refresh_from_db()
+    assert member.status == Member.Status.ACTIVE
+    assert not AuditLogEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("member-list", {"name": "X", "phone_number": "+8613912340001", "status": "active"}),
+        ("department-list", {"name": "Support"}),
+        ("business-number-list", {"phone_number": "+861052680000"}),
+    ],
+)
+def test_employees_cannot_add_anything(employee_client, name, data):
+    response = employee_client.post(reverse(name), data)
+
+    assert response.status_code == 403
+    assert not AuditLogEntry.objects.exists()
+
+
+def test_employees_cannot_import(employee_client):
+    response = upload(employee_client, "m.csv", csv_file("name,phone_number,department", "A,1,"))
+
+    assert response.status_code == 403
+    assert IMPORT_SESSION_KEY not in employee_client.session
+
+
+def test_the_members_link_is_shown_to_admins_only(admin_client, employee_client):
+    link = f'href="{reverse("member-list")}"'
+
+    assert link in admin_client.get(reverse("contact-list")).content.decode()
+    assert link not in employee_client.get(reverse("contact-list")).content.decode()
+
+
+# Members
+
+
+def test_an_admin_adds_a_member_normalised_and_audited(admin_client, admin_user, employee, sales):
+    response = admin_client.post(
+        reverse("member-list"),
+        {
+            "name": " Wang Fang ",
+            "phone_number": "139 1234 5673",
+            "department": sales.pk,
+            "username": "wang",
+            "status": "active",
+            "minutes_cap": "120",
+        },
+    )
+
+    assert response.status_code == 302
+    assert member_rows() == [("Wang Fang", "+8613912345673", "Sales", "active", 120, "wang")]
+    entry = AuditLogEntry.objects.get()
+    assert (entry.actor, entry.action, entry.object_type, entry.before) == (
+        admin_user,
+        "create",
+        "Member",
+        None,
+    )
+    assert entry.after["phone_number"] == "+8613912345673"
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "error"),
+    [
+        ({"phone_number": "+8613912345673"}, "phone_number", "is already a member number"),
+        ({"phone_number": "12345"}, "phone_number", "'12345' is not a phone number"),
+        ({"username": "ghost"}, "username", "There is no portal user “ghost”."),
+        ({"username": "wang"}, "username", "The user wang already has member number"),
+        ({"name": "   "}, "name", "Enter the member's name."),
+        ({"minutes_cap": "-1"}, "minutes_cap", "greater than or equal to 0"),
+    ],
+)
+def test_adding_a_bad_member_shows_the_error_at_its_field_and_writes_nothing(
+    admin_client, member, data, field, error
+):
+    form = {"name": "Li Na", "phone_number": "+8613912340000", "status": "active", **data}
+
+    response = admin_client.post(reverse("member-list"), form)
+
+    assert response.status_code == 400
+    assert error in " ".join(response.context["form"].errors[field])
+    assert error.replace("'", "&#x27;") in response.content.decode()
+    assert Member.objects.count() == 1
+    assert not AuditLogEntry.objects.exists()
+
+
+def test_an_admin_edits_a_member_and_the_log_keeps_before_and_after(admin_client, member, sales):
+    response = admin_client.post(
+        reverse("member-edit", kwargs={"pk": member.pk}),
+        {
+            "name": "Wang Fang (Sales)",
+            "phone_number": member.phone_number,
+            "department": sales.pk,
+            "username": "wang",
+            "status": "active",
+            "minutes_cap": "",
+        },
+    )
+
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert (member.name, member.department) == ("Wang Fang (Sales)", sales)
+    entry = AuditLogEntry.objects.get(action="update")
+    assert (entry.before["name"], entry.after["name"]) == ("Wang Fang", "Wang Fang (Sales)")
+    assert (entry.before["department"], entry.after["department"]) == (None, "Sales")
+
+
+def test_editing_to_a_taken_number_shows_the_error_and_changes_nothing(
+    admin_client, member, teammate_member
+):
+    response = admin_client.post(
+        reverse("member-edit", kwargs={"pk": member.pk}),
+        {"name": "Wang Fang", "phone_number": teammate_member.phone_number, "status": "active"},
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["phone_number"] == [
+        "+8613912340000 is already a member number."
+    ]
+    member.refresh_from_db()
+    assert member.phone_number == "+8613912345673"
+
+
+def test_suspend_reactivate_and_remove_are_audited_and_remove_keeps_the_member(
+    admin_client, member
+):
+    back = f"{reverse('member-list')}?status=active"
+    for name in ACTIONS:
+        response = admin_client.post(reverse(name, kwargs={"pk": member.pk}), {"next": back})
+        assert response.status_code == 302
+        assert response["Location"] == back
+
+    member.refresh_from_db()
+    assert member.status == Member.Status.REMOVED
+    entries = AuditLogEntry.objects.filter(object_id=str(member.pk)).order_by("id")
+    assert [(e.action, e.before["status"], e.after["status"]) for e in entries] == [
+        ("update", "active", "suspended"),
+        ("update", "suspended", "active"),
+        ("remove", "active", "removed"),
+    ]
+
+
+def test_the_action_buttons_never_redirect_off_site(admin_client, member):
+    response = admin_client.post(
+        reverse("member-suspend", kwargs={"pk": member.pk}), {"next": "https://evil.example/"}
+    )
+
+    assert response["Location"] == reverse("member-list")
+
+
+def test_status_changes_are_post_only(admin_client, member):
+    response = admin_client.get(reverse("member-remove", kwargs={"pk": member.pk}))
+
+    assert response.status_code == 405
+    member.refresh_from_db()
+    assert member.status == Member.Status.ACTIVE
+
+
+def test_the_list_filters_by_status_department_and_search(admin_client, member, sales):
+    Member.objects.create(name="Li Na", phone_number="+8613912340000", department=sales)
+    Member.objects.create(name="Old Hand", phone_number="+8613700000000", status="suspended")
+
+    def names(**query) -> list[str]:
+        response = admin_client.get(reverse("member-list"), query)
+        return [m.name for m in response.context["page"]]
+
+    assert names() == ["Li Na", "Old Hand", "Wang Fang"]
+    assert names(status="suspended") == ["Old Hand"]
+    assert names(department=sales.pk) == ["Li Na"]
+    assert names(department="none") == ["Old Hand", "Wang Fang"]
+    assert names(q="wang") == ["Wang Fang"]
+    assert names(q="1391234 0000") == ["Li Na"]
+    assert names(status="bogus", department="x") == ["Li Na", "Old Hand", "Wang Fang"]
+
+
+def test_the_list_takes_the_same_few_queries_however_many_members(
+    admin_client, sales, django_user_model, django_assert_max_num_queries
+):
+    for i in range(40):
+        user = django_user_model.objects.create_user(username=f"user{i}")
+        Member.objects.create(
+            name=f"Member {i}", phone_number=f"+86139000{i:05d}", department=sales, user=user
+        )
+
+    # session, user, count, page (members with department and user), departments twice.
+    with django_assert_max_num_queries(7):
+        response = admin_client.get(reverse("member-list"))
+
+    assert len(response.context["page"]) == 40
+    assert "user39" in response.content.decode()
+
+
+# Departments and business numbers
+
+
+def test_an_admin_adds_and_edits_a_department_audited(admin_client, hotline):
+    admin_client.post(reverse("department-list"), {"name": "Support", "minutes_cap": "500"})
+    support = Department.objects.get(name="Support")
+    response = admin_client.post(
+        reverse("department-edit", kwargs={"pk": support.pk}),
+        {"name": "Support", "business_number": hotline.pk, "minutes_cap": ""},
+    )
+
+    assert response.status_code == 302
+    support.refresh_from_db()
+    assert (support.business_number, support.minutes_cap) == (hotline, None)
+    created, changed = AuditLogEntry.objects.filter(object_type="Department").order_by("id")
+    assert (created.action, created.after["minutes_cap"]) == ("create", 500)
+    assert (changed.before["minutes_cap"], changed.after["minutes_cap"]) == (500, None)
+    assert changed.after["business_number"] == "+862161230000"
+
+
+def test_a_department_name_that_is_taken_is_refused_at_the_name_field(admin_client, sales):
+    response = admin_client.post(reverse("department-list"), {"name": "Sales"})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["name"] == [
+        "There is already a department called Sales."
+    ]
+    assert Department.objects.count() == 1
+
+
+def test_a_new_default_business_number_takes_over_and_both_changes_are_audited(
+    admin_client, hotline
+):
+    BusinessNumber.objects.filter(pk=hotline.pk).update(is_default=True)
+
+    response = admin_client.post(
+        reverse("business-number-list"),
+        {"phone_number": "010 5268 0000", "label": "Head office", "is_default": "on"},
+    )
+
+    assert response.status_code == 302
+    assert list(BusinessNumber.objects.values_list("phone_number", "is_default")) == [
+        ("+861052680000", True),
+        ("+862161230000", False),
+    ]
+    assert sorted(
+        AuditLogEntry.objects.filter(object_type="BusinessNumber").values_list(
+            "action", "object_repr"
+        )
+    ) == [("create", "Head office (+861052680000)"), ("update", "Hotline (+862161230000)")]
+
+
+def test_a_bad_business_number_is_refused_at_its_field(admin_client, hotline):
+    response = admin_client.post(
+        reverse("business-number-edit", kwargs={"pk": hotline.pk}), {"phone_number": "abc"}
+    )
+
+    assert response.status_code == 400
+    assert "'abc' is not a phone number" in response.context["form"].errors["phone_number"][0]
+    hotline.refresh_from_db()
+    assert hotline.phone_number == "+862161230000"
+
+
+# Import
+
+
+def test_the_preview_shows_each_bad_rows_error_and_writes_nothing(admin_client, member, sales):
+    data = csv_file(
+        "name,phone_number,department,status,minutes_cap,username",
+        "Good One,+8613912340001,Sales,,,",
+        "Bad Number,12345,,,,",
+        "Existing,139 1234 5673,,,,",
+        "First,+8613912340002,,,,",
+        "Second,+8613912340002,,,,",
+        "Lost,+8613912340003,Marketing,,,",
+        "Ghost,+8613912340004,,,,nobody",
+        ",+8613912340005,,,,",
+        "Fired,+8613912340006,,fired,many,",
+    )
+
+    response = upload(admin_client, "members.csv", data)
+    assert response.status_code == 302
+    page = admin_client.get(reverse("member-import"))
+
+    body = page.content.decode()
+    assert "7 of 9 rows have errors" in body
+    for expected in [
+        "Row 3</a>: &#x27;12345&#x27; is not a phone number",
+        "Row 4</a>: +8613912345673 is already the number of member Wang Fang.",
+        "Row 6</a>: +8613912340002 is also on row 5.",
+        "Row 7</a>: There is no department called “Marketing”.",
+        "Row 8</a>: There is no portal user “nobody”.",
+        "Row 9</a>: The name is missing.",
+        "Row 10</a>: The status “fired” is not one of active, suspended, removed.",
+        "Row 10</a>: The minutes cap “many” is not a whole number",
+    ]:
+        assert expected in body
+    assert "Import 9 members" not in body
+    assert 'name="action" value="import"' not in body
+    assert Member.objects.count() == 1
+    assert not AuditLogEntry.objects.exists()
+
+
+def test_confirming_a_preview_with_errors_writes_nothing(admin_client):
+    upload(admin_client, "m.csv", csv_file("name,phone_number,department", "A,+8613912340001,X"))
+
+    response = confirm(admin_client)
+
+    assert "Nothing was imported" in response.content.decode()
+    assert not Member.objects.exists()
+
+
+def test_a_clean_csv_imports_every_row_each_audited_as_import(
+    admin_client, admin_user, employee, sales
+):
+    data = b"\xef\xbb\xbf" + csv_file(
+        "name,phone_number,department,status,minutes_cap,username",
+        "王芳,139 1234 5673,Sales,,60,wang",
+        "Li Na,+8613912340000,,suspended,,",
+    )
+
+    upload(admin_client, "members.csv", data)
+    preview = admin_client.get(reverse("member-import")).content.decode()
+    response = confirm(admin_client)
+
+    assert "Import 2 members" in preview
+    assert response.redirect_chain[-1][0] == reverse("member-list")
+    assert "Imported 2 members from members.csv." in response.content.decode()
+    assert member_rows() == [
+        ("Li Na", "+8613912340000", None, "suspended", None, None),
+        ("王芳", "+8613912345673", "Sales", "active", 60, "wang"),
+    ]
+    assert list(AuditLogEntry.objects.values_list("action", "actor")) == [
+        ("import", admin_user.pk),
+        ("import", admin_user.pk),
+    ]
+    assert IMPORT_SESSION_KEY not in admin_client.session
+
+
+def test_a_clean_xlsx_imports_every_row(admin_client, sales):
+    data = xlsx_file(
+        [
+            ["name", "phone_number", "department", "minutes_cap"],
+            ["Wang Fang", 8613912345673, "Sales", 30],
+            ["Li Na", "+8613912340000", None, None],
+        ]
+    )
+
+    upload(admin_client, "members.xlsx", data)
+    response = confirm(admin_client)
+
+    assert "Imported 2 members" in response.content.decode()
+    assert member_rows() == [
+        ("Li Na", "+8613912340000", None, "active", None, None),
+        ("Wang Fang", "+8613912345673", "Sales", "active", 30, None),
+    ]
+    assert AuditLogEntry.objects.filter(action="import").count() == 2
+
+
+def test_a_number_taken_between_preview_and_confirm_imports_nothing(admin_client):
+    upload(
+        admin_client,
+        "m.csv",
+        csv_file("name,phone_number,department", "A,+8613912340001,", "B,+8613912340002,"),
+    )
+    Member.objects.create(name="Quick", phone_number="+8613912340002")
+
+    response = confirm(admin_client)
+
+    body = response.content.decode()
+    assert "Nothing was imported: some rows have errors now" in body
+    assert "Row 3</a>: +8613912340002 is already the number of member Quick." in body
+    assert list(Member.objects.values_list("name", flat=True)) == ["Quick"]
+
+
+def test_the_import_rolls_back_when_the_check_is_bypassed_and_a_row_fails(
+    admin_client, monkeypatch
+):
+    upload(
+        admin_client,
+        "m.csv",
+        csv_file(
+            "name,phone_number,department",
+            "A,+8613912340001,",
+            "B,+8613912340002,",
+            "C,+8613912340003,",
+        ),
+    )
+    # The number is taken after the confirm's own check passed: only the transaction is left.
+    Member.objects.create(name="Racer", phone_number="+8613912340003")
+    monkeypatch.setattr(importing, "validate_rows", lambda rows, lookups: list(rows))
+
+    response = confirm(admin_client)
+
+    assert (
+        "Row 4: +8613912340003 is already a member number. Nothing was imported."
+        in response.content.decode()
+    )
+    assert list(Member.objects.values_list("name", flat=True)) == ["Racer"]
+    assert not AuditLogEntry.objects.exists()
+
+
+def test_an_out_of_date_preview_is_not_imported(admin_client):
+    upload(admin_client, "m.csv", csv_file("name,phone_number,department", "A,+8613912340001,"))
+
+    response = admin_client.post(
+        reverse("member-import"), {"action": "import", "preview": "stale"}, follow=True
+    )
+
+    assert "That preview is out of date" in response.content.decode()
+    assert not Member.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "error"),
+    [
+        ("m.csv", csv_file("name,number", "A,1"), "The header row has missing phone_number"),
+        ("m.pdf", b"%PDF", "Upload a .csv or .xlsx file."),
+        (
+            "m.csv",
+            csv_file(
+                "name,phone_number,department",
+                *(f"M,+86139{i:08d}," for i in range(importing.MAX_ROWS + 1)),
+            ),
+            "The file has more than 5,000 members.",
+        ),
+    ],
+)
+def test_an_unreadable_file_is_refused_at_the_upload_field(admin_client, name, data, error):
+    response = upload(admin_client, name, data)
+
+    assert response.status_code == 400
+    assert error in response.context["form"].errors["file"][0]
+    assert IMPORT_SESSION_KEY not in admin_client.session
+
+
+def test_start_over_forgets_the_uploaded_file(admin_client):
+    upload(admin_client, "m.csv", csv_file("name,phone_number,department", "A,+8613912340001,"))
+
+    admin_client.post(reverse("member-import"), {"action": "cancel"})
+
+    assert IMPORT_SESSION_KEY not in admin_client.session
+    assert b"Upload a file" in admin_client.get(reverse("member-import")).content
+
+
+# Export
+
+
+@pytest.fixture
+def staff(member, teammate_member, sales) -> list[Member]:
+    Member.objects.filter(pk=member.pk).update(department=sales, minutes_cap=90)
+    Member.objects.filter(pk=teammate_member.pk).update(status="suspended")
+    return [
+        member,
+        teammate_member,
+        Member.objects.create(name="=HYPERLINK(1)", phone_number="+8613700000000"),
+    ]
+
+
+def test_the_csv_export_streams_the_filtered_members_with_the_import_header(admin_client, staff):
+    response = admin_client.get(reverse("member-export", kwargs={"fmt": "csv"}), {"q": "a"})
+
+    assert response.streaming
+    assert response["Content-Disposition"].startswith('attachment; filename="members-')
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.splitlines() == [
+        "\ufeffname,phone_number,department,status,minutes_cap,username",
+        "Li Na,+8613912340000,,suspended,,li",
+        "Wang Fang,+8613912345673,Sales,active,90,wang",
+    ]
+
+
+def test_the_csv_export_keeps_spreadsheets_from_running_a_name_as_a_formula(admin_client, staff):
+    response = admin_client.get(reverse("member-export", kwargs={"fmt": "csv"}), {"q": "HYPER"})
+
+    rows = b"".join(response.streaming_content).decode().splitlines()
+    assert rows[1] == "'=HYPERLINK(1),+8613700000000,,active,,"
+
+
+def test_the_xlsx_export_has_the_same_columns_and_filters(admin_client, staff):
+    response = admin_client.get(
+        reverse("member-export", kwargs={"fmt": "xlsx"}), {"status": "active"}
+    )
+
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert list(workbook.active.values) == [
+        tuple(importing.IMPORT_COLUMNS),
+        ("=HYPERLINK(1)", "+8613700000000", None, "active", None, None),
+        ("Wang Fang", "+8613912345673", "Sales", "active", 90, "wang"),
+    ]
+    assert workbook.active["A2"].data_type == "s"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_re_imports_to_the_same_members(admin_client, staff, fmt):
+    before = member_rows()
+    response = admin_client.get(reverse("member-export", kwargs={"fmt": fmt}))
+    exported = b"".join(response.streaming_content)
+    Member.objects.all().delete()
+
+    upload(admin_client, f"members.{fmt}", exported)
+    result = confirm(admin_client)
+
+    assert "Imported 3 members" in result.content.decode()
+    assert member_rows() == before
+
+
+# The audit log
+
+
+def test_the_audit_log_shows_who_when_and_only_the_changed_fields_newest_first(
+    admin_client, member
+):
+    admin_client.post(
+        reverse("member-edit", kwargs={"pk": member.pk}),
+        {
+            "name": "Wang F.",
+            "phone_number": member.phone_number,
+            "username": "wang",
+            "status": "active",
+        },
+    )
+    admin_client.post(reverse("member-suspend", kwargs={"pk": member.pk}))
+
+    response = admin_client.get(reverse("audit-log"))
+
+    entries = response.context["entries"]
+    assert [
+        (e.action, [(c.label, c.before, c.after) for c in changes]) for e, changes, _ in entries
+    ] == [
+        ("update", [("Status", "active", "suspended")]),
+        ("update", [("Name", "Wang Fang", "Wang F.")]),
+    ]
+    body = response.content.decode()
+    assert "<del>Wang Fang</del> → <ins>Wang F.</ins>" in body
+    assert ">boss<" in body
+    assert f'href="{reverse("member-edit", kwargs={"pk": member.pk})}"' in body
+
+
+def test_a_creation_in_the_audit_log_lists_the_fields_that_were_set(admin_client):
+    admin_client.post(
+        reverse("member-list"),
+        {"name": "Li Na", "phone_number": "+8613912340000", "status": "active"},
+    )
+
+    response = admin_client.get(reverse("audit-log"))
+
+    ((entry, changes, _),) = response.context["entries"]
+    assert entry.get_action_display() == "Created"
+    assert [(c.label, c.before, c.after) for c in changes] == [
+        ("Name", None, "Li Na"),
+        ("Number", None, "+8613912340000"),
+        ("Status", None, "active"),
+    ]
+
+
+def test_the_audit_log_filters_by_object_type_and_object(admin_client, member, sales):
+    admin_client.post(reverse("member-suspend", kwargs={"pk": member.pk}))
+    admin_client.post(
+        reverse("department-edit", kwargs={"pk": sales.pk}), {"name": "Sales", "minutes_cap": 9}
+    )
+
+    def repr_of(**query) -> list[str]:
+        return [
+            e.object_repr
+            for e, _, _ in admin_client.get(reverse("audit-log"), query).context["entries"]
+        ]
+
+    assert repr_of(type="Department") == ["Sales"]
+    assert repr_of(type="Member", object=member.pk) == ["Wang Fang (+8613912345673)"]
+    assert repr_of(type="Member", object=member.pk + 1) == []
+    assert len(repr_of(type="bogus")) == 2
+
+
+def test_the_audit_log_is_paginated_in_few_queries(
+    admin_client, admin_user, django_assert_max_num_queries
+):
+    AuditLogEntry.objects.bulk_create(
+        AuditLogEntry(
+            actor=admin_user,
+            action="update",
+            object_type="Member",
+            object_id=str(i),
+            object_repr=f"Member {i}",
+            before={"name": f"Old {i}"},
+            after={"name": f"New {i}"},
+        )
+        for i in range(60)
+    )
+
+    with django_assert_max_num_queries(4):  # session, user, count, page with actors
+        first = admin_client.get(reverse("audit-log"))
+    second = admin_client.get(reverse("audit-log"), {"page": 2})
+
+    assert len(first.context["entries"]) == 50
+    assert len(second.context["entries"]) == 10
+    assert "<del>Old 59</del> → <ins>New 59</ins>" in first.content.decode()
