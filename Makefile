@@ -7,7 +7,7 @@ VENV_PYTHON := .venv/bin/python
 # Use the machine's Python; never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test install install-dev lint format
+.PHONY: run test bench install install-dev lint format
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -28,6 +28,11 @@ run: install
 
 test: install-dev
 	$(VENV_PYTHON) -m pytest
+
+# Years of history in PostgreSQL (BENCH_DATABASE_URL, default a clicktodial_bench database on
+# 127.0.0.1) and how fast the reports and exports answer; see bench/__main__.py.
+bench: install
+	$(VENV_PYTHON) -m bench
 
 lint: install-dev
 	.venv/bin/ruff check .

@@ -215,6 +215,28 @@ class UsageDaily(models.Model):
         return f"{self.day} member {self.member_id}: {self.calls} calls"
 
 
+class UsageMonthly(models.Model):
+    """The same rollup per month: a year's report reads twelve rows per member, not 365."""
+
+    month = models.DateField()  # the month's first day
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    department_key = models.PositiveBigIntegerField()
+    calls = models.PositiveIntegerField(default=0)
+    seconds = models.PositiveBigIntegerField(default=0)
+    billed_seconds = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "member", "department_key"],
+                name="members_usagemonthly_unique_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} member {self.member_id}: {self.calls} calls"
+
+
 class PoolAlert(models.Model):
     """A usage threshold crossed in a period; the unique key makes each alert go out once."""
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from members.models import (
@@ -17,6 +17,7 @@ from members.models import (
     PoolAlert,
     UsageDaily,
     UsageEntry,
+    UsageMonthly,
     seconds_to_minutes,
 )
 
@@ -60,49 +61,72 @@ class UsageReport:
 
 
 def usage_report(*, group_by: str, date_from: date, date_to: date) -> UsageReport:
-    """Calls, seconds and billed minutes by member, department, day or month; both days included."""
+    """Calls, seconds and billed minutes by member, department, day or month; both days included.
+
+    Whole months are read from the monthly rollup and the days at either end from the daily one,
+    so a year's report sums a few rows per member, however many calls it covers.
+    """
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}")
-    daily = UsageDaily.objects.filter(day__gte=date_from, day__lte=date_to)
+    if group_by == "day":
+        parts = [(UsageDaily.objects.filter(day__gte=date_from, day__lte=date_to), "day")]
+    else:
+        parts = _rollup_parts(date_from, date_to)
     sums = {
         "calls": Sum("calls"),
         "seconds": Sum("seconds"),
         "billed_seconds": Sum("billed_seconds"),
     }
-    if group_by == "month":
-        grouped = daily.annotate(month=TruncMonth("day")).values("month").annotate(**sums)
-        rows = [
-            UsageRow(f"{g['month']:%Y-%m}", f"{g['month']:%B %Y}", *_sums(g))
-            for g in grouped.order_by("month")
-        ]
-    elif group_by == "day":
-        grouped = daily.values("day").annotate(**sums).order_by("day")
-        rows = [UsageRow(g["day"].isoformat(), g["day"].isoformat(), *_sums(g)) for g in grouped]
-    elif group_by == "member":
-        grouped = daily.values("member_id").annotate(**sums)
-        names = dict(
-            Member.objects.filter(pk__in=[g["member_id"] for g in grouped]).values_list(
-                "pk", "name"
-            )
-        )
-        rows = [UsageRow(g["member_id"], names[g["member_id"]], *_sums(g)) for g in grouped]
-        rows.sort(key=lambda row: (-row.billed_seconds, row.label))
-    else:
-        grouped = daily.values("department_key").annotate(**sums)
+    key_field = {"member": "member_id", "department": "department_key"}.get(group_by, group_by)
+    totals: dict = {}
+    overall = [0, 0, 0]
+    for rows, period in parts:
+        if group_by == "month" and period == "day":
+            rows = rows.annotate(month=TruncMonth("day"))
+        for group in rows.values(key_field).annotate(**sums).order_by():
+            found = _sums(group)
+            into = totals.setdefault(group[key_field], [0, 0, 0])
+            for i in range(3):
+                into[i] += found[i]
+                overall[i] += found[i]
+    rows = _labelled(group_by, totals)
+    return UsageReport(group_by, date_from, date_to, rows, UsageRow("total", "Total", *overall))
+
+
+def _rollup_parts(date_from: date, date_to: date) -> list[tuple[QuerySet, str]]:
+    """Rollup rows that cover [date_from, date_to] exactly once: (rows, "month" or "day")."""
+    first_whole = date_from if date_from.day == 1 else _next_month(date_from)
+    ends_a_month = _next_month(date_to) - timedelta(days=1) == date_to
+    after_last_whole = _next_month(date_to) if ends_a_month else date_to.replace(day=1)
+    daily = UsageDaily.objects.filter(day__gte=date_from, day__lte=date_to)
+    if first_whole >= after_last_whole:
+        return [(daily, "day")]
+    monthly = UsageMonthly.objects.filter(month__gte=first_whole, month__lt=after_last_whole)
+    edges = daily.filter(Q(day__lt=first_whole) | Q(day__gte=after_last_whole))
+    return [(monthly, "month"), (edges, "day")]
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _labelled(group_by: str, totals: dict) -> list[UsageRow]:
+    if group_by == "member":
+        names = dict(Member.objects.filter(pk__in=totals).values_list("pk", "name"))
+        rows = [UsageRow(key, names[key], *values) for key, values in totals.items()]
+    elif group_by == "department":
         names = dict(Department.objects.values_list("pk", "name"))
         rows = [
-            UsageRow(
-                g["department_key"] or "",
-                names.get(g["department_key"], NO_DEPARTMENT),
-                *_sums(g),
-            )
-            for g in grouped
+            UsageRow(key or "", names.get(key, NO_DEPARTMENT), *values)
+            for key, values in totals.items()
         ]
-        rows.sort(key=lambda row: (-row.billed_seconds, row.label))
-    total = daily.aggregate(**sums)
-    return UsageReport(
-        group_by, date_from, date_to, rows, UsageRow("total", "Total", *_sums(total))
-    )
+    elif group_by == "month":
+        return [
+            UsageRow(f"{month:%Y-%m}", f"{month:%B %Y}", *totals[month]) for month in sorted(totals)
+        ]
+    else:
+        return [UsageRow(day.isoformat(), day.isoformat(), *totals[day]) for day in sorted(totals)]
+    return sorted(rows, key=lambda row: (-row.billed_seconds, row.label))
 
 
 def _sums(values: dict) -> tuple[int, int, int]:

@@ -29,6 +29,7 @@ from members.models import (
     PoolAlert,
     UsageDaily,
     UsageEntry,
+    UsageMonthly,
     minutes_display,
     seconds_to_minutes,
 )
@@ -338,8 +339,8 @@ def usage_record(*, call: Call) -> UsageEntry | None:
 
     Runs inside the transaction that ended the call, with the call's row locked, so a second
     Disconnected finds the entry; the entry's unique call is the last guard. The pool's balance and
-    the daily rollup move by the same amounts in the same transaction, with `F()` and an upsert,
-    so concurrent calls never lose an update.
+    the daily and monthly rollups move by the same amounts in the same transaction, with `F()` and
+    upserts, so concurrent calls never lose an update.
     """
     if UsageEntry.objects.filter(call=call).exists():
         return None
@@ -360,34 +361,44 @@ def usage_record(*, call: Call) -> UsageEntry | None:
     MinutePool.objects.filter(pk=pool.pk).update(
         billed_seconds_used=F("billed_seconds_used") + billed, updated_at=timezone.now()
     )
-    _rollup_add(
-        day=day,
-        member_id=call.member_id,
-        department_key=department_id or 0,
-        seconds=seconds,
-        billed_seconds=billed,
-    )
+    for table, period in ((UsageDaily, day), (UsageMonthly, day.replace(day=1))):
+        _rollup_add(
+            table=table,
+            period=period,
+            member_id=call.member_id,
+            department_key=department_id or 0,
+            seconds=seconds,
+            billed_seconds=billed,
+        )
     if billed:
         _alerts_raise(pool_id=pool.pk)
     return entry
 
 
 def _rollup_add(
-    *, day: date, member_id: int, department_key: int, seconds: int, billed_seconds: int
+    *,
+    table: type[UsageDaily | UsageMonthly],
+    period: date,
+    member_id: int,
+    department_key: int,
+    seconds: int,
+    billed_seconds: int,
 ) -> None:
     # One statement, atomic in both SQLite and PostgreSQL: no read-modify-write to race.
-    table = UsageDaily._meta.db_table
+    name = table._meta.db_table
+    period_column = "day" if table is UsageDaily else "month"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {table} (day, member_id, department_key, calls, seconds, billed_seconds)
+            INSERT INTO {name} ({period_column}, member_id, department_key, calls, seconds,
+                                billed_seconds)
             VALUES (%s, %s, %s, 1, %s, %s)
-            ON CONFLICT (day, member_id, department_key) DO UPDATE SET
-                calls = {table}.calls + 1,
-                seconds = {table}.seconds + excluded.seconds,
-                billed_seconds = {table}.billed_seconds + excluded.billed_seconds
-            """,  # noqa: S608 - the table name is our own model's, the values are parameters
-            [day, member_id, department_key, seconds, billed_seconds],
+            ON CONFLICT ({period_column}, member_id, department_key) DO UPDATE SET
+                calls = {name}.calls + 1,
+                seconds = {name}.seconds + excluded.seconds,
+                billed_seconds = {name}.billed_seconds + excluded.billed_seconds
+            """,  # noqa: S608 - our own model's table and column; the values are parameters
+            [period, member_id, department_key, seconds, billed_seconds],
         )
 
 

@@ -2,12 +2,13 @@
 
 import base64
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from members.models import (
     UsageDaily,
     UsageEntry,
 )
+from members.selectors import usage_report
 from members.services import billed_seconds_for, pool_current, pool_for_day, usage_record
 from tests.conftest import NOTIFY_PASSWORD, NOTIFY_USERNAME, api_client_for
 
@@ -304,3 +306,59 @@ def test_the_usage_api(api, admin_user, member, teammate_member, pool, django_us
     assert admin.get(reverse("api-usage"), {"from": "2026-13-01"}).status_code == 400
     backwards = admin.get(reverse("api-usage"), {"from": "2026-11-02", "to": "2026-11-01"})
     assert backwards.status_code == 400 and "from" in backwards.json()
+
+
+def test_usage_reports_match_the_ledger_for_any_range(member, teammate_member):
+    """Whole months come from the monthly rollup and the edges from the daily one; together
+    they must add up to exactly the ledger's entries in the range, however it is cut."""
+    days = [
+        date(2025, 1, 1),
+        date(2025, 1, 15),
+        date(2025, 1, 31),
+        date(2025, 2, 1),
+        date(2025, 2, 11),
+        date(2025, 2, 28),
+        date(2025, 3, 1),
+        date(2025, 3, 10),
+        date(2025, 3, 31),
+    ]
+    for i, day in enumerate(days):
+        for who, seconds in ((member, 61 + i), (teammate_member, 5 * i)):
+            call = Call.objects.create(
+                member=who,
+                sponsor="+861052680000",
+                caller=who.phone_number,
+                callee="+8613800000001",
+                status=Call.Status.ENDED,
+                duration_seconds=seconds,
+                ended_at=timezone.now(),
+            )
+            noon = datetime.combine(day, time(12), tzinfo=timezone.get_current_timezone())
+            Call.objects.filter(pk=call.pk).update(created_at=noon)  # auto_now_add ignores it
+            call.refresh_from_db()
+            with transaction.atomic():
+                usage_record(call=call)
+
+    ranges = [
+        (date(2025, 1, 1), date(2025, 3, 31)),
+        (date(2025, 1, 15), date(2025, 3, 10)),
+        (date(2025, 2, 1), date(2025, 2, 28)),
+        (date(2025, 2, 10), date(2025, 2, 12)),
+        (date(2025, 1, 31), date(2025, 2, 1)),
+    ]
+    for date_from, date_to in ranges:
+        entries = UsageEntry.objects.filter(day__gte=date_from, day__lte=date_to)
+        expected = entries.aggregate(c=Count("id"), s=Sum("seconds"), b=Sum("billed_seconds"))
+        for group_by in ["member", "department", "day", "month"]:
+            report = usage_report(group_by=group_by, date_from=date_from, date_to=date_to)
+            total = report.total
+            assert (total.calls, total.seconds, total.billed_seconds) == (
+                expected["c"],
+                expected["s"] or 0,
+                expected["b"] or 0,
+            ), (date_from, date_to, group_by)
+            assert sum(row.billed_seconds for row in report.rows) == (expected["b"] or 0)
+        by_member = usage_report(group_by="member", date_from=date_from, date_to=date_to)
+        for row in by_member.rows:
+            mine = entries.filter(member_id=row.key).aggregate(b=Sum("billed_seconds"))["b"]
+            assert row.billed_seconds == mine
