@@ -82,7 +82,8 @@ def history_generate(*, calls: int, members: int, stdout) -> None:
                 dur, false, '', '', ''
             FROM (
                 SELECT g,
-                    %(start)s::timestamptz + (%(span)s::interval * g / %(calls)s) AS at,
+                    %(start)s::timestamptz
+                        + make_interval(secs => %(span)s::float8 * g / %(calls)s) AS at,
                     CASE WHEN g %% 5 = 0 THEN 0 ELSE (g * 104729) %% 900 + 1 END AS dur
                 FROM generate_series(1::bigint, %(calls)s::bigint) AS g
             ) AS generated
@@ -92,7 +93,7 @@ def history_generate(*, calls: int, members: int, stdout) -> None:
                 "members": members,
                 "calls": calls,
                 "start": f"{start} 00:00 {tz}",
-                "span": f"{(end - start).days + 1} days",
+                "span": ((end - start).days + 1) * 86400,
             },
         )
         stdout.write("writing the ledger…\n")

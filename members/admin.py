@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from members.models import (
@@ -9,7 +10,21 @@ from members.models import (
     PoolAlert,
     UsageEntry,
 )
-from members.services import audit_record, snapshot
+from members.services import MemberInvalid, audit_record, phone_number_normalize, snapshot
+
+
+class PhoneNumberAdminForm(forms.ModelForm):
+    """Numbers typed in Django's admin are normalised and checked as everywhere else."""
+
+    def clean_phone_number(self) -> str:
+        try:
+            number = phone_number_normalize(self.cleaned_data["phone_number"])
+        except MemberInvalid as exc:
+            raise forms.ValidationError(exc.message) from exc
+        model = self._meta.model
+        if model.objects.filter(phone_number=number).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(f"{number} is already in use.")
+        return number
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -32,6 +47,8 @@ class AuditedAdmin(admin.ModelAdmin):
 
 @admin.register(Member)
 class MemberAdmin(AuditedAdmin):
+    form = PhoneNumberAdminForm
+
     list_display = ["name", "phone_number", "department", "user", "status", "minutes_cap"]
     list_filter = ["status", "department"]
     search_fields = ["name", "phone_number", "user__username"]
@@ -44,6 +61,8 @@ class DepartmentAdmin(AuditedAdmin):
 
 @admin.register(BusinessNumber)
 class BusinessNumberAdmin(AuditedAdmin):
+    form = PhoneNumberAdminForm
+
     list_display = ["phone_number", "label", "is_default"]
 
 

@@ -143,9 +143,9 @@ class UsageQuerySerializer(serializers.Serializer):
             ) from exc
 
     def validate(self, attrs: dict) -> dict:
-        today = timezone.localdate()
-        attrs.setdefault("date_from", today.replace(day=1))
-        attrs.setdefault("date_to", today)
+        this_month = services.period_bounds(timezone.localdate())
+        attrs.setdefault("date_from", this_month[0])
+        attrs.setdefault("date_to", this_month[1])
         if attrs["date_from"] > attrs["date_to"]:
             raise exceptions.ValidationError({"from": ["'from' must not be after 'to'."]})
         return attrs
@@ -172,7 +172,7 @@ class UsageView(APIView):
         parameters=[
             OpenApiParameter("group_by", enum=list(selectors.GROUPINGS)),
             OpenApiParameter("from", date, description="First day (default: this month's)"),
-            OpenApiParameter("to", date, description="Last day (default: today)"),
+            OpenApiParameter("to", date, description="Last day (default: this month's)"),
         ],
         responses=inline_serializer(
             "UsageReport", {"rows": _ROW.__class__(many=True), "total": _ROW}

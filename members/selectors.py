@@ -117,8 +117,7 @@ def _labelled(group_by: str, totals: dict) -> list[UsageRow]:
     elif group_by == "department":
         names = dict(Department.objects.values_list("pk", "name"))
         rows = [
-            UsageRow(key or "", names.get(key, NO_DEPARTMENT), *values)
-            for key, values in totals.items()
+            UsageRow(key, names.get(key, NO_DEPARTMENT), *values) for key, values in totals.items()
         ]
     elif group_by == "month":
         return [
@@ -204,3 +203,15 @@ def pool_history() -> QuerySet[MinutePool]:
     return MinutePool.objects.order_by("-period_start").prefetch_related(
         Prefetch("alerts", queryset=PoolAlert.objects.order_by("threshold"))
     )
+
+
+def minutes_used_in_period(*, pool: MinutePool, by: str) -> dict[int, Decimal]:
+    """Billed minutes per member (`by="member"`) or department this period, for "X of Y" caps."""
+    key = {"member": "member_id", "department": "department_key"}[by]
+    used = (
+        UsageMonthly.objects.filter(month=pool.period_start)
+        .values(key)
+        .annotate(billed=Sum("billed_seconds"))
+        .order_by()
+    )
+    return {row[key]: seconds_to_minutes(row["billed"]) for row in used}

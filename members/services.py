@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import logging
 import math
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -319,8 +319,9 @@ def call_limits_reached(*, member: Member) -> list[str]:
         used = _used_seconds(pool, member=member)
         if used >= member.minutes_cap * 60:
             reached.append(
-                f"{member.name} has used {minutes_display(seconds_to_minutes(used))} of their "
-                f"{member.minutes_cap} minutes for {month}."
+                f"The member number {member.phone_number} ({member.name}) has used "
+                f"{minutes_display(seconds_to_minutes(used))} of its {member.minutes_cap} "
+                f"minutes for {month}."
             )
     department = member.department
     if department is not None and department.minutes_cap is not None:
@@ -432,32 +433,55 @@ def pool_alert_recipients() -> list[str]:
 
 
 def pool_alert_send(*, alert_id: int) -> None:
-    """E-mail the admins that the pool crossed a threshold; sends each alert at most once."""
-    alert = PoolAlert.objects.select_related("pool").get(pk=alert_id)
-    if alert.sent_at is not None:
+    """E-mail the admins that the pool crossed a threshold; each alert goes out at most once.
+
+    The alert is claimed with a conditional update before sending, so a redelivered task or the
+    re-sender never mails it twice; if sending fails the claim is given back for a retry.
+    """
+    claimed = PoolAlert.objects.filter(pk=alert_id, sent_at__isnull=True).update(
+        sent_at=timezone.now(), updated_at=timezone.now()
+    )
+    if not claimed:
         return
+    alert = PoolAlert.objects.select_related("pool").get(pk=alert_id)
     pool = alert.pool
     recipients = pool_alert_recipients()
-    if recipients:
-        send_mail(
-            subject=(
-                f"Click to Dial: {alert.threshold} % of {pool.period_start:%B %Y}'s minutes used"
-            ),
-            message=(
-                f"The enterprise's shared pool has used "
-                f"{minutes_display(pool.minutes_used)} of its {pool.minutes_allotted} minutes "
-                f"for {pool.period_start:%B %Y} "
-                f"({pool.percent_used} %).\n\n"
-                f"Period: {pool.period_start} to {pool.period_end}.\n"
-                f"See the pool: {settings.PORTAL_BASE_URL}/pool/\n"
-            ),
-            from_email=None,
-            recipient_list=recipients,
-        )
-    PoolAlert.objects.filter(pk=alert.pk).update(
-        sent_at=timezone.now(), recipients=", ".join(recipients), updated_at=timezone.now()
+    try:
+        if recipients:
+            send_mail(
+                subject=(
+                    f"Click to Dial: {alert.threshold} % of {pool.period_start:%B %Y}'s "
+                    "minutes used"
+                ),
+                message=(
+                    f"The enterprise's shared pool for {pool.period_start:%B %Y} crossed "
+                    f"{alert.threshold} % of its {pool.minutes_allotted} minutes "
+                    f"(at {alert.percent_used} %, {alert.created_at:%Y-%m-%d %H:%M %Z}).\n"
+                    f"Now used: {minutes_display(pool.minutes_used)} of "
+                    f"{pool.minutes_allotted} minutes.\n\n"
+                    f"Period: {pool.period_start} to {pool.period_end}.\n"
+                    f"See the pool: {settings.PORTAL_BASE_URL}/pool/\n"
+                ),
+                from_email=None,
+                recipient_list=recipients,
+            )
+    except Exception:
+        PoolAlert.objects.filter(pk=alert_id).update(sent_at=None, updated_at=timezone.now())
+        raise
+    PoolAlert.objects.filter(pk=alert_id).update(
+        recipients=", ".join(recipients), updated_at=timezone.now()
     )
     logger.info("pool alert %s %% sent to %d recipients", alert.threshold, len(recipients))
+
+
+def pool_alerts_pending() -> list[int]:
+    """Alerts whose mail has not gone out a while after they were raised (the mail was down)."""
+    stale = timezone.now() - timedelta(minutes=10)
+    return list(
+        PoolAlert.objects.filter(sent_at__isnull=True, created_at__lt=stale).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 # Bulk import

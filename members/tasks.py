@@ -14,3 +14,10 @@ def pool_alert_send_task(self, alert_id: int) -> None:
         services.pool_alert_send(alert_id=alert_id)
     except OSError as exc:  # the mail server is down: try again later
         raise self.retry(exc=exc, countdown=60) from exc
+
+
+@shared_task
+def pool_alerts_resend_task() -> None:
+    """Alerts whose every try failed are sent again, until the mail server takes them."""
+    for alert_id in services.pool_alerts_pending():
+        pool_alert_send_task.delay(alert_id)

@@ -37,6 +37,7 @@ from openpyxl.styles import Font
 from members import importing, services
 from members.forms import BusinessNumberForm, DepartmentForm, MemberForm, MemberImportForm
 from members.models import AuditLogEntry, BusinessNumber, Department, Member
+from members.selectors import minutes_used_in_period
 
 PAGE_SIZE = 50
 IMPORT_SESSION_KEY = "members_import"
@@ -125,6 +126,9 @@ def member_list(request: HttpRequest) -> HttpResponse:
             return redirect("member-list")
     members, filters = _members_listed(request.GET)
     page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
+    used = minutes_used_in_period(pool=services.pool_current(), by="member")
+    for member in page:
+        member.minutes_used = used.get(member.pk, 0)
     return render(
         request,
         "members/member_list.html",
@@ -206,9 +210,14 @@ def department_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"The {department.name} department was added.")
             return redirect("department-list")
-    departments = Department.objects.select_related("business_number").annotate(
-        member_count=Count("members", filter=~Q(members__status=Member.Status.REMOVED))
+    departments = list(
+        Department.objects.select_related("business_number").annotate(
+            member_count=Count("members", filter=~Q(members__status=Member.Status.REMOVED))
+        )
     )
+    used = minutes_used_in_period(pool=services.pool_current(), by="department")
+    for department in departments:
+        department.minutes_used = used.get(department.pk, 0)
     return render(
         request,
         "members/department_list.html",

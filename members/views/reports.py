@@ -379,6 +379,7 @@ def calls_behind(request: HttpRequest) -> HttpResponse:
             "callee": show_number(entry.call.callee),
             "status": entry.call.get_status_display(),
             "reason": entry.call.reason,
+            "over_limit": entry.call.over_limit,
             "talk": duration_display(entry.seconds),
             "billed_minutes": charts.number_text(entry.billed_minutes),
         }
@@ -417,6 +418,7 @@ CALL_EXPORT_HEADER = [
     "Reason",
     "Seconds",
     "Billed minutes",
+    "Over the limit",
 ]
 
 
@@ -437,6 +439,7 @@ def _call_export_rows(request: HttpRequest, scope: UsageScope) -> Iterator[list[
             call.reason,
             entry.seconds,
             entry.billed_minutes,
+            "yes" if call.over_limit else "",
         ]
 
 

@@ -11,11 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from django.core import mail
 from django.db.models import Sum
 from django.urls import reverse
 
 from calls.models import Call
-from members.models import UsageDaily, UsageEntry
+from members.models import PoolAlert, UsageDaily, UsageEntry
 from members.services import billed_seconds_for, pool_current
 from tests.conftest import NOTIFY_PASSWORD, NOTIFY_USERNAME
 
@@ -26,9 +27,18 @@ COPIES = 3
 THREADS = 16
 
 
-def test_parallel_and_duplicate_disconnects_debit_each_call_exactly_once(live_server, member):
+def test_parallel_and_duplicate_disconnects_debit_each_call_exactly_once(
+    live_server, member, admin_user
+):
+    admin_user.email = "boss@example.com"
+    admin_user.save()
     pool = pool_current()
     durations = {f"PAR{i:03d}": random.randint(0, 300) for i in range(CALLS)}
+    expected = sum(billed_seconds_for(s, rule=pool.billing_rule) for s in durations.values())
+    # Small enough that every alert threshold is crossed while the debits race.
+    pool.minutes_allotted = int(expected / 60 * 0.9)
+    pool.alert_thresholds = [80, 95, 100]
+    pool.save()
     for identifier in durations:
         Call.objects.create(
             member=member,
@@ -62,7 +72,6 @@ def test_parallel_and_duplicate_disconnects_debit_each_call_exactly_once(live_se
         statuses = list(pool_of_threads.map(post, posts))
 
     assert statuses == [200] * len(posts)
-    expected = sum(billed_seconds_for(s, rule=pool.billing_rule) for s in durations.values())
     pool.refresh_from_db()
     assert pool.billed_seconds_used == expected
     assert UsageEntry.objects.count() == CALLS
@@ -72,3 +81,7 @@ def test_parallel_and_duplicate_disconnects_debit_each_call_exactly_once(live_se
     )
     assert daily == {"calls": CALLS, "seconds": sum(durations.values()), "billed": expected}
     assert set(Call.objects.values_list("status", flat=True)) == {"ended"}
+    # Each threshold raised once and mailed once, however the debits interleaved.
+    assert sorted(PoolAlert.objects.values_list("threshold", flat=True)) == [80, 95, 100]
+    subjects = sorted(message.subject for message in mail.outbox)
+    assert len(subjects) == 3 and len(set(subjects)) == 3

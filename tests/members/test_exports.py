@@ -29,6 +29,7 @@ CALL_HEADER = [
     "Reason",
     "Seconds",
     "Billed minutes",
+    "Over the limit",
 ]
 
 
@@ -147,6 +148,7 @@ def test_the_calls_csv_streams_one_line_per_call_masked_for_finance(as_finance, 
         "HangUp",
         "61",
         "2.00",
+        "",
     ]
     assert [row[0][:10] for row in rows] == sorted(row[0][:10] for row in rows)
     assert not any("+8613" in cell for row in rows for cell in row)

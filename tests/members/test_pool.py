@@ -191,7 +191,7 @@ def test_a_members_cap_refuses_that_member_only(employee, member, teammate, team
 
     with pytest.raises(CallNotAllowed) as refused:
         call_start(user=employee, callee="+8613800000001")
-    assert "Wang Fang has used 2 of their 2 minutes" in refused.value.message
+    assert "(Wang Fang) has used 2 of its 2 minutes" in refused.value.message
 
     assert call_start(user=teammate, callee="+8613800000001").status == "queued"
 
@@ -237,8 +237,7 @@ def test_each_threshold_is_mailed_once_per_period(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject.startswith("Click to Dial: 80 % of")
     assert mail.outbox[0].to == ["boss@example.com"]
-    assert "81 of its 100 minutes" not in mail.outbox[0].body  # sent at the crossing
-    assert "80 of its 100 minutes" in mail.outbox[0].body
+    assert "crossed 80 % of its 100 minutes (at 80.0 %" in mail.outbox[0].body
 
     with django_capture_on_commit_callbacks(execute=True):
         ended_call(member, 20 * 60)  # 101 %: 95 and 100 at once
