@@ -20,7 +20,7 @@ def _refusal(exc: services.CallNotAllowed) -> exceptions.ValidationError:
 
 class CallListCreateView(generics.ListAPIView):
     serializer_class = CallOutputSerializer
-    filterset_fields = ["status", "member"]
+    filterset_fields = ["status", "member", "over_limit"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema is built with no user

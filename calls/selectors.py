@@ -29,7 +29,7 @@ REASON_LABELS = {
 
 def calls_visible_to(user: AbstractBaseUser) -> QuerySet[Call]:
     """Admins see every call; anyone else the calls from their own number or that they placed."""
-    calls = Call.objects.select_related("member", "contact", "usage")
+    calls = Call.objects.select_related("member", "contact", "usage", "recording")
     if user.is_staff:
         return calls
     return calls.filter(Q(member__user=user) | Q(placed_by=user))

@@ -1,9 +1,11 @@
 """API input and output shapes for calls and contacts."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from calls.models import Call, Contact
 from calls.selectors import call_status_label
+from recordings.serializers import CallRecordingSerializer, call_recording_data
 
 
 class CallOutputSerializer(serializers.ModelSerializer):
@@ -31,6 +33,8 @@ class CallOutputSerializer(serializers.ModelSerializer):
             "ended_at",
             "duration_seconds",
             "billed_minutes",
+            "over_limit",
+            "limit_note",
             "recording",
         ]
         read_only_fields = fields
@@ -38,9 +42,9 @@ class CallOutputSerializer(serializers.ModelSerializer):
     def get_status_label(self, call: Call) -> str:
         return call_status_label(call)
 
+    @extend_schema_field(CallRecordingSerializer(allow_null=True))
     def get_recording(self, call: Call) -> dict | None:
-        # Recordings are downloaded and served by the recordings app; until one is stored, null.
-        return None
+        return call_recording_data(call, request=self.context.get("request"))
 
 
 class CallStartInputSerializer(serializers.Serializer):

@@ -36,6 +36,8 @@ from operator_api import (
     normalize_number,
     parse_status_notification,
 )
+from recordings.selectors import recording_wanted
+from recordings.services import recording_register
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +218,10 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
 
     try:
         callidentifier = get_operator().begin(
-            sponsor=call.sponsor, caller=call.caller, callee=call.callee
+            sponsor=call.sponsor,
+            caller=call.caller,
+            callee=call.callee,
+            record=recording_wanted(member=call.member),
         )
     except OperatorUnreachable as exc:
         with transaction.atomic():
@@ -587,7 +592,8 @@ def _event_close(event: CallEvent, outcome: str, detail: str) -> None:
 def _advance(call: Call, status: str, **fields: object) -> None:
     """Move a locked call to `status`; the one place where a call's status changes.
 
-    An ended call is debited from the minute pool here, in the same transaction.
+    An ended call is debited from the minute pool here, in the same transaction, and its
+    recording (if the operator reported one) registered for download once that commits.
     """
     if call.is_final:
         raise AssertionError(f"call {call.pk} is {call.status}, which is final")
@@ -597,3 +603,4 @@ def _advance(call: Call, status: str, **fields: object) -> None:
     call.save()
     if status == Status.ENDED:
         usage_record(call=call)
+        recording_register(call=call)

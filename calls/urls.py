@@ -3,6 +3,7 @@ from django.urls import path
 from calls import views
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("contacts/", views.contact_list, name="contact-list"),
     path("calls/", views.call_list, name="call-list"),
     path("calls/start/", views.call_start, name="call-start"),

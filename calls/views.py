@@ -10,10 +10,25 @@ from django.views.decorators.http import require_POST
 from calls import selectors, services
 from calls.models import Call
 from members.models import Member
+from members.selectors import minutes_used_in_period
 from members.services import pool_current
 
 # htmx stops polling when a response carries this status: the call is over, nothing will change.
 HTMX_STOP_POLLING = 286
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Where each person starts: callers at their contacts, admins at the pool, finance at usage."""
+    from members.selectors import can_see_usage
+
+    if Member.objects.filter(user=request.user).exists():
+        return redirect("contact-list")
+    if request.user.is_staff:
+        return redirect("pool")
+    if can_see_usage(request.user):
+        return redirect("report-usage")
+    return redirect("contact-list")
 
 
 @login_required
@@ -32,14 +47,17 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{contact.name} was added to your contacts.")
             return redirect("contact-list")
-    member = Member.objects.filter(user=request.user).first()
+    member = Member.objects.select_related("department").filter(user=request.user).first()
+    pool = pool_current()
+    if member is not None and member.minutes_cap is not None:
+        member.minutes_used = minutes_used_in_period(pool=pool, by="member").get(member.pk, 0)
     return render(
         request,
         "calls/contact_list.html",
         {
             "contacts": selectors.contacts_of(request.user),
             "member": member,
-            "pool": pool_current(),
+            "pool": pool,
             "form_errors": form_errors,
             "form_data": request.POST if form_errors else {},
         },
@@ -77,6 +95,8 @@ def _call_context(call: Call) -> dict:
         "timeline": selectors.call_timeline(call),
         "callee": selectors.callee_display(call),
         "duration": selectors.duration_display(call.duration_seconds),
+        # The balance below the call moves when it ends, without a reload.
+        "pool": pool_current(),
     }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from kombu.transport import TRANSPORT_ALIASES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Local data of the embedded setup (database, broker queue, cache, media): never in git.
@@ -101,7 +102,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "contact-list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -115,6 +116,42 @@ STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+
+# Recordings: files under MEDIA_ROOT/recordings, or S3-compatible object storage (django-storages)
+# when AWS_STORAGE_BUCKET_NAME is set; credentials come from boto3's usual AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    from boto3.s3.transfer import TransferConfig
+
+    _recordings_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default=None),
+            "location": env.str("AWS_LOCATION", default="recordings"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            # Uploads read the file 8 MB at a time, two parts at once: bounded memory.
+            "transfer_config": TransferConfig(
+                multipart_chunksize=8 * 1024 * 1024, max_concurrency=2
+            ),
+        },
+    }
+else:
+    _recordings_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Not under MEDIA_URL: recordings are only ever served through the access check.
+        "OPTIONS": {"location": str(Path(MEDIA_ROOT) / "recordings"), "base_url": None},
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "recordings": _recordings_storage,
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -144,6 +181,9 @@ SPECTACULAR_SETTINGS = {
 # Celery. The default broker is kombu's file-system transport: a real, separate worker process
 # with no server to install. Production sets CELERY_BROKER_URL to Redis or RabbitMQ.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# kombu's own file-system transport can hand a worker a half-written message, which stops it
+# for good; this one writes each message atomically (clicktodial_portal/broker.py).
+TRANSPORT_ALIASES["filesystem"] = "clicktodial_portal.broker:Transport"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for _folder in ("queue", "processed", "control"):
@@ -198,7 +238,37 @@ CALL_RINGING_TIMEOUT = env.int("CALL_RINGING_TIMEOUT", default=15 * 60)
 CALL_MAX_DURATION = env.int("CALL_MAX_DURATION", default=6 * 60 * 60)
 CELERY_BEAT_SCHEDULE = {
     "calls-expire-silent": {"task": "calls.tasks.calls_expire_silent_task", "schedule": 60.0},
+    "recordings-download-due": {
+        "task": "recordings.tasks.recordings_download_due_task",
+        "schedule": 60.0,
+    },
+    "recordings-expire": {"task": "recordings.tasks.recordings_expire_task", "schedule": 3600.0},
+    "pool-alerts-resend": {"task": "members.tasks.pool_alerts_resend_task", "schedule": 600.0},
 }
+
+# Recordings. Whether calls are recorded where no rule (enterprise, department, member; set in
+# the admin) says otherwise, and the begin request's field that asks for it ("record": 0/1 in
+# the operator's earlier API; empty to never send it).
+RECORDING_ENABLED = env.bool("RECORDING_ENABLED", default=True)
+OPERATOR_RECORD_FIELD = env.str("OPERATOR_RECORD_FIELD", default="record")
+# Days a recording is kept after its call; 0 keeps them forever. Legal holds are always kept.
+RECORDING_RETENTION_DAYS = env.int("RECORDING_RETENTION_DAYS", default=90)
+# Failed downloads: how many tries in all, the first retry's delay and the longest (seconds);
+# each wait doubles, with jitter.
+RECORDING_DOWNLOAD_MAX_ATTEMPTS = env.int("RECORDING_DOWNLOAD_MAX_ATTEMPTS", default=8)
+RECORDING_DOWNLOAD_RETRY_DELAY = env.float("RECORDING_DOWNLOAD_RETRY_DELAY", default=30.0)
+RECORDING_DOWNLOAD_RETRY_MAX_DELAY = env.float("RECORDING_DOWNLOAD_RETRY_MAX_DELAY", default=3600.0)
+# Seconds one download may take before it is stopped and tried again.
+RECORDING_DOWNLOAD_TIME_LIMIT = env.int("RECORDING_DOWNLOAD_TIME_LIMIT", default=3600)
+# How the audio reaches the browser: "django" streams it (Range supported), "x-accel-redirect"
+# (nginx, under RECORDING_ACCEL_PREFIX) or "x-sendfile" hand the file to the web server,
+# "storage-url" redirects to a signed storage URL valid RECORDING_URL_LIFETIME seconds (S3).
+RECORDING_DELIVERY = env.str("RECORDING_DELIVERY", default="django")
+RECORDING_ACCEL_PREFIX = env.str("RECORDING_ACCEL_PREFIX", default="/protected-recordings/")
+RECORDING_URL_LIFETIME = env.int("RECORDING_URL_LIFETIME", default=300)
+# Seeking makes a player ask again and again: one play per person and recording is audited
+# within this many seconds.
+RECORDING_PLAY_AUDIT_WINDOW = env.int("RECORDING_PLAY_AUDIT_WINDOW", default=600)
 
 # The minute pool: what a new enterprise's first period gets (admins change it on the pool page).
 POOL_DEFAULT_MINUTES = env.int("POOL_DEFAULT_MINUTES", default=10_000)

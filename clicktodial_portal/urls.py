@@ -3,13 +3,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from calls import api as calls_api
 from calls.notify import StatusNotifyView
 from members import api as members_api
+from recordings import api as recordings_api
 
 router = DefaultRouter()
 router.register("contacts", calls_api.ContactViewSet, basename="api-contact")
@@ -19,13 +19,17 @@ api_v1 = [
     path("calls/", calls_api.CallListCreateView.as_view(), name="api-call-list"),
     path("calls/<int:pk>/", calls_api.CallDetailView.as_view(), name="api-call-detail"),
     path("calls/<int:pk>/hangup/", calls_api.CallHangupView.as_view(), name="api-call-hangup"),
+    path(
+        "calls/<int:pk>/recording/",
+        recordings_api.CallRecordingAudioView.as_view(),
+        name="api-call-recording",
+    ),
     path("pool/", members_api.PoolView.as_view(), name="api-pool"),
     path("usage/", members_api.UsageView.as_view(), name="api-usage"),
     *router.urls,
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="contact-list"), name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
@@ -40,4 +44,5 @@ urlpatterns = [
     ),
     path("", include("calls.urls")),
     path("", include("members.urls")),
+    path("", include("recordings.urls")),
 ]

@@ -2,9 +2,10 @@
 
 ``get_operator()`` builds the configured adapter from Django settings; everything else here is
 plain Python with no Django models: the adapter interface and the seed's v1 implementation
-(:mod:`operator_api.client`), the operator's error codes as exceptions (:mod:`operator_api.errors`),
-phone number forms (:mod:`operator_api.numbers`) and status notification parsing
-(:mod:`operator_api.notifications`).
+(:mod:`operator_api.client`), the incremental reading of its answers with a recording's base64
+streamed out (:mod:`operator_api.answers`), the operator's error codes as exceptions
+(:mod:`operator_api.errors`), phone number forms (:mod:`operator_api.numbers`) and status
+notification parsing (:mod:`operator_api.notifications`).
 """
 
 from __future__ import annotations
@@ -112,5 +113,6 @@ def get_operator() -> ClickToDialOperator:
         connect_timeout=float(getattr(settings, "OPERATOR_CONNECT_TIMEOUT", 5.0)),
         read_timeout=float(getattr(settings, "OPERATOR_READ_TIMEOUT", 10.0)),
         download_timeout=float(getattr(settings, "OPERATOR_DOWNLOAD_TIMEOUT", 300.0)),
+        record_field=getattr(settings, "OPERATOR_RECORD_FIELD", "record"),
     )
     return SeedV1Operator(config, token_store=TokenStore(cache))

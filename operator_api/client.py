@@ -8,23 +8,20 @@ Django cache. Every answer that is not a success becomes an :mod:`operator_api.e
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import logging
-import re
 import ssl
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import IO, Any, BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
-import ijson
 
+from operator_api.answers import AnswerParser, Base64Writer, CorruptFiledata, UnreadableAnswer
 from operator_api.errors import (
     SUCCESS_CODE,
     AuthenticationFailure,
@@ -49,13 +46,8 @@ logger = logging.getLogger("operator_api")
 _AUTHENTICATION_FAILURE_CODE = "0001004"
 # OAuth2 makes expires_in optional; without it, keep the token only briefly.
 _DEFAULT_TOKEN_LIFETIME = 300
-# Recording bodies bigger than this go to a temporary file instead of memory.
-_SPOOL_MAX_MEMORY = 1024 * 1024
-# Base64 is decoded in slices of this many characters (a multiple of 4), so the decoded audio
-# exists only once, in the destination, never as one more whole copy in memory.
-_BASE64_SLICE = 4 * 64 * 1024
-_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]*={0,2}")
-_WHITESPACE = re.compile(r"\s+")
+# Bytes read off the socket at a time: the answer is parsed as it arrives, never held whole.
+_READ_CHUNK = 64 * 1024
 
 
 class TokenAuth(StrEnum):
@@ -88,6 +80,9 @@ class OperatorConfig:
     download_timeout: float = 300.0
     # Seconds before its expiry at which a token is considered stale and fetched again.
     token_refresh_margin: int = 60
+    # The begin request's field that asks for the call to be recorded, 0 or 1 (the operator's
+    # earlier API calls it "record"; the seed has none). Empty: never sent.
+    record_field: str = "record"
 
     def __post_init__(self) -> None:
         if self.token_auth not in {method.value for method in TokenAuth}:
@@ -114,8 +109,11 @@ class OperatorConfig:
 class ClickToDialOperator(Protocol):
     """What the portal needs from an operator. Numbers are E.164; errors are OperatorError."""
 
-    def begin(self, *, sponsor: str, caller: str, callee: str) -> str:
-        """Ask the operator to ring ``caller`` then ``callee``; return the callidentifier."""
+    def begin(self, *, sponsor: str, caller: str, callee: str, record: bool | None = None) -> str:
+        """Ask the operator to ring ``caller`` then ``callee``; return the callidentifier.
+
+        ``record``: ask for the call to be recorded (True) or not (False); None says nothing.
+        """
         ...
 
     def release(
@@ -127,7 +125,11 @@ class ClickToDialOperator(Protocol):
     def recording_download(
         self, *, callidentifier: str, recording_id: str, destination: BinaryIO
     ) -> int:
-        """Write the call's recording (decoded audio) to ``destination``; return the bytes."""
+        """Write the call's recording (decoded audio) to ``destination``; return the bytes.
+
+        The audio is written as it arrives. When this raises, ``destination`` may hold part of
+        it: write to a temporary file and keep it only on success.
+        """
         ...
 
 
@@ -265,45 +267,13 @@ def _code_text(value: object) -> str | None:
     return text or None
 
 
-def _read_envelope(body: IO[bytes]) -> dict[str, Any] | None:
-    """Read a top-level JSON object from ``body`` with ijson, or None if it is not one.
-
-    ijson reads the file in small buffers, so only the values themselves (one of which may be
-    a long base64 string) are held in memory, never the whole body plus its parsed copy.
-    """
-    first = body.read(64).lstrip()
-    body.seek(0)
-    if not first.startswith(b"{"):
-        return None
-    try:
-        return dict(ijson.kvitems(body, "", use_float=True))
-    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError):
-        return None
-
-
-def _write_base64(text: str, destination: BinaryIO) -> int:
-    """Decode base64 ``text`` into ``destination`` slice by slice; return the bytes written."""
-    if text.startswith("data:") and "," in text[:200]:
-        # Tolerate a data: URI wrapper around the base64 payload.
-        text = text.split(",", 1)[1]
-    if _WHITESPACE.search(text):
-        text = _WHITESPACE.sub("", text)
-    # Validate everything before writing anything, so a bad payload leaves no half-file behind.
-    padding = 2 if text.endswith("==") else 1 if text.endswith("=") else 0
-    if not _BASE64_TEXT.fullmatch(text) or (len(text) - padding) % 4 == 1:
-        raise OperatorError(
-            message="The operator sent a recording that could not be decoded. Try again later.",
-            permanent=False,
-        )
-    written = 0
-    for start in range(0, len(text), _BASE64_SLICE):
-        piece = text[start : start + _BASE64_SLICE]
-        # Slices are whole 4-character groups, so only the last can lack its padding; adding it
-        # there avoids copying the whole text to pad it.
-        chunk = base64.b64decode(piece + "=" * (-len(piece) % 4))
-        destination.write(chunk)
-        written += len(chunk)
-    return written
+def _corrupt_recording(exc: CorruptFiledata) -> OperatorError:
+    return OperatorError(
+        message="The operator sent a recording that could not be decoded. Try again later.",
+        description=f"filedata: {exc}",
+        http_status=200,
+        permanent=False,
+    )
 
 
 class SeedV1Operator:
@@ -327,12 +297,14 @@ class SeedV1Operator:
 
     # The interface ---------------------------------------------------------------------------
 
-    def begin(self, *, sponsor: str, caller: str, callee: str) -> str:
-        body = {
+    def begin(self, *, sponsor: str, caller: str, callee: str, record: bool | None = None) -> str:
+        body: dict[str, Any] = {
             "sponsor": self._number(sponsor),
             "caller": self._number(caller),
             "callee": self._number(callee),
         }
+        if record is not None and self._config.record_field:
+            body[self._config.record_field] = 1 if record else 0
         envelope = self._call(path="/clicktodialbegin", body=body, acts=True)
         callidentifier = self._callidentifier(envelope)
         if callidentifier is None:
@@ -362,22 +334,25 @@ class SeedV1Operator:
     ) -> int:
         if not recording_id:
             raise ValueError("recording_id must not be empty.")
+        writer = Base64Writer(destination)
         envelope = self._call(
             path=f"/recordingdownload/{self._path_segment(callidentifier)}",
             body={"recordingId": recording_id},
             acts=False,
             read_timeout=self._config.download_timeout,
+            stream_to=writer,
         )
-        filedata = envelope.get("filedata")
-        if not isinstance(filedata, str) or not filedata.strip():
+        if not writer.closed or writer.written == 0:
             raise OperatorError(
                 message="The operator sent no recording for this call. Try again later.",
                 code=_code_text(envelope.get("code")),
-                description="no filedata in the download answer",
+                description="no filedata in the download answer"
+                if not writer.closed
+                else "empty filedata in the download answer",
                 http_status=200,
                 permanent=False,
             )
-        return _write_base64(filedata, destination)
+        return writer.written
 
     # Requests --------------------------------------------------------------------------------
 
@@ -421,20 +396,25 @@ class SeedV1Operator:
         body: dict[str, Any],
         acts: bool,
         read_timeout: float | None = None,
+        stream_to: Base64Writer | None = None,
     ) -> dict[str, Any]:
         """POST ``body`` to ``path`` with the access token and return the success envelope.
 
         ``acts``: whether the request changes something at the operator (begin, release), which
         decides what a lost answer means. On 401 or code 0001004 the token is fetched again
         and the request sent once more; a second refusal raises AuthenticationFailure.
+        ``stream_to``: where a ``filedata`` string in the answer is decoded to as it arrives.
         """
         url = self._config.base_url.rstrip("/") + path
         with self._client(read_timeout=read_timeout or self._config.read_timeout) as client:
             for attempt in (1, 2):
                 token = self._access_token(client)
-                answer = self._post(client, url=url, body=body, token=token, acts=acts)
+                answer = self._post(
+                    client, url=url, body=body, token=token, acts=acts, stream_to=stream_to
+                )
                 refused = answer.status == 401 or answer.code == _AUTHENTICATION_FAILURE_CODE
-                if not refused:
+                if not refused or (stream_to is not None and stream_to.written):
+                    # Audio already written cannot be taken back: the refusal stands.
                     break
                 logger.info("operator refused the access token (attempt %d)", attempt)
                 self._tokens.invalidate(key=self._token_key, token=token)
@@ -474,22 +454,35 @@ class SeedV1Operator:
         )
 
     def _post(
-        self, client: httpx.Client, *, url: str, body: dict[str, Any], token: str, acts: bool
+        self,
+        client: httpx.Client,
+        *,
+        url: str,
+        body: dict[str, Any],
+        token: str,
+        acts: bool,
+        stream_to: Base64Writer | None = None,
     ) -> _Answer:
         path = urlsplit(url).path
         started = time.monotonic()
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         try:
             with client.stream("POST", url, json=body, headers=headers) as response:
-                # The body is spooled (memory, then disk) so a long recording is read off the
-                # socket at network speed and parsed afterwards without holding it twice.
-                spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX_MEMORY)  # noqa: SIM115
-                with spool:
-                    for chunk in response.iter_bytes():
-                        spool.write(chunk)
-                    self._log(path, response.status_code, started)
-                    spool.seek(0)
-                    return _Answer(response.status_code, _read_envelope(spool))
+                # Parsed as it comes off the socket: a recording's base64 is decoded into
+                # ``stream_to`` on the way, and neither the body nor the string is ever whole.
+                parser = AnswerParser(stream_to=stream_to)
+                envelope: dict[str, Any] | None = None
+                try:
+                    for chunk in response.iter_bytes(_READ_CHUNK):
+                        parser.feed(chunk)
+                    envelope = parser.close()
+                except UnreadableAnswer:
+                    # Not JSON, or cut off: read no further; the status decides what it means.
+                    envelope = None
+                except CorruptFiledata as exc:
+                    raise _corrupt_recording(exc) from None
+                self._log(path, response.status_code, started)
+                return _Answer(response.status_code, envelope)
         except (
             httpx.ConnectError,
             httpx.ConnectTimeout,

@@ -45,6 +45,11 @@ class Scenario:
     recording: str = "Success"  # the result when the call connected: "Success" or "Fail"
     begin_error: OperatorError | None = None
     slow_begin: bool = False
+    # How many recording downloads fail (500 Internal Service Error) before one succeeds.
+    download_failures: int = 0
+    # How the recording is sent: "top" (filedata beside code, as the seed's markdown has it),
+    # "result" (inside result, as its OpenAPI file has it) or "corrupt" (not base64).
+    filedata: str = "top"
 
     @property
     def talk_seconds(self) -> int:
@@ -110,6 +115,27 @@ SCENARIOS: dict[str, Scenario] = {
         "traffic_control",
         "Begin refused: 403 Traffic Control Failure.",
         begin_error=TRAFFIC_CONTROL_FAILURE,
+    ),
+    "13800000013": Scenario(
+        "flaky_recording_download",
+        "A normal call whose recording download fails twice (500), then succeeds.",
+        _ANSWERED,
+        25.0,
+        download_failures=2,
+    ),
+    "13800000014": Scenario(
+        "corrupt_recording",
+        "A normal call whose recording download always sends filedata that is not base64.",
+        _ANSWERED,
+        25.0,
+        filedata="corrupt",
+    ),
+    "13800000015": Scenario(
+        "recording_in_result",
+        "A normal call whose recording download puts filedata inside result.",
+        _ANSWERED,
+        25.0,
+        filedata="result",
     ),
 }
 

@@ -33,6 +33,7 @@ from sandbox.errors import (
     AUTHENTICATION_FAILURE,
     CALL_ID_ERROR,
     DIRECTION_ERROR,
+    INTERNAL_SERVICE_ERROR,
     INVALID_INPUT,
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
@@ -153,6 +154,9 @@ class SandboxCall:
     call_duration: int | None = None
     recording_result: str | None = None
     recording_id: str | None = None
+    # Whether the begin request asked for a recording ("record": 0 turns it off; absent is on).
+    record: bool = True
+    download_attempts: int = 0
     _started: float = field(default_factory=time.monotonic, repr=False)
     _connected: float | None = field(default=None, repr=False)
     _wake: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -181,6 +185,8 @@ class SandboxOperator:
         self.requests: list[ReceivedRequest] = []
         self.notifications: list[SentNotification] = []
         self.calls: dict[str, SandboxCall] = {}
+        # Every recording sent, by recordingId: the exact audio bytes the portal should store.
+        self.recordings: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self._tokens: dict[str, float] = {}  # token -> monotonic expiry
         self._stopping = threading.Event()
@@ -353,10 +359,11 @@ class SandboxOperator:
             raise ApiError(NUMBER_FORMAT_ERROR)
         if caller.lstrip("+")[-MATCH_DIGITS:] == callee.lstrip("+")[-MATCH_DIGITS:]:
             raise ApiError(DIRECTION_ERROR)
+        record = _record_flag(data.get("record", 1))
         scenario = scenario_for(callee)
         if scenario.begin_error is not None:
             raise ApiError(scenario.begin_error)
-        call = self._place_call(sponsor, caller, callee, scenario)
+        call = self._place_call(sponsor, caller, callee, scenario, record=record)
         if scenario.slow_begin:
             # The call is already under way; only the answer is late (stop() cuts the wait short).
             self._stopping.wait(self.config.begin_delay_slow)
@@ -385,21 +392,38 @@ class SandboxOperator:
                 raise ApiError(CALL_ID_ERROR)
             if call.recording_id is None or recording_id != call.recording_id:
                 raise ApiError(INVALID_INPUT)
+            call.download_attempts += 1
+            if call.download_attempts <= call.scenario.download_failures:
+                raise ApiError(INTERNAL_SERVICE_ERROR)
             seconds = min(call.call_duration or 0, MAX_RECORDING_SECONDS)
+        form = call.scenario.filedata
+        if form == "corrupt":
+            return _Response(200, {**SUCCESS, "filedata": "UklGRi4uLi4=!!not base64!!"})
         audio = tone_wav(seconds, sequence=call.sequence)
-        return _Response(200, {**SUCCESS, "filedata": base64.b64encode(audio).decode("ascii")})
+        with self._lock:
+            self.recordings[recording_id] = audio
+        filedata = base64.b64encode(audio).decode("ascii")
+        if form == "result":
+            return _Response(200, {**SUCCESS, "result": {"filedata": filedata}})
+        return _Response(200, {**SUCCESS, "filedata": filedata})
 
     # -- calls and notifications -----------------------------------------------------------------
 
     def _place_call(
-        self, sponsor: str, caller: str, callee: str, scenario: Scenario
+        self, sponsor: str, caller: str, callee: str, scenario: Scenario, *, record: bool
     ) -> SandboxCall:
         with self._lock:
             callidentifier = secrets.token_hex(8).upper()
             while callidentifier in self.calls:
                 callidentifier = secrets.token_hex(8).upper()
             call = SandboxCall(
-                callidentifier, sponsor, caller, callee, scenario, sequence=len(self.calls)
+                callidentifier,
+                sponsor,
+                caller,
+                callee,
+                scenario,
+                sequence=len(self.calls),
+                record=record,
             )
             self.calls[callidentifier] = call
         thread = threading.Thread(target=self._drive, args=(call,), name=f"call-{callidentifier}")
@@ -450,7 +474,9 @@ class SandboxOperator:
         call.reason = reason
         call.call_duration = duration
         call.ended_at = _utcnow()
-        if call.connected_at is None:
+        if not call.record:
+            call.recording_result = None  # recording off: the seed's fields are left out
+        elif call.connected_at is None:
             call.recording_result = "NoRecord"
         elif call.scenario.recording != "Success":
             call.recording_result = call.scenario.recording
@@ -464,7 +490,8 @@ class SandboxOperator:
         if call.state == DISCONNECTED:
             body["reason"] = call.reason
             body["callDuration"] = call.call_duration
-            body["recordingResult"] = call.recording_result
+            if call.recording_result is not None:
+                body["recordingResult"] = call.recording_result
             if call.recording_id is not None:
                 body["recordingId"] = call.recording_id
         body["timeStamp"] = _timestamp(_utcnow())
@@ -500,6 +527,13 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(INVALID_INPUT)
     return data
+
+
+def _record_flag(value: object) -> bool:
+    """The begin request's "record" (the operator's earlier API): 0 or 1, as a number or text."""
+    if value in (0, 1, "0", "1", True, False):
+        return value in (1, "1", True)
+    raise ApiError(INVALID_INPUT)
 
 
 def _required(data: dict[str, Any], *names: str) -> tuple[str, ...]:

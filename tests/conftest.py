@@ -32,6 +32,18 @@ def _eager_tasks_and_clean_cache(settings) -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _recordings_in_a_temporary_folder(settings, tmp_path) -> None:
+    """Downloaded recordings go to the test's own folder, never to var/media."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "recordings": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "recordings"), "base_url": None},
+        },
+    }
+
+
 def _use_a_broker_of_the_tests_own() -> None:
     """On the embedded defaults the broker is a folder: give the tests their own, so that a running
     `make run` worker never takes their tasks. Done at import, before Celery caches the options."""

@@ -57,6 +57,7 @@ def test_a_complete_call(api, member, sandbox):
         "sponsor": "861052680000",
         "caller": "8613912345673",
         "callee": "8613800000001",
+        "record": 1,  # recording is on by default (RECORDING_ENABLED)
     }
     assert begin.headers["Authorization"].startswith("Bearer ")
 

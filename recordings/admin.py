@@ -1,0 +1,80 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from recordings import services
+from recordings.models import Recording, RecordingRule
+
+
+@admin.register(Recording)
+class RecordingAdmin(admin.ModelAdmin):
+    list_display = [
+        "call",
+        "recorded_at",
+        "status",
+        "attempts",
+        "last_error",
+        "audio_format",
+        "size_bytes",
+        "legal_hold",
+        "retry_button",
+    ]
+    list_filter = ["status", "legal_hold", "audio_format"]
+    search_fields = [
+        "call__callidentifier",
+        "operator_recording_id",
+        "call__caller",
+        "call__callee",
+    ]
+    list_select_related = ["call"]
+    readonly_fields = [
+        field.name for field in Recording._meta.fields if field.name not in ("legal_hold",)
+    ]
+    fields = [*readonly_fields, "legal_hold"]
+    actions = ["retry_downloads"]
+
+    @admin.display(description="")
+    def retry_button(self, recording: Recording) -> str:
+        if recording.status != Recording.Status.FAILED:
+            return ""
+        # A button of the change list's own form (which carries the CSRF token), posted to the
+        # retry view: one click, no action menu.
+        return format_html(
+            '<button type="submit" formaction="{}" formmethod="post" name="next" value="{}">'
+            "Retry download</button>",
+            reverse("recording-retry", args=[recording.pk]),
+            reverse("admin:recordings_recording_changelist"),
+        )
+
+    @admin.action(description="Retry the selected failed downloads")
+    def retry_downloads(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
+        retried = 0
+        for recording in queryset.filter(status=Recording.Status.FAILED):
+            services.recording_retry(recording=recording, actor=request.user)
+            retried += 1
+        self.message_user(request, f"{retried} downloads restarted.", messages.SUCCESS)
+
+    def save_model(self, request, obj, form, change) -> None:
+        # The hold goes through the service, which locks the row and writes the audit log.
+        if change and "legal_hold" in form.changed_data:
+            services.recording_hold(recording=obj, actor=request.user, hold=obj.legal_hold)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(RecordingRule)
+class RecordingRuleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "scope", "department", "member", "record", "updated_by"]
+    list_filter = ["scope", "record"]
+    autocomplete_fields = []
+    fields = ["scope", "department", "member", "record"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

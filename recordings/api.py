@@ -1,0 +1,65 @@
+"""The recording's audio, for the REST API and the browser alike (token or session)."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, views
+from rest_framework.request import Request
+
+from recordings import selectors, services
+from recordings.models import Recording
+from recordings.serving import recording_response
+
+
+class RecordingGone(exceptions.APIException):
+    status_code = 410
+    default_detail = "The recording was deleted after the retention period."
+    default_code = "gone"
+
+
+class RecordingNotReady(exceptions.APIException):
+    status_code = 404
+    default_detail = "This call has no recording to play."
+    default_code = "not_ready"
+
+
+class CallRecordingAudioView(views.APIView):
+    """GET the call's recording: the audio, with Range support (206) so that players can seek.
+
+    `?download=1` sends it as an attachment. Every play and download goes to the audit log.
+    """
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # <audio> asks for audio/*, which no renderer offers; errors still go out as JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("download", OpenApiTypes.BOOL, description="Send as an attachment.")
+        ],
+        responses={
+            (200, "audio/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The audio."),
+            (206, "audio/*"): OpenApiResponse(OpenApiTypes.BINARY, description="A byte range."),
+            404: OpenApiResponse(description="No such call for you, or no recording to play."),
+            410: OpenApiResponse(description="Deleted after the retention period."),
+            416: OpenApiResponse(description="The Range starts past the end of the file."),
+        },
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        recording = selectors.recordings_visible_to(request.user).filter(call_id=pk).first()
+        if recording is None:
+            raise Http404
+        if recording.status == Recording.Status.EXPIRED:
+            raise RecordingGone
+        if recording.status != Recording.Status.READY:
+            raise RecordingNotReady
+        download = request.query_params.get("download", "") in ("1", "true", "yes")
+        services.recording_access_record(
+            actor=request.user,
+            recording=recording,
+            download=download,
+            byte_range=request.headers.get("Range", ""),
+        )
+        return recording_response(request._request, recording, download=download)

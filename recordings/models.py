@@ -1,0 +1,164 @@
+"""A call's recording: what the operator reported, the download's progress, and the stored file."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from recordings.storage import get_recordings_storage, recording_upload_to
+
+
+class Recording(models.Model):
+    """The recording of one call, from the operator's Disconnected notification on.
+
+    A row exists for every call the operator reported a recording result for; only a `Success`
+    with a recording id is downloaded. The file is deleted by retention (the row stays, `expired`)
+    unless the recording is on legal hold.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be downloaded"
+        DOWNLOADING = "downloading", "Downloading"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Download failed"
+        EXPIRED = "expired", "Deleted after the retention period"
+        NOT_RECORDED = "not_recorded", "Not recorded"
+        RECORDING_FAILED = "recording_failed", "Recording failed at the operator"
+
+    class Format(models.TextChoices):
+        WAV = "wav", "WAV"
+        MP3 = "mp3", "MP3"
+        AMR = "amr", "AMR"
+        AMR_WB = "amr_wb", "AMR-WB"
+        OGG = "ogg", "Ogg"
+        FLAC = "flac", "FLAC"
+        M4A = "m4a", "M4A"
+
+    # Statuses after which nothing more happens on its own (the call page stops asking).
+    SETTLED = frozenset(
+        {Status.READY, Status.FAILED, Status.EXPIRED, Status.NOT_RECORDED, Status.RECORDING_FAILED}
+    )
+
+    call = models.OneToOneField("calls.Call", on_delete=models.PROTECT, related_name="recording")
+    # The operator's words: recordingResult (Success, NoRecord, Fail) and recordingId.
+    operator_result = models.CharField(max_length=20)
+    operator_recording_id = models.CharField(max_length=100, blank=True)
+    # When the call ended: the recording's age for retention.
+    recorded_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+
+    file = models.FileField(
+        upload_to=recording_upload_to, storage=get_recordings_storage, max_length=300, blank=True
+    )
+    audio_format = models.CharField(max_length=10, choices=Format.choices, blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+
+    # Downloading: tries so far, when the next may start, when a worker took it, what went wrong.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    legal_hold = models.BooleanField(default=False)
+    legal_hold_reason = models.CharField(max_length=300, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            # The sweeper: pending downloads that are due.
+            models.Index(fields=["status", "next_attempt_at"], name="recordings_due_idx"),
+            # Retention: stored recordings older than the cutoff.
+            models.Index(fields=["status", "recorded_at"], name="recordings_retention_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="ready") | (~Q(file="") & Q(size_bytes__gt=0)),
+                name="recordings_recording_ready_has_file",
+            ),
+            models.CheckConstraint(
+                condition=~Q(operator_result="Success") | ~Q(operator_recording_id=""),
+                name="recordings_recording_success_has_id",
+            ),
+        ]
+        permissions = [
+            ("access_all_recordings", "Can play and download every call's recording"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recording of call {self.call_id} ({self.status})"
+
+    @property
+    def is_settled(self) -> bool:
+        return self.status in self.SETTLED
+
+    @property
+    def duration_seconds(self) -> float | None:
+        return None if self.duration_ms is None else self.duration_ms / 1000
+
+
+class RecordingRule(models.Model):
+    """Whether calls are recorded: for the whole enterprise, one department or one member.
+
+    The most specific rule wins (member, then department, then enterprise); with none, the
+    RECORDING_ENABLED setting decides.
+    """
+
+    class Scope(models.TextChoices):
+        ENTERPRISE = "enterprise", "The whole enterprise"
+        DEPARTMENT = "department", "A department"
+        MEMBER = "member", "A member"
+
+    scope = models.CharField(max_length=20, choices=Scope.choices)
+    department = models.ForeignKey(
+        "members.Department", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    record = models.BooleanField(help_text="Record the calls this rule covers.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["scope", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(scope="enterprise", department__isnull=True, member__isnull=True)
+                    | Q(scope="department", department__isnull=False, member__isnull=True)
+                    | Q(scope="member", department__isnull=True, member__isnull=False)
+                ),
+                name="recordings_recordingrule_scope_matches_target",
+            ),
+            models.UniqueConstraint(
+                fields=["scope"],
+                condition=Q(scope="enterprise"),
+                name="recordings_recordingrule_one_enterprise_rule",
+            ),
+            models.UniqueConstraint(
+                fields=["department"], name="recordings_recordingrule_one_per_department"
+            ),
+            models.UniqueConstraint(
+                fields=["member"], name="recordings_recordingrule_one_per_member"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = {
+            self.Scope.ENTERPRISE: "the enterprise",
+            self.Scope.DEPARTMENT: f"department {self.department}",
+            self.Scope.MEMBER: f"member {self.member}",
+        }[self.scope]
+        return f"Record calls of {target}: {'yes' if self.record else 'no'}"

@@ -1,0 +1,122 @@
+"""Reads for recordings: who may hear which, whether a call is to be recorded, how it reads."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from members.models import Member
+from recordings.models import Recording, RecordingRule
+
+Status = Recording.Status
+
+ACCESS_ALL_PERMISSION = "recordings.access_all_recordings"
+
+
+def can_access_all_recordings(user: AbstractBaseUser) -> bool:
+    """Admins hear every recording; so does anyone granted the permission (finance, say)."""
+    return bool(user.is_staff or user.has_perm(ACCESS_ALL_PERMISSION))
+
+
+def recordings_visible_to(user: AbstractBaseUser) -> QuerySet[Recording]:
+    """Recordings the user may play: their own calls' (from their number or placed by them), or
+    all for admins and holders of the permission. Anyone else finds none, so gets 404."""
+    recordings = Recording.objects.select_related("call", "call__member")
+    if not user.is_authenticated:
+        return recordings.none()
+    if can_access_all_recordings(user):
+        return recordings
+    return recordings.filter(Q(call__member__user=user) | Q(call__placed_by=user))
+
+
+def recording_wanted(*, member: Member) -> bool:
+    """Whether a call from ``member`` asks the operator for a recording: the most specific rule
+    (member, department, enterprise) decides, else the RECORDING_ENABLED setting."""
+    rules = {
+        rule.scope: rule.record
+        for rule in RecordingRule.objects.filter(
+            Q(scope=RecordingRule.Scope.ENTERPRISE)
+            | Q(scope=RecordingRule.Scope.MEMBER, member=member)
+            | Q(
+                scope=RecordingRule.Scope.DEPARTMENT,
+                department_id=member.department_id,
+                department__isnull=False,
+            )
+        )
+    }
+    for scope in (
+        RecordingRule.Scope.MEMBER,
+        RecordingRule.Scope.DEPARTMENT,
+        RecordingRule.Scope.ENTERPRISE,
+    ):
+        if scope in rules:
+            return rules[scope]
+    return bool(settings.RECORDING_ENABLED)
+
+
+def recording_status_label(recording: Recording) -> str:
+    """How the recording's state reads on the call page."""
+    match recording.status:
+        case Status.PENDING if recording.attempts:
+            return "Recording: the download will be tried again shortly"
+        case Status.PENDING | Status.DOWNLOADING:
+            return "Recording: fetching it from the operator…"
+        case Status.READY:
+            return "Recording ready"
+        case Status.FAILED:
+            return "Recording could not be downloaded"
+        case Status.EXPIRED:
+            return "Recording deleted"
+        case Status.NOT_RECORDED:
+            return "No recording: the operator recorded nothing"
+        case Status.RECORDING_FAILED:
+            return "No recording: the operator's recording failed"
+    return recording.get_status_display()
+
+
+def duration_display(duration_ms: int | None) -> str:
+    """20_000 → "0:20"; 3_725_000 → "1:02:05"."""
+    if duration_ms is None:
+        return ""
+    seconds = round(duration_ms / 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def size_display(size_bytes: int | None) -> str:
+    if size_bytes is None:
+        return ""
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size_bytes >= scale:
+            return f"{size_bytes / scale:.1f} {unit}"
+    return f"{size_bytes} bytes"
+
+
+def recording_filename(recording: Recording) -> str:
+    """The name a download is saved as: call-12-2026-11-26-2115.wav."""
+    extension = recording.file.name.rsplit(".", 1)[-1] if "." in recording.file.name else "bin"
+    recorded_at = timezone.localtime(recording.recorded_at)
+    return f"call-{recording.call_id}-{recorded_at:%Y-%m-%d-%H%M}.{extension}"
+
+
+def browser_can_play(recording: Recording) -> bool:
+    """Browsers play WAV, MP3, Ogg, FLAC and M4A, not AMR: that one is offered as a download."""
+    return recording.audio_format not in {Recording.Format.AMR, Recording.Format.AMR_WB}
+
+
+CONTENT_TYPES = {
+    Recording.Format.WAV: "audio/wav",
+    Recording.Format.MP3: "audio/mpeg",
+    Recording.Format.AMR: "audio/amr",
+    Recording.Format.AMR_WB: "audio/amr-wb",
+    Recording.Format.OGG: "audio/ogg",
+    Recording.Format.FLAC: "audio/flac",
+    Recording.Format.M4A: "audio/mp4",
+}
+
+
+def content_type_of(recording: Recording) -> str:
+    return CONTENT_TYPES.get(recording.audio_format, "application/octet-stream")

@@ -1,0 +1,35 @@
+"""The `recording` field of a call in the API: `{"status", "url"}`, or null when none was made."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.urls import reverse
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from recordings.models import Recording
+
+
+class CallRecordingSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=Recording.Status.choices,
+        help_text="pending and downloading change on their own; the others are settled.",
+    )
+    url = serializers.URLField(
+        allow_null=True,
+        help_text="The audio (Range requests supported), for the same token or session; "
+        "set only when the status is ready.",
+    )
+
+
+def call_recording_data(call: object, *, request: Request | None) -> dict | None:
+    try:
+        recording: Recording = call.recording  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
+        return None
+    url = None
+    if recording.status == Recording.Status.READY:
+        url = reverse("api-call-recording", args=[recording.call_id])
+        if request is not None:
+            url = request.build_absolute_uri(url)
+    return {"status": recording.status, "url": url}

@@ -1,0 +1,29 @@
+"""Celery tasks for recordings: thin wrappers that take a primary key and call one service."""
+
+from celery import shared_task
+from django.conf import settings
+
+from recordings import services
+from recordings.models import Recording
+
+
+@shared_task(
+    soft_time_limit=settings.RECORDING_DOWNLOAD_TIME_LIMIT,
+    time_limit=settings.RECORDING_DOWNLOAD_TIME_LIMIT + 60,
+)
+def recording_download_task(recording_id: int) -> None:
+    if not Recording.objects.filter(pk=recording_id).exists():
+        return
+    outcome = services.recording_download(recording_id=recording_id)
+    if outcome.retry_in is not None:
+        recording_download_task.apply_async((recording_id,), countdown=outcome.retry_in)
+
+
+@shared_task
+def recordings_download_due_task() -> None:
+    services.recordings_download_due()
+
+
+@shared_task
+def recordings_expire_task() -> None:
+    services.recordings_expire()

@@ -1,0 +1,60 @@
+"""Which calls ask the operator for a recording: member, then department, then enterprise rule,
+then the RECORDING_ENABLED setting."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError
+
+from members.models import Department
+from recordings.models import RecordingRule
+from recordings.selectors import recording_wanted
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sales(member) -> Department:
+    department = Department.objects.create(name="Sales")
+    member.department = department
+    member.save()
+    return department
+
+
+def test_the_setting_decides_when_there_is_no_rule(member, settings):
+    settings.RECORDING_ENABLED = False
+    assert recording_wanted(member=member) is False
+    settings.RECORDING_ENABLED = True
+    assert recording_wanted(member=member) is True
+
+
+def test_the_most_specific_rule_wins(member, sales, settings):
+    settings.RECORDING_ENABLED = True
+    RecordingRule.objects.create(scope="enterprise", record=False)
+    assert recording_wanted(member=member) is False
+
+    RecordingRule.objects.create(scope="department", department=sales, record=True)
+    assert recording_wanted(member=member) is True
+
+    RecordingRule.objects.create(scope="member", member=member, record=False)
+    assert recording_wanted(member=member) is False
+
+
+def test_another_departments_rule_does_not_apply(member, sales):
+    support = Department.objects.create(name="Support")
+    RecordingRule.objects.create(scope="department", department=support, record=False)
+
+    assert recording_wanted(member=member) is True
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"scope": "enterprise", "record": True},  # a second enterprise rule
+        {"scope": "department", "record": True},  # a department rule without a department
+    ],
+)
+def test_the_database_refuses_rules_that_make_no_sense(fields):
+    RecordingRule.objects.create(scope="enterprise", record=False)
+    with pytest.raises(IntegrityError):
+        RecordingRule.objects.create(**fields)
