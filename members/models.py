@@ -268,6 +268,13 @@ class AuditLogEntry(models.Model):
         UPDATE = "update", "Changed"
         REMOVE = "remove", "Removed"
         IMPORT = "import", "Imported"
+        # What is done with a call's recording (recordings.services.recording_audit).
+        PLAY = "play", "Played"
+        DOWNLOAD = "download", "Downloaded"
+        RETRY = "retry", "Download retried"
+        HOLD = "hold", "Put on legal hold"
+        RELEASE_HOLD = "release_hold", "Legal hold released"
+        EXPIRE = "expire", "Deleted by retention"
 
     at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(

@@ -286,7 +286,7 @@ def recording_retry(*, recording: Recording, actor: AbstractBaseUser) -> Recordi
         recording.attempts = 0
         recording.next_attempt_at = timezone.now()
         recording.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
-        recording_audit(actor=actor, recording=recording, action="retry")
+        recording_audit(actor=actor, recording=recording, action=AuditLogEntry.Action.RETRY)
         _enqueue_download(recording.pk)
     return recording
 
@@ -307,7 +307,7 @@ def recording_hold(
         recording_audit(
             actor=actor,
             recording=recording,
-            action="hold" if hold else "release_hold",
+            action=AuditLogEntry.Action.HOLD if hold else AuditLogEntry.Action.RELEASE_HOLD,
             details={"reason": reason} if hold and reason else None,
         )
     return recording
@@ -348,7 +348,10 @@ def recordings_expire(*, now: datetime | None = None) -> int:
             recording.expired_at = now
             recording.save(update_fields=["status", "file", "expired_at", "updated_at"])
             recording_audit(
-                actor=None, recording=recording, action="expire", details={"file": name}
+                actor=None,
+                recording=recording,
+                action=AuditLogEntry.Action.EXPIRE,
+                details={"file": name},
             )
             expired += 1
     if expired:
@@ -387,7 +390,7 @@ def recording_access_record(
     Every download is written. A player asks again for each seek; those follow-up requests
     within PLAY_AUDIT_WINDOW of the same person's last play are one listening, written once.
     """
-    action = "download" if download else "play"
+    action = AuditLogEntry.Action.DOWNLOAD if download else AuditLogEntry.Action.PLAY
     if not download:
         window_start = timezone.now() - timedelta(seconds=settings.RECORDING_PLAY_AUDIT_WINDOW)
         already = AuditLogEntry.objects.filter(

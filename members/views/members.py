@@ -475,6 +475,7 @@ AUDIT_TYPES = {
     "Department": "Departments",
     "BusinessNumber": "Business numbers",
     "MinutePool": "Minute pool",
+    "Recording": "Recordings",
 }
 FIELD_LABELS = {
     "name": "Name",
