@@ -397,7 +397,7 @@ def recording_access_record(
             object_type="Recording",
             object_id=str(recording.pk),
             actor=actor,
-            action="play",
+            action=AuditLogEntry.Action.PLAY,
             at__gte=window_start,
         ).exists()
         if already:
