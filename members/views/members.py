@@ -520,7 +520,10 @@ def audit_changes(entry: AuditLogEntry) -> list[FieldChange]:
     """The fields an entry changed, before → after; for a creation, the fields that were set."""
     before = entry.before or {}
     after = entry.after or {}
-    fields = [*after, *(name for name in before if name not in after)]
+    # In the labels' order: PostgreSQL's jsonb does not keep the order keys were written in.
+    present = {*after, *before}
+    fields = [name for name in FIELD_LABELS if name in present]
+    fields += sorted(present - set(fields))
     if entry.before is None:
         return [
             FieldChange(FIELD_LABELS.get(name, name), None, _display(after.get(name)))
