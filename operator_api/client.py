@@ -269,10 +269,11 @@ def _code_text(value: object) -> str | None:
 
 def _corrupt_recording(exc: CorruptFiledata) -> OperatorError:
     return OperatorError(
-        message="The operator sent a recording that could not be decoded. Try again later.",
+        message="The operator sent a recording that could not be decoded.",
         description=f"filedata: {exc}",
         http_status=200,
-        permanent=False,
+        # The same request gets the same bytes: an admin retries by hand if the operator fixes it.
+        permanent=True,
     )
 
 

@@ -129,7 +129,10 @@ def recording_retry(request: HttpRequest, pk: int) -> HttpResponse:
     except services.RecordingNotAllowed as exc:
         messages.info(request, exc.message)
     else:
-        messages.success(request, f"The download of call {recording.call_id}'s recording restarts.")
+        if not request.headers.get("HX-Request"):  # in place, the panel itself shows it
+            messages.success(
+                request, f"The download of call {recording.call_id}'s recording restarts."
+            )
     return _back(request, recording)
 
 
