@@ -19,13 +19,13 @@ HTMX_STOP_POLLING = 286
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Where each person starts: callers at their contacts, admins at the pool, finance at usage."""
+    """Where each person starts: callers at contacts, admins at the dashboard, finance at usage."""
     from members.selectors import can_see_usage
 
     if Member.objects.filter(user=request.user).exists():
         return redirect("contact-list")
     if request.user.is_staff:
-        return redirect("pool")
+        return redirect("dashboard")
     if can_see_usage(request.user):
         return redirect("report-usage")
     return redirect("contact-list")

@@ -1,5 +1,10 @@
-"""Pages of the members app: member management, the minute pool, finance reports."""
+"""Pages of the members app: member management, the minute pool, finance reports, the dashboard."""
 
-from members.urls import members, pool, reports
+from members.urls import dashboard, members, pool, reports
 
-urlpatterns = [*members.urlpatterns, *pool.urlpatterns, *reports.urlpatterns]
+urlpatterns = [
+    *members.urlpatterns,
+    *pool.urlpatterns,
+    *reports.urlpatterns,
+    *dashboard.urlpatterns,
+]
