@@ -1,14 +1,24 @@
-"""Reads for contacts and calls: who may see what, and how a call's progress reads to a person."""
+"""Reads for contacts and calls: who may see what, how a call's progress reads to a person, and
+the calls history (filters, keyset pages, rows for the page and its exports)."""
 
 from __future__ import annotations
 
+import re
+from base64 import urlsafe_b64decode, urlsafe_b64encode
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from calls.models import Call, CallEvent, Contact
+from members.masking import masks_numbers, number_display_for
+from members.selectors import can_see_usage
+from operator_api.numbers import InvalidPhoneNumber, normalize_number
 
 Status = Call.Status
 
@@ -109,3 +119,229 @@ def call_timeline(call: Call) -> list[TimelineEntry]:
     if call.status in {Status.FAILED, Status.UNKNOWN} or call.reason == "Cancelled":
         entries.append(TimelineEntry(call_status_label(call), call.ended_at or call.updated_at))
     return sorted(entries, key=lambda entry: entry.at or call.updated_at)
+
+
+# The calls history: who sees which calls, its filters, keyset pages and exports.
+
+HISTORY_PAGE_SIZE = 50
+# The reasons a history can be filtered by: the operator's, and our own "Cancelled".
+HISTORY_REASONS = tuple(REASON_LABELS)
+
+
+def call_history_sees_all(user: AbstractBaseUser) -> bool:
+    """Admins, and finance (who see usage), see every call; anyone else their own."""
+    return can_see_usage(user)
+
+
+def call_history_visible_to(user: AbstractBaseUser) -> QuerySet[Call]:
+    """The calls `user` may list: as calls_visible_to, and every call for finance (masked)."""
+    calls = Call.objects.select_related("member__department", "contact", "usage")
+    if call_history_sees_all(user):
+        return calls
+    return calls.filter(Q(member__user=user) | Q(placed_by=user))
+
+
+def call_history_number_display(user: AbstractBaseUser) -> Callable[[str], str]:
+    """Finance see numbers masked (members.masking); admins, and callers on their own calls,
+    see them whole."""
+    if call_history_sees_all(user):
+        return number_display_for(user)
+    return _number_whole
+
+
+def _number_whole(number: str) -> str:
+    return number or ""
+
+
+def call_history_masks_numbers(user: AbstractBaseUser) -> bool:
+    """Finance see every call with its numbers masked; they search by name only, since a search
+    by number would tell them the hidden digits."""
+    return call_history_sees_all(user) and masks_numbers(user)
+
+
+def call_openable_by(user: AbstractBaseUser, call: Call) -> bool:
+    """Whether the call page (calls_visible_to) opens for `user`; finance list calls they may
+    not open. Reads only what the history row already holds."""
+    if user.is_staff:
+        return True
+    return user.pk in (call.placed_by_id, call.member.user_id)
+
+
+@dataclass(frozen=True)
+class CallHistoryFilters:
+    """What the history is narrowed to; every field optional. Days are local to the enterprise."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    member_id: int | None = None
+    department_id: int | None = None
+    status: str = ""
+    reason: str = ""
+    over_limit: bool = False
+    search: str = ""
+
+
+_SEARCH_DIGITS = re.compile(r"\+?[\d\s().-]+")
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def _number_search(text: str) -> Q | None:
+    """Calls to or from a number typed in national or E.164 form, whole or in part."""
+    if not _SEARCH_DIGITS.fullmatch(text):
+        return None
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < 3:
+        return None
+    try:
+        e164 = normalize_number(text, default_region=settings.PHONE_DEFAULT_REGION)
+    except InvalidPhoneNumber:
+        # Part of a number: its digits as they appear in E.164 (a mobile's national digits do).
+        return Q(callee__contains=digits) | Q(caller__contains=digits)
+    return Q(callee=e164) | Q(caller=e164)
+
+
+def call_history(*, user: AbstractBaseUser, filters: CallHistoryFilters) -> QuerySet[Call]:
+    """The calls `user` may list, narrowed by `filters`, newest first."""
+    calls = call_history_visible_to(user)
+    if filters.date_from:
+        calls = calls.filter(created_at__gte=_local_midnight(filters.date_from))
+    if filters.date_to:
+        calls = calls.filter(created_at__lt=_local_midnight(filters.date_to + timedelta(days=1)))
+    if filters.member_id:
+        calls = calls.filter(member_id=filters.member_id)
+    if filters.department_id:
+        calls = calls.filter(member__department_id=filters.department_id)
+    if filters.status:
+        calls = calls.filter(status=filters.status)
+    if filters.reason:
+        calls = calls.filter(reason=filters.reason)
+    if filters.over_limit:
+        calls = calls.filter(over_limit=True)
+    text = filters.search.strip()
+    if text:
+        match = Q(callee_name__icontains=text) | Q(contact__name__icontains=text)
+        number_match = None if call_history_masks_numbers(user) else _number_search(text)
+        calls = calls.filter(match | number_match if number_match is not None else match)
+    return calls.order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class HistoryCursor:
+    """A position in the history: the (created_at, id) of a row, as an opaque token."""
+
+    created_at: datetime
+    pk: int
+
+    def token(self) -> str:
+        raw = f"{self.created_at.astimezone(UTC).isoformat()}|{self.pk}"
+        return urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def from_call(cls, call: Call) -> HistoryCursor:
+        return cls(call.created_at, call.pk)
+
+    @classmethod
+    def parse(cls, token: str) -> HistoryCursor | None:
+        """The cursor in `token`, or None when it is not one (edited or truncated by hand)."""
+        try:
+            raw = urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            when, pk = raw.split("|")
+            created_at = datetime.fromisoformat(when)
+            if created_at.tzinfo is None:
+                return None
+            return cls(created_at, int(pk))
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    calls: list[Call]
+    older: HistoryCursor | None  # pass as `after` for the next, older page
+    newer: HistoryCursor | None  # pass as `before` for the previous, newer page
+
+
+def call_history_page(
+    calls: QuerySet[Call],
+    *,
+    after: HistoryCursor | None = None,
+    before: HistoryCursor | None = None,
+    size: int = HISTORY_PAGE_SIZE,
+) -> HistoryPage:
+    """One page of `calls` (newest first) by keyset on (created_at, id), in one query.
+
+    `after` gives the rows older than a cursor, `before` the rows newer than it; neither, the
+    newest. Unlike OFFSET, the database seeks straight to the cursor on calls_call_created_id_idx,
+    so the last page costs what the first does, and a call placed meanwhile shifts nothing.
+    """
+    if before is not None:
+        newer_first = calls.filter(
+            Q(created_at__gt=before.created_at) | Q(created_at=before.created_at, pk__gt=before.pk)
+        ).order_by("created_at", "id")
+        rows = list(newer_first[: size + 1])
+        more_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        return HistoryPage(
+            calls=rows,
+            older=HistoryCursor.from_call(rows[-1]) if rows else before,
+            newer=HistoryCursor.from_call(rows[0]) if more_newer else None,
+        )
+    if after is not None:
+        calls = calls.filter(
+            Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, pk__lt=after.pk)
+        )
+    rows = list(calls.order_by("-created_at", "-id")[: size + 1])
+    more_older = len(rows) > size
+    rows = rows[:size]
+    return HistoryPage(
+        calls=rows,
+        older=HistoryCursor.from_call(rows[-1]) if more_older else None,
+        # Came from a newer page: that page is still there to go back to.
+        newer=(HistoryCursor.from_call(rows[0]) if rows else after) if after else None,
+    )
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """A call as the history shows it and exports it, its numbers as `user` may see them."""
+
+    call: Call
+    when: datetime
+    member: str
+    department: str
+    caller: str
+    callee: str
+    contact: str
+    status_label: str
+    reason: str
+    duration: str
+    billed_minutes: Decimal | None
+    over_limit: bool
+    can_open: bool
+
+
+def call_history_rows(*, user: AbstractBaseUser, calls: Iterable[Call]) -> Iterator[HistoryRow]:
+    show_number = call_history_number_display(user)
+    for call in calls:
+        member = call.member
+        callee = show_number(call.callee)
+        # "Calling +86…": the label must not show a number the row masks.
+        status_label = call_status_label(call).replace(call.callee, callee)
+        yield HistoryRow(
+            call=call,
+            when=timezone.localtime(call.created_at),
+            member=member.name,
+            department=member.department.name if member.department else "",
+            caller=show_number(call.caller),
+            callee=callee,
+            contact=call.callee_name or (call.contact.name if call.contact else ""),
+            status_label=status_label,
+            reason=REASON_LABELS.get(call.reason, call.reason),
+            duration=duration_display(call.duration_seconds),
+            billed_minutes=call.billed_minutes,
+            over_limit=call.over_limit,
+            can_open=call_openable_by(user, call),
+        )

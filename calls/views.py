@@ -1,15 +1,22 @@
-"""Server-rendered pages: contacts with Call buttons, the live call page, my calls."""
+"""Server-rendered pages: contacts with Call buttons, the live call page, the calls history and
+its exports."""
 
+from collections.abc import Iterator
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from calls import selectors, services
 from calls.models import Call
-from members.models import Member
+from members import exports
+from members.models import Department, Member
 from members.selectors import minutes_used_in_period
 from members.services import pool_current
 
@@ -80,12 +87,203 @@ def call_start(request: HttpRequest) -> HttpResponse:
     return redirect("call-detail", pk=call.pk)
 
 
+class CallHistoryForm(forms.Form):
+    """The history's filters, read from the query string so that a filtered list is a link."""
+
+    search = forms.CharField(
+        label="Name or number",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    member = forms.ModelChoiceField(
+        label="Member",
+        queryset=Member.objects.order_by("name", "id"),
+        required=False,
+        empty_label="Any member",
+    )
+    department = forms.ModelChoiceField(
+        label="Department",
+        queryset=Department.objects.order_by("name"),
+        required=False,
+        empty_label="Any department",
+    )
+    status = forms.ChoiceField(
+        label="Status", choices=[("", "Any status"), *Call.Status.choices], required=False
+    )
+    reason = forms.ChoiceField(
+        label="Reason",
+        choices=[("", "Any reason")]
+        + [(code, f"{code} ({words})") for code, words in selectors.REASON_LABELS.items()],
+        required=False,
+    )
+    over_limit = forms.BooleanField(label="Over the limit only", required=False)
+
+    def __init__(self, data: QueryDict, *, sees_all: bool) -> None:
+        super().__init__(data)
+        # "from" is a Python keyword, so these cannot be declared as class attributes.
+        for name, label in (("from", "From"), ("to", "To")):
+            self.fields[name] = forms.DateField(
+                label=label,
+                required=False,
+                input_formats=["%Y-%m-%d"],
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+            )
+        self.order_fields(["from", "to", "search"])
+        if not sees_all:
+            # Their own calls only: one member, one department, nothing to choose between.
+            del self.fields["member"], self.fields["department"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        first, last = data.get("from"), data.get("to")
+        if first and last and first > last:
+            raise forms.ValidationError("The first day must not be after the last day.")
+        return data
+
+    def filters(self) -> selectors.CallHistoryFilters:
+        data = self.cleaned_data
+        member, department = data.get("member"), data.get("department")
+        return selectors.CallHistoryFilters(
+            date_from=data.get("from"),
+            date_to=data.get("to"),
+            member_id=member.pk if member else None,
+            department_id=department.pk if department else None,
+            status=data.get("status") or "",
+            reason=data.get("reason") or "",
+            over_limit=bool(data.get("over_limit")),
+            search=data.get("search") or "",
+        )
+
+
+def _history_form(request: HttpRequest) -> CallHistoryForm:
+    return CallHistoryForm(request.GET, sees_all=selectors.call_history_sees_all(request.user))
+
+
+def _history_query(request: HttpRequest, **cursor: str) -> str:
+    """The request's filters (never its cursor), with `cursor` added, as a query string."""
+    query = request.GET.copy()
+    for name in ("after", "before"):
+        query.pop(name, None)
+    query.update(cursor)
+    return query.urlencode()
+
+
 @login_required
 def call_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.calls_visible_to(request.user), 50).get_page(request.GET.get("page"))
-    for call in page:
-        call.status_label = selectors.call_status_label(call)
-    return render(request, "calls/call_list.html", {"page": page})
+    """The calls history: filters in the query string, newest first, keyset pages."""
+    form = _history_form(request)
+    sees_all = selectors.call_history_sees_all(request.user)
+    context = {
+        "form": form,
+        "sees_all": sees_all,
+        "masked": selectors.call_history_masks_numbers(request.user),
+        "time_zone": timezone.get_current_timezone_name(),
+    }
+    if not form.is_valid():
+        return render(request, "calls/call_list.html", {**context, "rows": []}, status=400)
+    calls = selectors.call_history(user=request.user, filters=form.filters())
+    page = selectors.call_history_page(
+        calls,
+        after=selectors.HistoryCursor.parse(request.GET.get("after", "")),
+        before=selectors.HistoryCursor.parse(request.GET.get("before", "")),
+        size=selectors.HISTORY_PAGE_SIZE,
+    )
+    filters_query = _history_query(request)
+    return render(
+        request,
+        "calls/call_list.html",
+        {
+            **context,
+            "rows": list(selectors.call_history_rows(user=request.user, calls=page.calls)),
+            "older_query": _history_query(request, after=page.older.token()) if page.older else "",
+            "newer_query": _history_query(request, before=page.newer.token()) if page.newer else "",
+            "filtered": any(value for key, value in request.GET.items() if key not in CURSORS),
+            "csv_href": f"{reverse('call-export-csv')}?{filters_query}",
+            "xlsx_href": f"{reverse('call-export-xlsx')}?{filters_query}",
+        },
+    )
+
+
+CURSORS = ("after", "before")
+HISTORY_EXPORT_HEADER = [
+    "Call",
+    "Date and time",
+    "Member",
+    "Department",
+    "Caller",
+    "Callee",
+    "Contact",
+    "Status",
+    "Reason",
+    "Seconds",
+    "Billed minutes",
+    "Over the limit",
+]
+# Rows are read from the database this many at a time while an export streams.
+HISTORY_EXPORT_CHUNK = 2000
+
+
+def _history_export_rows(request: HttpRequest, calls: QuerySet[Call]) -> Iterator[list[object]]:
+    rows = selectors.call_history_rows(
+        user=request.user, calls=calls.iterator(chunk_size=HISTORY_EXPORT_CHUNK)
+    )
+    for row in rows:
+        yield [
+            row.call.pk,
+            row.when,
+            row.member,
+            row.department,
+            row.caller,
+            row.callee,
+            row.contact,
+            row.status_label,
+            row.call.reason,
+            row.call.duration_seconds,
+            row.billed_minutes,
+            "yes" if row.over_limit else "",
+        ]
+
+
+def _history_export_calls(request: HttpRequest) -> QuerySet[Call] | HttpResponse:
+    form = _history_form(request)
+    if not form.is_valid():
+        errors = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+    return selectors.call_history(user=request.user, filters=form.filters())
+
+
+def _history_filename(extension: str) -> str:
+    return f"calls-{timezone.localtime():%Y%m%d-%H%M}.{extension}"
+
+
+@login_required
+def call_export_csv(request: HttpRequest) -> HttpResponse:
+    """Every call of the filtered history (all its pages), streamed as CSV."""
+    calls = _history_export_calls(request)
+    if isinstance(calls, HttpResponse):
+        return calls
+    return exports.csv_response(
+        filename=_history_filename("csv"),
+        header=HISTORY_EXPORT_HEADER,
+        rows=_history_export_rows(request, calls),
+    )
+
+
+@login_required
+def call_export_xlsx(request: HttpRequest) -> HttpResponse:
+    """Every call of the filtered history (all its pages) as XLSX, spooled then streamed."""
+    calls = _history_export_calls(request)
+    if isinstance(calls, HttpResponse):
+        return calls
+    return exports.xlsx_response(
+        filename=_history_filename("xlsx"),
+        sheet_title="Calls",
+        header=HISTORY_EXPORT_HEADER,
+        rows=_history_export_rows(request, calls),
+        column_widths=(8, 20, 20, 16, 18, 18, 20, 30, 16, 10, 14, 14),
+    )
 
 
 def _call_context(call: Call) -> dict:
