@@ -84,6 +84,9 @@ class CallHangupView(generics.GenericAPIView):
 
 
 class ContactViewSet(viewsets.ModelViewSet):
+    """Own and shared contacts. Someone else's private contact is 404; changing a shared one
+    without being an admin is 403."""
+
     serializer_class = ContactSerializer
     search_fields = ["name", "company", "phone_number"]
 
@@ -93,17 +96,32 @@ class ContactViewSet(viewsets.ModelViewSet):
         return selectors.contacts_of(self.request.user)
 
     def perform_create(self, serializer: ContactSerializer) -> None:
+        fields = dict(serializer.validated_data)
+        shared = fields.pop("is_shared", False)
         try:
             serializer.instance = services.contact_create(
-                owner=self.request.user, **serializer.validated_data
+                owner=self.request.user, shared=shared, **fields
             )
+        except services.ContactForbidden as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
         except services.CallNotAllowed as exc:
             raise _refusal(exc) from exc
 
     def perform_update(self, serializer: ContactSerializer) -> None:
+        fields = dict(serializer.validated_data)
+        # Whether a contact is shared is fixed when it is created.
+        fields.pop("is_shared", None)
         try:
             serializer.instance = services.contact_update(
-                contact=serializer.instance, **serializer.validated_data
+                user=self.request.user, contact=serializer.instance, **fields
             )
+        except services.ContactForbidden as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
         except services.CallNotAllowed as exc:
             raise _refusal(exc) from exc
+
+    def perform_destroy(self, instance: Contact) -> None:
+        try:
+            services.contact_delete(user=self.request.user, contact=instance)
+        except services.ContactForbidden as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc

@@ -9,10 +9,16 @@ from django.db.models import Q
 
 
 class Contact(models.Model):
-    """Someone an employee calls; private to the user who keeps it."""
+    """Someone an employee calls: private to the user who keeps it, or, with no owner, a shared
+    company contact that everyone sees and calls and only admins change."""
 
+    # None means shared with everyone.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contacts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        null=True,
+        blank=True,
     )
     name = models.CharField(max_length=200)
     company = models.CharField(max_length=200, blank=True)
@@ -28,10 +34,20 @@ class Contact(models.Model):
             models.UniqueConstraint(
                 fields=["owner", "phone_number"], name="calls_contact_unique_number_per_owner"
             ),
+            # NULL owners are never equal in the constraint above, so shared ones need their own.
+            models.UniqueConstraint(
+                fields=["phone_number"],
+                condition=models.Q(owner__isnull=True),
+                name="calls_contact_unique_shared_number",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.phone_number})"
+
+    @property
+    def is_shared(self) -> bool:
+        return self.owner_id is None
 
 
 class Call(models.Model):

@@ -46,7 +46,63 @@ def calls_visible_to(user: AbstractBaseUser) -> QuerySet[Call]:
 
 
 def contacts_of(user: AbstractBaseUser) -> QuerySet[Contact]:
-    return Contact.objects.filter(owner=user)
+    """The user's own contacts and the shared ones (no owner); never someone else's."""
+    return Contact.objects.filter(Q(owner=user) | Q(owner__isnull=True))
+
+
+def contacts_search(contacts: QuerySet[Contact], text: str) -> QuerySet[Contact]:
+    """Contacts whose name or company contains `text`, or whose number it is (national or
+    E.164 form) or is part of."""
+    text = text.strip()
+    if not text:
+        return contacts
+    match = Q(name__icontains=text) | Q(company__icontains=text)
+    if _SEARCH_DIGITS.fullmatch(text):
+        digits = re.sub(r"\D", "", text)
+        try:
+            e164 = normalize_number(text, default_region=settings.PHONE_DEFAULT_REGION)
+        except InvalidPhoneNumber:
+            if len(digits) >= 3:
+                # Part of a number; a national trunk 0 is not in the E.164 form.
+                match |= Q(phone_number__contains=digits)
+                if digits.startswith("0") and len(digits) > 3:
+                    match |= Q(phone_number__contains=digits[1:])
+        else:
+            match |= Q(phone_number=e164)
+    return contacts.filter(match)
+
+
+# `tel:` then a number as people write it: +86 138…, 010-5268-0000, (010) 5268 0000.
+_TEL_LINK = re.compile(r"tel:(\+?[0-9(][0-9()\-. ]{1,28}[0-9])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class NotePart:
+    """A piece of a contact's notes: plain text, or a tel: number to show as a Call button."""
+
+    text: str
+    number: str = ""
+
+
+def contact_note_parts(notes: str) -> list[NotePart]:
+    """The notes split around the tel: links whose number is valid (E.164 in `number`).
+
+    The template escapes every part, so notes can never inject markup.
+    """
+    parts: list[NotePart] = []
+    position = 0
+    for link in _TEL_LINK.finditer(notes):
+        try:
+            number = normalize_number(link.group(1), default_region=settings.PHONE_DEFAULT_REGION)
+        except InvalidPhoneNumber:
+            continue
+        if link.start() > position:
+            parts.append(NotePart(text=notes[position : link.start()]))
+        parts.append(NotePart(text=link.group(1), number=number))
+        position = link.end()
+    if position < len(notes):
+        parts.append(NotePart(text=notes[position:]))
+    return parts
 
 
 def duration_display(seconds: int | None) -> str:

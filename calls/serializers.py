@@ -54,7 +54,23 @@ class CallStartInputSerializer(serializers.Serializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
+    shared = serializers.BooleanField(
+        source="is_shared",
+        required=False,
+        default=False,
+        help_text="Shared with everyone (admins only); set when the contact is created.",
+    )
+
     class Meta:
         model = Contact
-        fields = ["id", "name", "company", "phone_number", "notes", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "company",
+            "phone_number",
+            "notes",
+            "shared",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]

@@ -9,8 +9,10 @@ from __future__ import annotations
 import enum
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -38,6 +40,9 @@ from operator_api import (
 )
 from recordings.selectors import recording_wanted
 from recordings.services import recording_register
+
+if TYPE_CHECKING:
+    from calls.contact_import import ContactImportRow
 
 logger = logging.getLogger(__name__)
 
@@ -87,32 +92,92 @@ def phone_number_normalize(raw: str, *, field: str) -> str:
 # Contacts
 
 
+class ContactForbidden(Exception):
+    """The user may see the contact but not change it: shared contacts are for admins to edit."""
+
+    def __init__(self, message: str = "Only an administrator can change shared contacts.") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def contact_editable_by(*, user: AbstractBaseUser, contact: Contact) -> bool:
+    """Own contacts are their owner's to change; shared ones (no owner) the admins'."""
+    if contact.owner_id is None:
+        return bool(user.is_staff)
+    return contact.owner_id == user.pk
+
+
+def _contact_number_check(*, owner: AbstractBaseUser | None, number: str, pk: int | None) -> None:
+    duplicates = Contact.objects.filter(owner=owner, phone_number=number).exclude(pk=pk)
+    if duplicates.exists():
+        raise CallNotAllowed(
+            "There is already a shared contact with this number."
+            if owner is None
+            else "You already have a contact with this number.",
+            field="phone_number",
+        )
+
+
 def contact_create(
-    *, owner: AbstractBaseUser, name: str, phone_number: str, company: str = "", notes: str = ""
+    *,
+    owner: AbstractBaseUser,
+    name: str,
+    phone_number: str,
+    company: str = "",
+    notes: str = "",
+    shared: bool = False,
 ) -> Contact:
+    """A contact of `owner`'s, or with `shared`, one for everyone (admins only)."""
+    if shared and not owner.is_staff:
+        raise ContactForbidden("Only an administrator can add shared contacts.")
     number = phone_number_normalize(phone_number, field="phone_number")
-    if Contact.objects.filter(owner=owner, phone_number=number).exists():
-        raise CallNotAllowed("You already have a contact with this number.", field="phone_number")
+    keeper = None if shared else owner
+    _contact_number_check(owner=keeper, number=number, pk=None)
     return Contact.objects.create(
-        owner=owner, name=name, phone_number=number, company=company, notes=notes
+        owner=keeper, name=name, phone_number=number, company=company, notes=notes
     )
 
 
-def contact_update(*, contact: Contact, **fields: str) -> Contact:
+def contact_update(*, user: AbstractBaseUser, contact: Contact, **fields: str) -> Contact:
+    if not contact_editable_by(user=user, contact=contact):
+        raise ContactForbidden()
     if "phone_number" in fields:
         number = phone_number_normalize(fields["phone_number"], field="phone_number")
-        duplicate = Contact.objects.filter(owner=contact.owner, phone_number=number).exclude(
-            pk=contact.pk
-        )
-        if duplicate.exists():
-            raise CallNotAllowed(
-                "You already have a contact with this number.", field="phone_number"
-            )
+        _contact_number_check(owner=contact.owner, number=number, pk=contact.pk)
         fields["phone_number"] = number
     for name, value in fields.items():
         setattr(contact, name, value)
     contact.save()
     return contact
+
+
+def contact_delete(*, user: AbstractBaseUser, contact: Contact) -> None:
+    """Calls made to the contact keep their number and name; only the link goes (SET_NULL)."""
+    if not contact_editable_by(user=user, contact=contact):
+        raise ContactForbidden()
+    contact.delete()
+
+
+def contacts_import(
+    *, owner: AbstractBaseUser, rows: Sequence[ContactImportRow], shared: bool = False
+) -> list[Contact]:
+    """Write every checked row, or none: any row with errors refuses the whole file."""
+    if shared and not owner.is_staff:
+        raise ContactForbidden("Only an administrator can import shared contacts.")
+    if any(row.errors for row in rows):
+        raise CallNotAllowed("Some rows have errors: nothing was imported.")
+    keeper = None if shared else owner
+    with transaction.atomic():
+        return Contact.objects.bulk_create(
+            Contact(
+                owner=keeper,
+                name=row.name,
+                phone_number=row.phone_number,
+                company=row.company,
+                notes=row.notes,
+            )
+            for row in rows
+        )
 
 
 # Placing a call
@@ -154,7 +219,7 @@ def call_start(
     from calls.tasks import call_begin_task
 
     member = _member_for_caller(user=user, member=member)
-    if contact is not None and contact.owner_id != user.pk:
+    if contact is not None and contact.owner_id not in (None, user.pk):
         raise CallNotAllowed("That contact does not exist.", field="contact")
     raw_callee = callee or (contact.phone_number if contact else "")
     if not raw_callee:
@@ -172,7 +237,14 @@ def call_start(
     if limits and pool_current().when_exhausted == MinutePool.WhenExhausted.REFUSE:
         raise CallNotAllowed(" ".join([*limits, "Ask an administrator to add minutes."]))
     if contact is None:
-        contact = Contact.objects.filter(owner=user, phone_number=callee_number).first()
+        # Their own contact's name before a shared one's.
+        contact = (
+            Contact.objects.filter(
+                Q(owner=user) | Q(owner__isnull=True), phone_number=callee_number
+            )
+            .order_by(F("owner").asc(nulls_last=True))
+            .first()
+        )
 
     with transaction.atomic():
         call = Call.objects.create(

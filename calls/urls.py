@@ -5,6 +5,9 @@ from calls import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("contacts/", views.contact_list, name="contact-list"),
+    path("contacts/import/", views.contact_import_view, name="contact-import"),
+    path("contacts/<int:pk>/edit/", views.contact_edit, name="contact-edit"),
+    path("contacts/<int:pk>/delete/", views.contact_delete, name="contact-delete"),
     path("calls/", views.call_list, name="call-list"),
     path("calls/export.csv", views.call_export_csv, name="call-export-csv"),
     path("calls/export.xlsx", views.call_export_xlsx, name="call-export-xlsx"),

@@ -1,11 +1,13 @@
-"""Server-rendered pages: contacts with Call buttons, the live call page, the calls history and
-its exports."""
+"""Server-rendered pages: contacts (search, add, edit, import) with Call buttons, the live call
+page, the calls history and its exports."""
 
+import uuid
 from collections.abc import Iterator
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from calls import selectors, services
-from calls.models import Call
+from calls import contact_import, selectors, services
+from calls.models import Call, Contact
 from members import exports
 from members.models import Department, Member
 from members.selectors import minutes_used_in_period
@@ -38,22 +40,85 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("contact-list")
 
 
+class ContactForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=200, required=False)
+    company = forms.CharField(label="Company", max_length=200, required=False)
+    phone_number = forms.CharField(
+        label="Number",
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+8613912345673"}
+        ),
+    )
+    notes = forms.CharField(
+        label="Notes",
+        required=False,
+        help_text="Write tel:+8610… to get a Call button for that number.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    shared = forms.BooleanField(label="Shared with everyone", required=False)
+
+    def __init__(self, *args: object, may_share: bool, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_share:
+            del self.fields["shared"]
+
+    def contact_fields(self) -> dict[str, str]:
+        data = self.cleaned_data
+        return {
+            # A contact with no name is known by its number, as before.
+            "name": data["name"].strip() or data["phone_number"].strip(),
+            "company": data["company"].strip(),
+            "phone_number": data["phone_number"],
+            "notes": data["notes"].strip(),
+        }
+
+
+class ContactImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV or vCard file", widget=forms.FileInput(attrs={"accept": ".csv,.vcf,.vcard"})
+    )
+    shared = forms.BooleanField(label="Import as shared contacts", required=False)
+
+    def __init__(self, *args: object, may_share: bool, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_share:
+            del self.fields["shared"]
+
+
+def _contact_rows(request: HttpRequest, contacts: QuerySet[Contact]) -> list[dict]:
+    return [
+        {
+            "contact": contact,
+            "notes": selectors.contact_note_parts(contact.notes),
+            "editable": services.contact_editable_by(user=request.user, contact=contact),
+        }
+        for contact in contacts
+    ]
+
+
 @login_required
 def contact_list(request: HttpRequest) -> HttpResponse:
-    form_errors: dict[str, str] = {}
+    """Own and shared contacts, searchable, each with a Call button; and a form to add one."""
+    may_share = request.user.is_staff
+    form = ContactForm(request.POST or None, may_share=may_share, auto_id="add-%s")
+    status = 200
     if request.method == "POST":
-        try:
-            contact = services.contact_create(
-                owner=request.user,
-                name=request.POST.get("name", "").strip() or request.POST.get("phone_number", ""),
-                phone_number=request.POST.get("phone_number", ""),
-                company=request.POST.get("company", "").strip(),
-            )
-        except services.CallNotAllowed as exc:
-            form_errors[exc.field or "phone_number"] = exc.message
-        else:
-            messages.success(request, f"{contact.name} was added to your contacts.")
-            return redirect("contact-list")
+        if form.is_valid():
+            shared = bool(form.cleaned_data.get("shared"))
+            try:
+                contact = services.contact_create(
+                    owner=request.user, shared=shared, **form.contact_fields()
+                )
+            except services.CallNotAllowed as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                where = "the shared contacts" if shared else "your contacts"
+                messages.success(request, f"{contact.name} was added to {where}.")
+                return redirect("contact-list")
+        status = 400
+    query = request.GET.get("q", "").strip()
+    contacts = selectors.contacts_search(selectors.contacts_of(request.user), query)
     member = Member.objects.select_related("department").filter(user=request.user).first()
     pool = pool_current()
     if member is not None and member.minutes_cap is not None:
@@ -62,13 +127,141 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         request,
         "calls/contact_list.html",
         {
-            "contacts": selectors.contacts_of(request.user),
+            "rows": _contact_rows(request, contacts),
+            "query": query,
             "member": member,
             "pool": pool,
-            "form_errors": form_errors,
-            "form_data": request.POST if form_errors else {},
+            "form": form,
         },
+        status=status,
     )
+
+
+def _contact_to_change(request: HttpRequest, pk: int) -> Contact:
+    """404 for contacts the user cannot see; 403 for shared ones they may see but not change."""
+    contact = get_object_or_404(selectors.contacts_of(request.user), pk=pk)
+    if not services.contact_editable_by(user=request.user, contact=contact):
+        raise PermissionDenied("Only an administrator can change shared contacts.")
+    return contact
+
+
+@login_required
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact_to_change(request, pk)
+    initial = {
+        "name": contact.name,
+        "company": contact.company,
+        "phone_number": contact.phone_number,
+        "notes": contact.notes,
+    }
+    form = ContactForm(request.POST or None, initial=initial, may_share=False)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(user=request.user, contact=contact, **form.contact_fields())
+        except services.CallNotAllowed as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"{contact.name} was saved.")
+            return redirect("contact-list")
+    return render(
+        request,
+        "calls/contact_edit.html",
+        {"contact": contact, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact_to_change(request, pk)
+    services.contact_delete(user=request.user, contact=contact)
+    messages.success(request, f"{contact.name} was deleted.")
+    return redirect("contact-list")
+
+
+CONTACT_IMPORT_SESSION_KEY = "contacts_import"
+
+
+def _pending_contact_import(
+    request: HttpRequest,
+) -> tuple[dict | None, list[contact_import.ContactImportRow]]:
+    pending = request.session.get(CONTACT_IMPORT_SESSION_KEY)
+    if not pending:
+        return None, []
+    rows = [contact_import.ContactImportRow.from_dict(data) for data in pending["rows"]]
+    taken = contact_import.contact_numbers_taken(
+        owner=request.user, shared=pending["shared"], rows=rows
+    )
+    return pending, contact_import.validate_contact_rows(rows, taken=taken)
+
+
+@login_required
+def contact_import_view(request: HttpRequest) -> HttpResponse:
+    """Step 1: upload a file and see every row with its errors. Step 2: import all rows, or none."""
+    action = request.POST.get("action", "upload")
+    if request.method == "POST" and action == "cancel":
+        request.session.pop(CONTACT_IMPORT_SESSION_KEY, None)
+        return redirect("contact-import")
+    if request.method == "POST" and action == "import":
+        return _contact_import_confirm(request)
+
+    may_share = request.user.is_staff
+    form = ContactImportForm(request.POST or None, request.FILES or None, may_share=may_share)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = contact_import.parse_contact_file(upload.name, upload.read())
+        except contact_import.ContactFileInvalid as exc:
+            form.add_error("file", exc.message)
+        else:
+            request.session[CONTACT_IMPORT_SESSION_KEY] = {
+                "id": uuid.uuid4().hex,
+                "file_name": upload.name,
+                "shared": bool(form.cleaned_data.get("shared")),
+                "rows": [row.as_dict() for row in rows],
+            }
+            return redirect("contact-import")
+    if form.errors:
+        # A new file was chosen: the previous file's preview no longer applies.
+        request.session.pop(CONTACT_IMPORT_SESSION_KEY, None)
+    pending, rows = _pending_contact_import(request)
+    return render(
+        request,
+        "calls/contact_import.html",
+        {
+            "form": form,
+            "pending": pending,
+            "rows": rows,
+            "bad_rows": [row for row in rows if row.errors],
+            "columns": contact_import.IMPORT_COLUMNS,
+            "max_rows": contact_import.MAX_ROWS,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _contact_import_confirm(request: HttpRequest) -> HttpResponse:
+    pending, rows = _pending_contact_import(request)
+    if pending is None or request.POST.get("preview") != pending["id"]:
+        messages.error(
+            request, "That preview is out of date: nothing was imported. Check this one and retry."
+        )
+        return redirect("contact-import")
+    try:
+        contacts = services.contacts_import(owner=request.user, rows=rows, shared=pending["shared"])
+    except services.ContactForbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except services.CallNotAllowed:
+        messages.error(
+            request,
+            "Nothing was imported: some rows have errors now (contacts changed since the "
+            "preview). Correct the file and upload it again.",
+        )
+        return redirect("contact-import")
+    request.session.pop(CONTACT_IMPORT_SESSION_KEY, None)
+    messages.success(request, f"Imported {len(contacts)} contacts from {pending['file_name']}.")
+    return redirect("contact-list")
 
 
 @login_required

@@ -76,6 +76,12 @@ class Command(BaseCommand):
             Contact.objects.get_or_create(
                 owner=employee, phone_number=number, defaults={"name": name, "company": company}
             )
+        # A company contact every employee sees (no owner: shared, admin-managed).
+        Contact.objects.get_or_create(
+            owner=None,
+            phone_number="+861052680099",
+            defaults={"name": "Reception", "company": "Head office (shared)"},
+        )
         token, _ = Token.objects.get_or_create(user=employee)
 
         url = settings.PORTAL_BASE_URL

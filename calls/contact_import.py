@@ -1,0 +1,271 @@
+"""Reading a contacts file (CSV or vCard) into rows, and checking each row before writing any.
+
+`parse_contact_file` and `validate_contact_rows` read no database, so the import page can show a
+preview of every row with its errors and check the same rows again when the user confirms.
+`contact_numbers_taken` is the one read they need. `calls.services.contacts_import` writes them.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import quopri
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+
+from calls.models import Contact
+from operator_api import InvalidPhoneNumber, normalize_number
+
+IMPORT_COLUMNS = ("name", "phone_number", "company", "notes")
+REQUIRED_COLUMNS = ("name", "phone_number")
+MAX_ROWS = 2000
+MAX_BYTES = 2 * 1024 * 1024
+
+
+class ContactFileInvalid(Exception):
+    """The file as a whole cannot be read; `message` says why and what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ContactImportRow:
+    """One contact of a file. `line` is its row (CSV, header is 1) or card number (vCard).
+
+    After `validate_contact_rows` the number is E.164 and `errors` maps a column to its problem.
+    """
+
+    line: int
+    name: str
+    phone_number: str
+    company: str = ""
+    notes: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the session, between the preview and the import."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ContactImportRow:
+        return cls(**data)
+
+
+def parse_contact_file(name: str, data: bytes) -> list[ContactImportRow]:
+    """The contacts of a CSV (header name,phone_number,company,notes) or vCard 3.0/4.0 file."""
+    if len(data) > MAX_BYTES:
+        raise ContactFileInvalid(
+            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is "
+            f"{MAX_BYTES // 1024 // 1024} MB. Split it into smaller files."
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ContactFileInvalid(
+            "The file is not UTF-8. Save it as “CSV UTF-8” or export the vCard as UTF-8."
+        ) from exc
+    lowered = name.lower()
+    if lowered.endswith((".vcf", ".vcard")) or text.lstrip().upper().startswith("BEGIN:VCARD"):
+        rows = _vcard_rows(text)
+    elif lowered.endswith((".csv", ".txt")):
+        rows = _csv_rows(text)
+    else:
+        raise ContactFileInvalid("Upload a .csv or .vcf file.")
+    if not rows:
+        raise ContactFileInvalid("The file has no contacts in it.")
+    if len(rows) > MAX_ROWS:
+        raise ContactFileInvalid(
+            f"The file has more than {MAX_ROWS:,} contacts. Split it into smaller files."
+        )
+    return rows
+
+
+# CSV
+
+
+def _csv_rows(text: str) -> list[ContactImportRow]:
+    table = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] = []
+    for cells in table:
+        header = [cell.strip().lower() for cell in cells]
+        if any(header):
+            break
+    while header and not header[-1]:
+        header.pop()
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    unknown = [column for column in header if column not in IMPORT_COLUMNS]
+    if not header or missing or unknown:
+        raise ContactFileInvalid(
+            f"The first row must be the header {','.join(IMPORT_COLUMNS)} "
+            "(company and notes may be left out)."
+        )
+    rows = []
+    for line, cells in enumerate(table, start=2):
+        values = [cell.strip() for cell in cells]
+        if not any(values):
+            continue
+        by_column = dict(zip(header, values, strict=False))
+        rows.append(
+            ContactImportRow(line=line, **{c: by_column.get(c, "") for c in IMPORT_COLUMNS})
+        )
+    return rows
+
+
+# vCard
+
+
+def _unfold(text: str) -> list[str]:
+    """Content lines: a line starting with a space or tab continues the one before (RFC 6350),
+    and a quoted-printable value ending in "=" continues on the next line (vCard 2.1 habit)."""
+    lines: list[str] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if raw[:1] in (" ", "\t") and lines:
+            lines[-1] += raw[1:]
+        elif lines and lines[-1].endswith("=") and "QUOTED-PRINTABLE" in lines[-1].upper():
+            lines[-1] = lines[-1][:-1] + raw
+        else:
+            lines.append(raw)
+    return lines
+
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\([\\,;nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
+
+
+def _property(line: str) -> tuple[str, dict[str, list[str]], str] | None:
+    """NAME, {PARAM: [values]}, value of a content line (a group prefix like item1. is dropped)."""
+    if ":" not in line:
+        return None
+    head, value = line.split(":", 1)
+    name, *params = head.split(";")
+    name = name.rsplit(".", 1)[-1].upper()
+    parsed: dict[str, list[str]] = {}
+    for param in params:
+        key, _, values = param.partition("=")
+        if not values:  # vCard 2.1: TEL;CELL:…
+            key, values = "TYPE", key
+        parsed.setdefault(key.upper(), []).extend(
+            v.strip('"').lower() for v in values.split(",") if v
+        )
+    if "quoted-printable" in parsed.get("ENCODING", []):
+        charset = (parsed.get("CHARSET") or ["utf-8"])[0]
+        try:
+            value = quopri.decodestring(value.encode()).decode(charset, errors="replace")
+        except LookupError:
+            value = quopri.decodestring(value.encode()).decode("utf-8", errors="replace")
+    return name, parsed, value
+
+
+def _vcard_rows(text: str) -> list[ContactImportRow]:
+    rows: list[ContactImportRow] = []
+    card: dict[str, Any] | None = None
+    number = 0
+    for line in _unfold(text):
+        parsed = _property(line.strip()) if line.strip() else None
+        if parsed is None:
+            continue
+        name, params, value = parsed
+        if name == "BEGIN" and value.strip().upper() == "VCARD":
+            number += 1
+            card = {"fn": "", "n": "", "org": "", "note": "", "tels": []}
+        elif card is None:
+            continue
+        elif name == "END" and value.strip().upper() == "VCARD":
+            rows.extend(_card_rows(number, card))
+            card = None
+        elif name == "FN":
+            card["fn"] = _unescape(value).strip()
+        elif name == "N":
+            card["n"] = " ".join(p for p in reversed(_unescape(value).split(";")[:2]) if p)
+        elif name == "ORG":
+            card["org"] = "; ".join(p for p in _unescape(value).split(";") if p).strip()
+        elif name == "NOTE":
+            card["note"] = _unescape(value).strip()
+        elif name == "TEL":
+            tel = value.strip()
+            if tel.lower().startswith("tel:"):  # vCard 4.0: TEL;VALUE=uri:tel:+86…
+                tel = tel[4:]
+            types = [t for t in params.get("TYPE", []) if t not in ("pref", "voice")]
+            card["tels"].append((tel, types[0] if types else ""))
+    return rows
+
+
+def _card_rows(number: int, card: dict[str, Any]) -> Iterable[ContactImportRow]:
+    name = card["fn"] or card["n"]
+    tels = card["tels"] or [("", "")]
+    for tel, kind in tels:
+        suffix = f" ({kind})" if len(tels) > 1 and kind else ""
+        yield ContactImportRow(
+            line=number,
+            name=f"{name}{suffix}" if name else "",
+            phone_number=tel,
+            company=card["org"],
+            notes=card["note"],
+        )
+
+
+# Validation
+
+
+def _normalize(raw: str) -> str:
+    return normalize_number(raw, default_region=settings.PHONE_DEFAULT_REGION)
+
+
+def contact_numbers_taken(
+    *, owner: AbstractBaseUser, shared: bool, rows: Sequence[ContactImportRow]
+) -> dict[str, str]:
+    """E.164 number → contact name, for the rows' numbers that the target list already has."""
+    numbers = set()
+    for row in rows:
+        try:
+            numbers.add(_normalize(row.phone_number))
+        except InvalidPhoneNumber:
+            continue
+    contacts = Contact.objects.filter(phone_number__in=numbers)
+    contacts = contacts.filter(owner__isnull=True) if shared else contacts.filter(owner=owner)
+    return dict(contacts.values_list("phone_number", "name"))
+
+
+def validate_contact_rows(
+    rows: Sequence[ContactImportRow], *, taken: dict[str, str]
+) -> list[ContactImportRow]:
+    """The rows with E.164 numbers and each problem in `errors`: a missing or too long name, a
+    number that is not valid, is already a contact, or is on an earlier row."""
+    max_name = Contact._meta.get_field("name").max_length
+    max_company = Contact._meta.get_field("company").max_length
+    seen: dict[str, int] = {}
+    checked = []
+    for row in rows:
+        errors: dict[str, str] = {}
+        values: dict[str, str] = {}
+        if not row.name:
+            errors["name"] = "The name is missing."
+        elif len(row.name) > max_name:
+            errors["name"] = f"The name is longer than {max_name} characters."
+        if len(row.company) > max_company:
+            errors["company"] = f"The company is longer than {max_company} characters."
+        if not row.phone_number:
+            errors["phone_number"] = "The number is missing."
+        else:
+            try:
+                number = _normalize(row.phone_number)
+            except InvalidPhoneNumber as exc:
+                errors["phone_number"] = str(exc)
+            else:
+                values["phone_number"] = number
+                if number in taken:
+                    errors["phone_number"] = f"{number} is already the contact {taken[number]}."
+                elif number in seen:
+                    errors["phone_number"] = f"{number} is also on row {seen[number]}."
+                else:
+                    seen[number] = row.line
+        checked.append(dataclasses.replace(row, **values, errors=errors))
+    return checked

@@ -1,0 +1,450 @@
+"""The contacts page and API: own and shared contacts, search, tel: buttons in notes, import."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from calls.contact_import import parse_contact_file
+from calls.models import Call, Contact
+from tests.conftest import api_client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def begins(monkeypatch) -> list[int]:
+    """Record begin tasks instead of calling an operator."""
+    enqueued: list[int] = []
+    monkeypatch.setattr("calls.tasks.call_begin_task.delay", enqueued.append)
+    return enqueued
+
+
+@pytest.fixture
+def shared_contact() -> Contact:
+    return Contact.objects.create(
+        owner=None, name="Front desk", company="HQ", phone_number="+861052680099"
+    )
+
+
+@pytest.fixture
+def as_employee(client, employee):
+    client.force_login(employee)
+    return client
+
+
+@pytest.fixture
+def as_teammate(client, teammate):
+    client.force_login(teammate)
+    return client
+
+
+@pytest.fixture
+def as_employee_client(employee) -> Client:
+    """The employee in a browser of their own, beside another persona's `client`."""
+    other = Client()
+    other.force_login(employee)
+    return other
+
+
+@pytest.fixture
+def as_admin(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def names_on(response) -> list[str]:
+    return [row["contact"].name for row in response.context["rows"]]
+
+
+# Who sees and changes what
+
+
+def test_it_lists_own_and_shared_contacts_in_few_queries(as_employee, contact, shared_contact):
+    Contact.objects.create(owner=None, name="Support", phone_number="+8613800000009")
+    with CaptureQueriesContext(connection) as queries:
+        response = as_employee.get(reverse("contact-list"))
+
+    assert response.status_code == 200
+    assert names_on(response) == ["Front desk", "Li Wei", "Support"]
+    assert len(queries) <= 12
+
+
+def test_a_teammate_sees_shared_contacts_but_not_private_ones(as_teammate, contact, shared_contact):
+    response = as_teammate.get(reverse("contact-list"))
+
+    assert names_on(response) == ["Front desk"]
+    assert as_teammate.get(reverse("contact-edit", args=[contact.pk])).status_code == 404
+    deleted = as_teammate.post(reverse("contact-delete", args=[contact.pk]))
+    assert deleted.status_code == 404
+    assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_the_owner_edits_and_deletes_their_contact(as_employee, contact):
+    edited = as_employee.post(
+        reverse("contact-edit", args=[contact.pk]),
+        {"name": "Li Wei (work)", "company": "ACME", "phone_number": "138 0000 0002", "notes": ""},
+    )
+
+    assert edited.status_code == 302
+    contact.refresh_from_db()
+    assert (contact.name, contact.company, contact.phone_number) == (
+        "Li Wei (work)",
+        "ACME",
+        "+8613800000002",
+    )
+    assert as_employee.post(reverse("contact-delete", args=[contact.pk])).status_code == 302
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_an_employee_cannot_change_a_shared_contact(as_employee, shared_contact):
+    page = as_employee.get(reverse("contact-list"))
+    assert reverse("contact-edit", args=[shared_contact.pk]) not in page.content.decode()
+
+    assert as_employee.get(reverse("contact-edit", args=[shared_contact.pk])).status_code == 403
+    edited = as_employee.post(
+        reverse("contact-edit", args=[shared_contact.pk]),
+        {"name": "Mine now", "phone_number": "+861052680099"},
+    )
+    assert edited.status_code == 403
+    assert as_employee.post(reverse("contact-delete", args=[shared_contact.pk])).status_code == 403
+    shared_contact.refresh_from_db()
+    assert shared_contact.name == "Front desk"
+
+
+def test_an_employee_cannot_add_a_shared_contact(as_employee, employee):
+    response = as_employee.post(
+        reverse("contact-list"),
+        {"name": "Sneaky", "phone_number": "+8613800000003", "shared": "on"},
+    )
+
+    assert response.status_code == 302
+    contact = Contact.objects.get(phone_number="+8613800000003")
+    # The box is not on an employee's form, so the contact is their own.
+    assert contact.owner == employee
+    assert 'name="shared"' not in as_employee.get(reverse("contact-list")).content.decode()
+
+
+def test_an_admin_adds_edits_and_deletes_shared_contacts(as_admin, as_employee_client):
+    added = as_admin.post(
+        reverse("contact-list"),
+        {"name": "Reception", "phone_number": "010 5268 0001", "shared": "on"},
+    )
+    assert added.status_code == 302
+    shared = Contact.objects.get(name="Reception")
+    assert shared.owner is None and shared.phone_number == "+861052680001"
+
+    again = as_admin.post(
+        reverse("contact-list"),
+        {"name": "Twice", "phone_number": "+861052680001", "shared": "on"},
+    )
+    assert again.status_code == 400
+    assert "already a shared contact" in again.content.decode()
+
+    edited = as_admin.post(
+        reverse("contact-edit", args=[shared.pk]),
+        {"name": "Reception desk", "phone_number": "+861052680001"},
+    )
+    assert edited.status_code == 302
+    assert names_on(as_employee_client.get(reverse("contact-list"))) == ["Reception desk"]
+
+    assert as_admin.post(reverse("contact-delete", args=[shared.pk])).status_code == 302
+    assert not Contact.objects.filter(pk=shared.pk).exists()
+
+
+def test_a_bad_number_is_explained_and_nothing_saved(as_employee):
+    response = as_employee.post(reverse("contact-list"), {"name": "Bad", "phone_number": "hello"})
+
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert not Contact.objects.exists()
+
+
+def test_anyone_calls_a_shared_contact(
+    as_employee, member, shared_contact, begins, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_employee.post(reverse("call-start"), {"contact": shared_contact.pk})
+
+    call = Call.objects.get()
+    assert response.status_code == 302
+    assert (call.contact, call.callee, call.callee_name) == (
+        shared_contact,
+        "+861052680099",
+        "Front desk",
+    )
+    assert begins == [call.pk]
+
+
+def test_calling_someone_elses_private_contact_is_404(as_teammate, teammate_member, contact):
+    response = as_teammate.post(reverse("call-start"), {"contact": contact.pk})
+
+    assert response.status_code == 404
+    assert not Call.objects.exists()
+
+
+# Search
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("13800000001", ["Li Wei"]),  # national
+        ("+86 138 0000 0001", ["Li Wei"]),  # E.164, spaced
+        ("0000 0001", ["Li Wei"]),  # part of a number
+        ("010-5268-0099", ["Front desk"]),  # national with the trunk 0
+        ("5268", ["Front desk"]),
+        ("li w", ["Li Wei"]),  # name
+        ("hq", ["Front desk"]),  # company
+        ("nobody", []),
+    ],
+)
+def test_it_searches_by_name_company_and_number(as_employee, contact, shared_contact, query, found):
+    response = as_employee.get(reverse("contact-list"), {"q": query})
+
+    assert response.status_code == 200
+    assert names_on(response) == found
+
+
+def test_search_never_finds_someone_elses_contact(as_teammate, contact):
+    assert names_on(as_teammate.get(reverse("contact-list"), {"q": "13800000001"})) == []
+
+
+# tel: links in notes
+
+
+def test_tel_links_in_notes_become_call_buttons(as_employee, employee):
+    Contact.objects.create(
+        owner=employee,
+        name="Zhang",
+        phone_number="+8613800000001",
+        notes="Mobile tel:+8613800000002, office tel:010-5268-0000; not tel:12ab",
+    )
+
+    body = as_employee.get(reverse("contact-list")).content.decode()
+
+    assert body.count('name="callee"') == 2
+    assert 'name="callee" value="+8613800000002"' in body
+    assert 'name="callee" value="+861052680000"' in body
+    assert "Call 010-5268-0000" in body
+    assert "not tel:12ab" in body
+
+
+def test_a_tel_button_starts_a_call_to_that_number(as_employee, member, begins):
+    response = as_employee.post(reverse("call-start"), {"callee": "+861052680099"})
+
+    assert response.status_code == 302
+    assert Call.objects.get().callee == "+861052680099"
+
+
+def test_markup_in_notes_is_escaped(as_employee, employee):
+    Contact.objects.create(
+        owner=employee,
+        name="<b>Evil</b>",
+        phone_number="+8613800000001",
+        notes='<script>alert(1)</script> tel:+8613800000002"><img src=x onerror=alert(1)>',
+    )
+
+    body = as_employee.get(reverse("contact-list")).content.decode()
+
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<img src=x" not in body
+    assert "<b>Evil</b>" not in body
+    assert 'name="callee" value="+8613800000002"' in body
+
+
+# Import
+
+
+def upload(client, name: str, content: str, **extra):
+    return client.post(
+        reverse("contact-import"),
+        {"action": "upload", "file": SimpleUploadedFile(name, content.encode()), **extra},
+    )
+
+
+def confirm(client):
+    preview = client.session["contacts_import"]["id"]
+    return client.post(reverse("contact-import"), {"action": "import", "preview": preview})
+
+
+def test_a_clean_csv_previews_then_imports_every_row(as_employee, employee):
+    csv_text = (
+        "name,phone_number,company,notes\n"
+        "Zhao,13800000011,ACME,tel:+8613800000012\n"
+        "Qian,+86 138 0000 0013,,\n"
+    )
+    assert upload(as_employee, "contacts.csv", csv_text).status_code == 302
+    preview = as_employee.get(reverse("contact-import"))
+    assert [row.errors for row in preview.context["rows"]] == [{}, {}]
+    assert not Contact.objects.exists()
+
+    assert confirm(as_employee).status_code == 302
+
+    assert sorted(Contact.objects.values_list("name", "phone_number", "owner")) == [
+        ("Qian", "+8613800000013", employee.pk),
+        ("Zhao", "+8613800000011", employee.pk),
+    ]
+
+
+def test_csv_rows_with_errors_are_shown_and_nothing_is_imported(as_employee, contact):
+    csv_text = (
+        "name,phone_number,company,notes\n"
+        "Good,13800000021,,\n"
+        "Bad number,12ab,,\n"
+        "Existing,+8613800000001,,\n"
+        "Twice,13800000021,,\n"
+        ",13800000022,,\n"
+    )
+    upload(as_employee, "contacts.csv", csv_text)
+    preview = as_employee.get(reverse("contact-import"))
+
+    errors = {row.line: row.errors for row in preview.context["rows"]}
+    assert errors[2] == {}
+    assert "phone_number" in errors[3]
+    assert "already the contact Li Wei" in errors[4]["phone_number"]
+    assert "also on row 2" in errors[5]["phone_number"]
+    assert errors[6] == {"name": "The name is missing."}
+    assert "Import 5 contacts" not in preview.content.decode()
+
+    confirm(as_employee)
+
+    assert list(Contact.objects.values_list("name", flat=True)) == ["Li Wei"]
+
+
+def test_a_contact_added_after_the_preview_stops_the_whole_import(as_employee, employee):
+    upload(as_employee, "c.csv", "name,phone_number\nA,13800000031\nB,13800000032\n")
+    Contact.objects.create(owner=employee, name="Meanwhile", phone_number="+8613800000032")
+
+    response = confirm(as_employee)
+
+    assert response.status_code == 302
+    assert list(Contact.objects.values_list("name", flat=True)) == ["Meanwhile"]
+
+
+def test_a_csv_with_a_wrong_header_is_refused(as_employee):
+    response = upload(as_employee, "c.csv", "who,number\nA,13800000031\n")
+
+    assert response.status_code == 400
+    assert "header" in response.content.decode()
+    assert "contacts_import" not in as_employee.session
+
+
+VCARDS = (
+    "BEGIN:VCARD\r\n"
+    "VERSION:3.0\r\n"
+    "FN:Sun Li\r\n"
+    "ORG:Sun Trading;Sales\r\n"
+    "TEL;TYPE=CELL:+86 138 0000 0041\r\n"
+    "TEL;TYPE=WORK,VOICE:010 5268 0042\r\n"
+    "NOTE:Prefers mornings\\, not Fridays.\\nAsk for\r\n"
+    "  the buyer.\r\n"
+    "END:VCARD\r\n"
+    "BEGIN:VCARD\r\n"
+    "VERSION:4.0\r\n"
+    "FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=E6=9D=8E=E9=9B=B7\r\n"
+    "TEL;VALUE=uri;TYPE=cell:tel:+86-138-0000-0043\r\n"
+    "END:VCARD\r\n"
+    "BEGIN:VCARD\r\n"
+    "VERSION:3.0\r\n"
+    "FN:No Number\r\n"
+    "END:VCARD\r\n"
+)
+
+
+def test_vcard_cards_become_rows():
+    rows = parse_contact_file("phone.vcf", VCARDS.encode())
+
+    assert [(row.line, row.name, row.phone_number, row.company) for row in rows] == [
+        (1, "Sun Li (cell)", "+86 138 0000 0041", "Sun Trading; Sales"),
+        (1, "Sun Li (work)", "010 5268 0042", "Sun Trading; Sales"),
+        (2, "李雷", "+86-138-0000-0043", ""),
+        (3, "No Number", "", ""),
+    ]
+    assert rows[0].notes == "Prefers mornings, not Fridays.\nAsk for the buyer."
+
+
+def test_a_vcard_with_an_error_imports_nothing_then_imports_once_fixed(as_employee):
+    upload(as_employee, "phone.vcf", VCARDS)
+    preview = as_employee.get(reverse("contact-import"))
+    assert [row.errors for row in preview.context["rows"]][:3] == [{}, {}, {}]
+    assert preview.context["rows"][3].errors == {"phone_number": "The number is missing."}
+    confirm(as_employee)
+    assert not Contact.objects.exists()
+
+    fixed = VCARDS.replace("FN:No Number\r\n", "FN:No Number\r\nTEL:13800000044\r\n")
+    upload(as_employee, "phone.vcf", fixed)
+    confirm(as_employee)
+
+    assert sorted(Contact.objects.values_list("phone_number", flat=True)) == [
+        "+861052680042",
+        "+8613800000041",
+        "+8613800000043",
+        "+8613800000044",
+    ]
+
+
+def test_an_admin_imports_shared_contacts_and_an_employee_cannot(as_admin, employee):
+    upload(as_admin, "c.csv", "name,phone_number\nDesk,01052680051\n", shared="on")
+    confirm(as_admin)
+    assert Contact.objects.get().owner is None
+
+    as_admin.force_login(employee)
+    upload(as_admin, "c.csv", "name,phone_number\nDesk 2,01052680052\n", shared="on")
+    confirm(as_admin)
+    assert Contact.objects.get(name="Desk 2").owner == employee
+
+
+# API
+
+
+def test_api_lists_own_and_shared_and_hides_private(api, contact, shared_contact, teammate):
+    own = api.get(reverse("api-contact-list")).json()
+    assert sorted((c["name"], c["shared"]) for c in own["results"]) == [
+        ("Front desk", True),
+        ("Li Wei", False),
+    ]
+    outsider = api_client_for(teammate)
+    assert [c["name"] for c in outsider.get(reverse("api-contact-list")).json()["results"]] == [
+        "Front desk"
+    ]
+    assert outsider.get(reverse("api-contact-detail", args=[contact.pk])).status_code == 404
+    assert outsider.delete(reverse("api-contact-detail", args=[contact.pk])).status_code == 404
+
+
+def test_api_employee_gets_403_writing_shared_contacts(api, shared_contact):
+    url = reverse("api-contact-detail", args=[shared_contact.pk])
+
+    assert api.patch(url, {"name": "Mine"}, format="json").status_code == 403
+    assert api.delete(url).status_code == 403
+    created = api.post(
+        reverse("api-contact-list"),
+        {"name": "Desk", "phone_number": "01052680061", "shared": True},
+        format="json",
+    )
+    assert created.status_code == 403
+    shared_contact.refresh_from_db()
+    assert shared_contact.name == "Front desk"
+    assert Contact.objects.count() == 1
+
+
+def test_api_admin_writes_shared_contacts(admin_user, shared_contact):
+    admin = api_client_for(admin_user)
+
+    created = admin.post(
+        reverse("api-contact-list"),
+        {"name": "Desk", "phone_number": "01052680061", "shared": True},
+        format="json",
+    )
+    assert created.status_code == 201
+    assert created.json()["shared"] is True
+    assert Contact.objects.get(pk=created.json()["id"]).owner is None
+
+    url = reverse("api-contact-detail", args=[shared_contact.pk])
+    assert admin.patch(url, {"name": "Lobby"}, format="json").status_code == 200
+    assert Contact.objects.get(pk=shared_contact.pk).name == "Lobby"
+    assert admin.delete(url).status_code == 204
+    assert not Contact.objects.filter(pk=shared_contact.pk).exists()
