@@ -6,17 +6,17 @@ Idempotent: running it again resets the demo passwords and adds whatever is miss
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from rest_framework.authtoken.models import Token
 
 from calls.models import Contact
+from members import roles
 from members.models import BusinessNumber, Department, Member, minutes_display
 from members.services import pool_current
 
 ADMIN = ("admin", "admin-demo")
 FINANCE = ("finance", "finance-demo")
-FINANCE_GROUP = "Finance"
 EMPLOYEE = ("employee", "employee-demo")
 EMPLOYEE_NUMBER = "+8613912345673"
 
@@ -42,14 +42,12 @@ class Command(BaseCommand):
         admin.set_password(ADMIN[1])
         admin.save()
 
-        finance_group, _ = Group.objects.get_or_create(name=FINANCE_GROUP)
-        finance_group.permissions.add(Permission.objects.get(codename="view_usage_report"))
         finance, _ = users.objects.get_or_create(
             username=FINANCE[0], defaults={"first_name": "Zhou", "last_name": "Jing"}
         )
         finance.set_password(FINANCE[1])
         finance.save()
-        finance.groups.add(finance_group)
+        finance.groups.add(Group.objects.get(name=roles.FINANCE))
 
         if not BusinessNumber.objects.exists():
             BusinessNumber.objects.create(
@@ -68,6 +66,7 @@ class Command(BaseCommand):
         )
         employee.set_password(EMPLOYEE[1])
         employee.save()
+        employee.groups.add(Group.objects.get(name=roles.EMPLOYEE))
         Member.objects.get_or_create(
             phone_number=EMPLOYEE_NUMBER,
             defaults={"name": "Wang Fang", "user": employee, "department": sales},
