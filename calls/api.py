@@ -35,7 +35,13 @@ class CallListCreateView(generics.ListAPIView):
         if "member" in data.validated_data:
             member = Member.objects.filter(pk=data.validated_data["member"]).first()
             if member is None:
-                raise exceptions.ValidationError({"member": ["No member has this id."]})
+                # Only admins learn whether an id exists; others get the answer a foreign one gets.
+                message = (
+                    "No member has this id."
+                    if request.user.is_staff
+                    else "You can only place calls from your own number."
+                )
+                raise exceptions.ValidationError({"member": [message]})
         if "contact" in data.validated_data:
             contact = (
                 selectors.contacts_of(request.user)

@@ -20,7 +20,8 @@ FINANCE = "Finance"
 # calls, numbers and recordings.
 ACCESS = {
     ADMIN: [
-        "every call, recording and contact; retry downloads, legal holds",
+        "every call and recording; retry downloads, legal holds",
+        "the shared company contacts (private contacts stay their owner's)",
         "members, departments, business numbers, the minute pool and its alerts, the audit log",
         "the dashboard, usage reports and exports (numbers whole)",
     ],

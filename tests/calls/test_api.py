@@ -57,7 +57,7 @@ def test_it_calls_a_contact_by_id(api, member, contact, begins):
         ({"callee": "12ab"}, "callee", "not a phone number"),
         ({}, "callee", "whom to call"),
         ({"callee": "+8613912345673"}, "callee", "your own number"),
-        ({"callee": "+8613800000001", "member": 999999}, "member", "No member"),
+        ({"callee": "+8613800000001", "member": 999999}, "member", "your own number"),
         ({"contact": 999999}, "contact", "no contact"),
     ],
 )
