@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 
 
 class MembersConfig(AppConfig):
@@ -6,4 +6,10 @@ class MembersConfig(AppConfig):
     verbose_name = "Members"
 
     def ready(self) -> None:
-        from members import roles  # noqa: F401 - connects the Admin role to is_staff
+        from django.db.models.signals import post_migrate
+
+        from members import roles  # connects the Admin role to is_staff
+
+        # Sent once per app, in INSTALLED_APPS order: on recordings', the last of ours, every
+        # permission the roles hold exists already.
+        post_migrate.connect(roles.roles_ensure, sender=apps.get_app_config("recordings"))

@@ -37,6 +37,33 @@ ACCESS = {
 }
 
 
+# The permissions each role's group holds, as (app_label, codename).
+GROUP_PERMISSIONS = {
+    ADMIN: [("members", "view_usage_report"), ("recordings", "access_all_recordings")],
+    EMPLOYEE: [],
+    FINANCE: [("members", "view_usage_report")],
+}
+
+
+def roles_ensure(**kwargs: object) -> None:
+    """Create the role groups and their permissions if missing (after every migrate or flush).
+
+    Migration members 0005 creates them on a new database; this keeps them after a flush too
+    (Django's test runner flushes between transactional tests), and after a permission is added.
+    """
+    from django.contrib.auth.models import Permission
+
+    for name, permissions in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = Permission.objects.filter(
+            content_type__app_label__in={app for app, _ in permissions},
+            codename__in={codename for _, codename in permissions},
+        )
+        group.permissions.add(
+            *[p for p in wanted if (p.content_type.app_label, p.codename) in permissions]
+        )
+
+
 @receiver(m2m_changed, sender=get_user_model().groups.through)
 def _admin_group_grants_staff(sender, instance, action, pk_set, **kwargs) -> None:
     """Joining the Admin group makes a user staff; leaving it ends that (superusers excepted)."""
