@@ -7,7 +7,7 @@ VENV_PYTHON := .venv/bin/python
 # Use the machine's Python; never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test bench install install-dev lint format
+.PHONY: run test bench install install-dev lint format messages
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -23,10 +23,12 @@ install-dev: $(UV)
 run: install
 	$(VENV_PYTHON) manage.py migrate --noinput
 	$(VENV_PYTHON) manage.py collectstatic --noinput --verbosity 0
+	$(VENV_PYTHON) manage.py compile_translations
 	$(VENV_PYTHON) manage.py demo_setup
 	.venv/bin/honcho start -f Procfile
 
 test: install-dev
+	$(VENV_PYTHON) manage.py compile_translations
 	$(VENV_PYTHON) -m pytest
 
 # Years of history in PostgreSQL (BENCH_DATABASE_URL, default a clicktodial_bench database on
@@ -43,3 +45,10 @@ lint: install-dev
 format: install-dev
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
+
+# Gather the translatable strings into locale/zh_Hans/LC_MESSAGES/django.po (needs GNU gettext's
+# xgettext; translating and compiling do not).
+messages: install-dev
+	$(VENV_PYTHON) manage.py makemessages --locale zh_Hans --no-obsolete --add-location file \
+		--ignore '.venv/*' --ignore '.tools/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*' \
+		--ignore 'sandbox/*'

@@ -37,9 +37,17 @@ from tests.recordings.conftest import ended_call, stored_recording
 
 pytestmark = pytest.mark.django_db
 
-# Not swept here: Django's admin, the API's schema and docs, logging in and out, and the
-# operator's notify endpoint (Basic auth for the operator; tests/calls/test_notify.py).
-SKIPPED_NAMES = {"api-schema", "api-docs", "login", "logout", "operator-status-notify"}
+# Not swept here: Django's admin, the API's schema and docs, logging in and out, choosing the
+# language (anyone may; tests/accounts/test_language.py), and the operator's notify endpoint
+# (Basic auth for the operator; tests/calls/test_notify.py).
+SKIPPED_NAMES = {
+    "api-schema",
+    "api-docs",
+    "login",
+    "logout",
+    "language-set",
+    "operator-status-notify",
+}
 SKIPPED_PREFIXES = ("admin/", "static/", "media/")
 
 PERSONAS = ("outsider", "finance", "owner", "admin")
