@@ -1,6 +1,7 @@
 """REST API for calls and contacts: thin views over calls.services and calls.selectors."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status, viewsets
 from rest_framework.request import Request
@@ -37,9 +38,9 @@ class CallListCreateView(generics.ListAPIView):
             if member is None:
                 # Only admins learn whether an id exists; others get the answer a foreign one gets.
                 message = (
-                    "No member has this id."
+                    _("No member has this id.")
                     if request.user.is_staff
-                    else "You can only place calls from your own number."
+                    else _("You can only place calls from your own number.")
                 )
                 raise exceptions.ValidationError({"member": [message]})
         if "contact" in data.validated_data:
@@ -49,7 +50,9 @@ class CallListCreateView(generics.ListAPIView):
                 .first()
             )
             if contact is None:
-                raise exceptions.ValidationError({"contact": ["You have no contact with this id."]})
+                raise exceptions.ValidationError(
+                    {"contact": [_("You have no contact with this id.")]}
+                )
         try:
             call = services.call_start(
                 user=request.user,

@@ -18,10 +18,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils.translation import gettext as _
 
 from calls.models import Contact
 from operator_api import InvalidPhoneNumber, normalize_number
 
+# A machine format: the header's names stay in English whatever the language of the page.
 IMPORT_COLUMNS = ("name", "phone_number", "company", "notes")
 REQUIRED_COLUMNS = ("name", "phone_number")
 MAX_ROWS = 2000
@@ -63,14 +65,14 @@ def parse_contact_file(name: str, data: bytes) -> list[ContactImportRow]:
     """The contacts of a CSV (header name,phone_number,company,notes) or vCard 3.0/4.0 file."""
     if len(data) > MAX_BYTES:
         raise ContactFileInvalid(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is "
-            f"{MAX_BYTES // 1024 // 1024} MB. Split it into smaller files."
+            _("The file is %(size).1f MB; the limit is %(limit)d MB. Split it into smaller files.")
+            % {"size": len(data) / 1024 / 1024, "limit": MAX_BYTES // 1024 // 1024}
         )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ContactFileInvalid(
-            "The file is not UTF-8. Save it as “CSV UTF-8” or export the vCard as UTF-8."
+            _("The file is not UTF-8. Save it as “CSV UTF-8” or export the vCard as UTF-8.")
         ) from exc
     lowered = name.lower()
     if lowered.endswith((".vcf", ".vcard")) or text.lstrip().upper().startswith("BEGIN:VCARD"):
@@ -78,12 +80,13 @@ def parse_contact_file(name: str, data: bytes) -> list[ContactImportRow]:
     elif lowered.endswith((".csv", ".txt")):
         rows = _csv_rows(text)
     else:
-        raise ContactFileInvalid("Upload a .csv or .vcf file.")
+        raise ContactFileInvalid(_("Upload a .csv or .vcf file."))
     if not rows:
-        raise ContactFileInvalid("The file has no contacts in it.")
+        raise ContactFileInvalid(_("The file has no contacts in it."))
     if len(rows) > MAX_ROWS:
         raise ContactFileInvalid(
-            f"The file has more than {MAX_ROWS:,} contacts. Split it into smaller files."
+            _("The file has more than %(max)s contacts. Split it into smaller files.")
+            % {"max": f"{MAX_ROWS:,}"}
         )
     return rows
 
@@ -104,8 +107,10 @@ def _csv_rows(text: str) -> list[ContactImportRow]:
     unknown = [column for column in header if column not in IMPORT_COLUMNS]
     if not header or missing or unknown:
         raise ContactFileInvalid(
-            f"The first row must be the header {','.join(IMPORT_COLUMNS)} "
-            "(company and notes may be left out)."
+            # Translators: the header and the words company and notes are column names, which
+            # stay in English.
+            _("The first row must be the header %(header)s (company and notes may be left out).")
+            % {"header": ",".join(IMPORT_COLUMNS)}
         )
     rows = []
     for line, cells in enumerate(table, start=2):
@@ -247,13 +252,15 @@ def validate_contact_rows(
         errors: dict[str, str] = {}
         values: dict[str, str] = {}
         if not row.name:
-            errors["name"] = "The name is missing."
+            errors["name"] = _("The name is missing.")
         elif len(row.name) > max_name:
-            errors["name"] = f"The name is longer than {max_name} characters."
+            errors["name"] = _("The name is longer than %(max)d characters.") % {"max": max_name}
         if len(row.company) > max_company:
-            errors["company"] = f"The company is longer than {max_company} characters."
+            errors["company"] = _("The company is longer than %(max)d characters.") % {
+                "max": max_company
+            }
         if not row.phone_number:
-            errors["phone_number"] = "The number is missing."
+            errors["phone_number"] = _("The number is missing.")
         else:
             try:
                 number = _normalize(row.phone_number)
@@ -262,9 +269,15 @@ def validate_contact_rows(
             else:
                 values["phone_number"] = number
                 if number in taken:
-                    errors["phone_number"] = f"{number} is already the contact {taken[number]}."
+                    errors["phone_number"] = _("%(number)s is already the contact %(name)s.") % {
+                        "number": number,
+                        "name": taken[number],
+                    }
                 elif number in seen:
-                    errors["phone_number"] = f"{number} is also on row {seen[number]}."
+                    errors["phone_number"] = _("%(number)s is also on row %(row)d.") % {
+                        "number": number,
+                        "row": seen[number],
+                    }
                 else:
                     seen[number] = row.line
         checked.append(dataclasses.replace(row, **values, errors=errors))

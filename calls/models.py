@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Contact(models.Model):
@@ -54,14 +55,15 @@ class Call(models.Model):
     """One click-to-call attempt. Its status moves only forward, through calls.services."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        DIALING = "dialing", "Dialing"
-        CALLING_CALLER = "calling_caller", "Calling you"
-        CALLING_CALLEE = "calling_callee", "Calling the contact"
-        CONNECTED = "connected", "Connected"
-        ENDED = "ended", "Ended"
-        FAILED = "failed", "Failed"
-        UNKNOWN = "unknown", "Outcome unknown"
+        # Translators: a call's status.
+        QUEUED = "queued", _("Queued")
+        DIALING = "dialing", _("Dialing")
+        CALLING_CALLER = "calling_caller", _("Calling you")
+        CALLING_CALLEE = "calling_callee", _("Calling the contact")
+        CONNECTED = "connected", _("Connected")
+        ENDED = "ended", _("Ended")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Outcome unknown")
 
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="calls")
     contact = models.ForeignKey(
@@ -172,13 +174,14 @@ class CallEvent(models.Model):
     """
 
     class Outcome(models.TextChoices):
-        RECEIVED = "received", "Received"
-        APPLIED = "applied", "Applied"
-        DUPLICATE = "duplicate", "Duplicate (changed nothing)"
-        STALE = "stale", "Late or out of order (changed nothing)"
-        INVALID = "invalid", "Invalid body"
-        MISMATCH = "mismatch", "Caller or callee did not match the call"
-        UNKNOWN_CALL = "unknown_call", "Unknown call identifier"
+        # Translators: what became of a status notification the operator sent about a call.
+        RECEIVED = "received", _("Received")
+        APPLIED = "applied", _("Applied")
+        DUPLICATE = "duplicate", _("Duplicate (changed nothing)")
+        STALE = "stale", _("Late or out of order (changed nothing)")
+        INVALID = "invalid", _("Invalid body")
+        MISMATCH = "mismatch", _("Caller or callee did not match the call")
+        UNKNOWN_CALL = "unknown_call", _("Unknown call identifier")
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, null=True, related_name="events")
     callidentifier = models.CharField(max_length=200)

@@ -14,7 +14,10 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from calls.messages import stored_message
 from calls.models import Call, CallEvent, Contact
 from members.masking import masks_numbers, number_display_for
 from members.selectors import can_see_usage
@@ -22,18 +25,20 @@ from operator_api.numbers import InvalidPhoneNumber, normalize_number
 
 Status = Call.Status
 
-# How the operator's reasons read in "Ended (…)".
+# How the operator's reasons read in "Ended (…)"; the keys are the operator's own codes.
 REASON_LABELS = {
-    "HangUp": "hung up",
-    "CallerBusy": "your line was busy",
-    "CallerNoAnswer": "you did not answer",
-    "CallerFailure": "your phone could not be reached",
-    "CallerAbandon": "you hung up before they answered",
-    "CalleeBusy": "busy",
-    "CalleeNoAnswer": "no answer",
-    "CalleeFailure": "their phone could not be reached",
-    "Other": "ended by the network",
-    "Cancelled": "cancelled before dialling",
+    # Translators: why a call ended, shown as "Ended (hung up, 20 s)". In these, "you" is the
+    # employee who pressed Call and "they" the contact called.
+    "HangUp": gettext_lazy("hung up"),
+    "CallerBusy": gettext_lazy("your line was busy"),
+    "CallerNoAnswer": gettext_lazy("you did not answer"),
+    "CallerFailure": gettext_lazy("your phone could not be reached"),
+    "CallerAbandon": gettext_lazy("you hung up before they answered"),
+    "CalleeBusy": gettext_lazy("busy"),
+    "CalleeNoAnswer": gettext_lazy("no answer"),
+    "CalleeFailure": gettext_lazy("their phone could not be reached"),
+    "Other": gettext_lazy("ended by the network"),
+    "Cancelled": gettext_lazy("cancelled before dialling"),
 }
 
 
@@ -111,11 +116,15 @@ def duration_display(seconds: int | None) -> str:
         return ""
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
+    values = {"hours": hours, "minutes": minutes, "seconds": secs}
     if hours:
-        return f"{hours} h {minutes:02d} min {secs:02d} s"
+        # Translators: a duration, as in "1 h 02 min 05 s".
+        return _("%(hours)d h %(minutes)02d min %(seconds)02d s") % values
     if minutes:
-        return f"{minutes} min {secs:02d} s"
-    return f"{secs} s"
+        # Translators: a duration, as in "2 min 05 s".
+        return _("%(minutes)d min %(seconds)02d s") % values
+    # Translators: a duration, as in "45 s".
+    return _("%(seconds)d s") % values
 
 
 def callee_display(call: Call) -> str:
@@ -126,22 +135,32 @@ def call_status_label(call: Call, status: str | None = None) -> str:
     """The call's status (or an earlier `status` of it) as the person who placed it reads it."""
     match status or call.status:
         case Status.QUEUED | Status.DIALING:
-            return "Placing the call…"
+            return _("Placing the call…")
         case Status.CALLING_CALLER:
-            return "Calling you…"
+            # Translators: the operator is ringing the employee's own phone first.
+            return _("Calling you…")
         case Status.CALLING_CALLEE:
-            return f"Calling {callee_display(call)}…"
+            # Translators: the operator is ringing the contact (a name or a number).
+            return _("Calling %(callee)s…") % {"callee": callee_display(call)}
         case Status.CONNECTED:
-            return "Connected"
+            return _("Connected")
         case Status.ENDED:
-            words = [REASON_LABELS.get(call.reason, call.reason or "ended")]
+            # The operator's code as it came when we have no words for it.
+            reason = str(REASON_LABELS.get(call.reason, call.reason or _("ended")))
             if call.duration_seconds:
-                words.append(duration_display(call.duration_seconds))
-            return f"Ended ({', '.join(words)})"
+                # Translators: a call's status, as in "Ended (hung up, 2 min 05 s)".
+                return _("Ended (%(reason)s, %(duration)s)") % {
+                    "reason": reason,
+                    "duration": duration_display(call.duration_seconds),
+                }
+            # Translators: a call's status, as in "Ended (busy)".
+            return _("Ended (%(reason)s)") % {"reason": reason}
         case Status.FAILED:
-            return f"Failed: {call.error_message}" if call.error_message else "Failed"
+            if call.error_message:
+                return _("Failed: %(message)s") % {"message": stored_message(call.error_message)}
+            return _("Failed")
         case Status.UNKNOWN:
-            return "Outcome unknown"
+            return _("Outcome unknown")
     return call.get_status_display()
 
 
@@ -162,7 +181,7 @@ class TimelineEntry:
 
 def call_timeline(call: Call) -> list[TimelineEntry]:
     """What happened to the call, in order: placed, each status the operator reported, the end."""
-    entries = [TimelineEntry("Call placed", call.created_at)]
+    entries = [TimelineEntry(_("Call placed"), call.created_at)]
     applied = call.events.filter(outcome=CallEvent.Outcome.APPLIED).order_by(
         "operator_timestamp", "id"
     )
@@ -171,7 +190,7 @@ def call_timeline(call: Call) -> list[TimelineEntry]:
         at = call.ended_at if status == Status.ENDED else event.operator_timestamp
         entries.append(TimelineEntry(call_status_label(call, status), at))
     if call.hangup_requested_at and call.reason != "Cancelled":
-        entries.append(TimelineEntry("You asked to hang up", call.hangup_requested_at))
+        entries.append(TimelineEntry(_("You asked to hang up"), call.hangup_requested_at))
     if call.status in {Status.FAILED, Status.UNKNOWN} or call.reason == "Cancelled":
         entries.append(TimelineEntry(call_status_label(call), call.ended_at or call.updated_at))
     return sorted(entries, key=lambda entry: entry.at or call.updated_at)
@@ -395,7 +414,7 @@ def call_history_rows(*, user: AbstractBaseUser, calls: Iterable[Call]) -> Itera
             callee=callee,
             contact=call.callee_name or (call.contact.name if call.contact else ""),
             status_label=status_label,
-            reason=REASON_LABELS.get(call.reason, call.reason),
+            reason=str(REASON_LABELS.get(call.reason, call.reason)),
             duration=duration_display(call.duration_seconds),
             billed_minutes=call.billed_minutes,
             over_limit=call.over_limit,

@@ -1,5 +1,6 @@
 """API input and output shapes for calls and contacts."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -49,7 +50,7 @@ class CallOutputSerializer(serializers.ModelSerializer):
 
 class CallStartInputSerializer(serializers.Serializer):
     callee = serializers.CharField(required=False, allow_blank=False, max_length=40)
-    member = serializers.IntegerField(required=False, help_text="Defaults to your own member.")
+    member = serializers.IntegerField(required=False, help_text=_("Defaults to your own member."))
     contact = serializers.IntegerField(required=False)
 
 
@@ -58,7 +59,7 @@ class ContactSerializer(serializers.ModelSerializer):
         source="is_shared",
         required=False,
         default=False,
-        help_text="Shared with everyone (admins only); set when the contact is created.",
+        help_text=_("Shared with everyone (admins only); set when the contact is created."),
     )
 
     class Meta:

@@ -18,8 +18,11 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from calls.messages import HANG_UP_NOT_CONFIRMED
 from calls.models import Call, CallEvent, Contact
 from members.models import Member, MinutePool
 from members.services import call_limits_reached, pool_current, sponsor_for, usage_record
@@ -72,6 +75,14 @@ _NOTIFIED_STATUS = {
 # A call cancelled before its begin request went out ends with this reason.
 REASON_CANCELLED = "Cancelled"
 
+# Kept with the call in English (calls.messages shows them in the reader's language).
+OUTCOME_UNKNOWN_MESSAGE = gettext_noop(
+    "The operator's answer to the call request was lost, so whether the phones "
+    "are ringing is not known. It will not be dialled again automatically."
+)
+NEVER_PLACED_MESSAGE = gettext_noop("The call was never placed: no worker took it in time.")
+NEVER_REPORTED_MESSAGE = gettext_noop("The operator never reported how this call ended.")
+
 
 class CallNotAllowed(Exception):
     """A call cannot be placed or changed; `message` tells the user why and what to do."""
@@ -95,7 +106,9 @@ def phone_number_normalize(raw: str, *, field: str) -> str:
 class ContactForbidden(Exception):
     """The user may see the contact but not change it: shared contacts are for admins to edit."""
 
-    def __init__(self, message: str = "Only an administrator can change shared contacts.") -> None:
+    def __init__(self, message: str | None = None) -> None:
+        if message is None:
+            message = _("Only an administrator can change shared contacts.")
         super().__init__(message)
         self.message = message
 
@@ -111,9 +124,9 @@ def _contact_number_check(*, owner: AbstractBaseUser | None, number: str, pk: in
     duplicates = Contact.objects.filter(owner=owner, phone_number=number).exclude(pk=pk)
     if duplicates.exists():
         raise CallNotAllowed(
-            "There is already a shared contact with this number."
+            _("There is already a shared contact with this number.")
             if owner is None
-            else "You already have a contact with this number.",
+            else _("You already have a contact with this number."),
             field="phone_number",
         )
 
@@ -129,7 +142,7 @@ def contact_create(
 ) -> Contact:
     """A contact of `owner`'s, or with `shared`, one for everyone (admins only)."""
     if shared and not owner.is_staff:
-        raise ContactForbidden("Only an administrator can add shared contacts.")
+        raise ContactForbidden(_("Only an administrator can add shared contacts."))
     number = phone_number_normalize(phone_number, field="phone_number")
     keeper = None if shared else owner
     _contact_number_check(owner=keeper, number=number, pk=None)
@@ -163,9 +176,9 @@ def contacts_import(
 ) -> list[Contact]:
     """Write every checked row, or none: any row with errors refuses the whole file."""
     if shared and not owner.is_staff:
-        raise ContactForbidden("Only an administrator can import shared contacts.")
+        raise ContactForbidden(_("Only an administrator can import shared contacts."))
     if any(row.errors for row in rows):
-        raise CallNotAllowed("Some rows have errors: nothing was imported.")
+        raise CallNotAllowed(_("Some rows have errors: nothing was imported."))
     keeper = None if shared else owner
     with transaction.atomic():
         return Contact.objects.bulk_create(
@@ -188,21 +201,27 @@ def _member_for_caller(*, user: AbstractBaseUser, member: Member | None) -> Memb
         member = Member.objects.filter(user=user).first()
         if member is None:
             raise CallNotAllowed(
-                "Your account has no member number, so the operator has no phone to ring. "
-                "Ask an administrator to add one.",
+                _(
+                    "Your account has no member number, so the operator has no phone to ring. "
+                    "Ask an administrator to add one."
+                ),
                 field="member",
             )
     elif member.user_id != user.pk and not user.is_staff:
-        raise CallNotAllowed("You can only place calls from your own number.", field="member")
+        raise CallNotAllowed(_("You can only place calls from your own number."), field="member")
     if member.status == Member.Status.SUSPENDED:
         raise CallNotAllowed(
-            f"The member number {member.phone_number} is suspended and cannot place calls. "
-            "Ask an administrator to reactivate it.",
+            _(
+                "The member number %(number)s is suspended and cannot place calls. "
+                "Ask an administrator to reactivate it."
+            )
+            % {"number": member.phone_number},
             field="member",
         )
     if member.status == Member.Status.REMOVED:
         raise CallNotAllowed(
-            f"The member number {member.phone_number} was removed and cannot place calls.",
+            _("The member number %(number)s was removed and cannot place calls.")
+            % {"number": member.phone_number},
             field="member",
         )
     return member
@@ -220,22 +239,26 @@ def call_start(
 
     member = _member_for_caller(user=user, member=member)
     if contact is not None and contact.owner_id not in (None, user.pk):
-        raise CallNotAllowed("That contact does not exist.", field="contact")
+        raise CallNotAllowed(_("That contact does not exist."), field="contact")
     raw_callee = callee or (contact.phone_number if contact else "")
     if not raw_callee:
-        raise CallNotAllowed("Say whom to call: a callee number or a contact.", field="callee")
+        raise CallNotAllowed(_("Say whom to call: a callee number or a contact."), field="callee")
     callee_number = phone_number_normalize(raw_callee, field="callee")
     if callee_number == member.phone_number:
-        raise CallNotAllowed("You cannot call your own number.", field="callee")
+        raise CallNotAllowed(_("You cannot call your own number."), field="callee")
     sponsor = sponsor_for(member)
     if callee_number == sponsor:
         raise CallNotAllowed(
-            "That is the enterprise's business number, which the operator shows to both sides.",
+            _("That is the enterprise's business number, which the operator shows to both sides."),
             field="callee",
         )
-    limits = call_limits_reached(member=member)
+    # In English, as the call keeps them (limit_note) for readers of either language.
+    with translation.override("en"):
+        limits = [str(limit) for limit in call_limits_reached(member=member)]
     if limits and pool_current().when_exhausted == MinutePool.WhenExhausted.REFUSE:
-        raise CallNotAllowed(" ".join([*limits, "Ask an administrator to add minutes."]))
+        # Refused now, to this person: in their language.
+        reached = [str(limit) for limit in call_limits_reached(member=member)]
+        raise CallNotAllowed(" ".join([*reached, _("Ask an administrator to add minutes.")]))
     if contact is None:
         # Their own contact's name before a shared one's.
         contact = (
@@ -321,10 +344,7 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
                 call,
                 Status.UNKNOWN,
                 error_code=exc.code or "",
-                error_message=(
-                    "The operator's answer to the call request was lost, so whether the phones "
-                    "are ringing is not known. It will not be dialled again automatically."
-                ),
+                error_message=OUTCOME_UNKNOWN_MESSAGE,
             )
         logger.warning("call %s: begin outcome unknown: %s", call_id, exc)
         return TaskOutcome.DONE
@@ -398,11 +418,13 @@ def call_hang_up(*, call: Call) -> Call:
             return call
         if call.status == Status.UNKNOWN and call.callidentifier is None:
             raise CallNotAllowed(
-                "The operator never told us this call's identifier, so it cannot be ended from "
-                "here. If the phones are ringing, hang up on the phone."
+                _(
+                    "The operator never told us this call's identifier, so it cannot be ended "
+                    "from here. If the phones are ringing, hang up on the phone."
+                )
             )
         if not call.can_hang_up:
-            raise CallNotAllowed("This call has already ended; there is nothing to hang up.")
+            raise CallNotAllowed(_("This call has already ended; there is nothing to hang up."))
         if call.hangup_requested_at is None:
             call.hangup_requested_at = timezone.now()
             call.save(update_fields=["hangup_requested_at", "updated_at"])
@@ -432,8 +454,7 @@ def call_release(*, call_id: int, last_attempt: bool = True) -> TaskOutcome:
         if isinstance(exc, OperatorUnreachable) and not last_attempt:
             return TaskOutcome.RETRY
         Call.objects.filter(pk=call_id).update(
-            error_message=f"The operator did not confirm the hang-up ({exc.message}). "
-            "The call may still be live: hang up on the phone.",
+            error_message=HANG_UP_NOT_CONFIRMED % {"message": exc.message},
             updated_at=timezone.now(),
         )
         logger.warning("call %s: release failed: %s", call_id, exc)
@@ -479,14 +500,14 @@ def calls_expire_silent(*, now: datetime | None = None) -> int:
                     call,
                     Status.FAILED,
                     reason="NotPlaced",
-                    error_message="The call was never placed: no worker took it in time.",
+                    error_message=NEVER_PLACED_MESSAGE,
                     ended_at=now,
                 )
             else:
                 _advance(
                     call,
                     Status.UNKNOWN,
-                    error_message="The operator never reported how this call ended.",
+                    error_message=NEVER_REPORTED_MESSAGE,
                 )
             changed += 1
     if changed:

@@ -13,6 +13,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, Query
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from calls import contact_import, selectors, services
@@ -41,22 +44,24 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=200, required=False)
-    company = forms.CharField(label="Company", max_length=200, required=False)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200, required=False)
+    company = forms.CharField(label=gettext_lazy("Company"), max_length=200, required=False)
     phone_number = forms.CharField(
-        label="Number",
+        # Translators: a phone number.
+        label=gettext_lazy("Number"),
         max_length=40,
         widget=forms.TextInput(
             attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+8613912345673"}
         ),
     )
     notes = forms.CharField(
-        label="Notes",
+        label=gettext_lazy("Notes"),
         required=False,
-        help_text="Write tel:+8610… to get a Call button for that number.",
+        # Translators: keep "tel:" as it is; it is what people type.
+        help_text=gettext_lazy("Write tel:+8610… to get a Call button for that number."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    shared = forms.BooleanField(label="Shared with everyone", required=False)
+    shared = forms.BooleanField(label=gettext_lazy("Shared with everyone"), required=False)
 
     def __init__(self, *args: object, may_share: bool, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -76,9 +81,10 @@ class ContactForm(forms.Form):
 
 class ContactImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV or vCard file", widget=forms.FileInput(attrs={"accept": ".csv,.vcf,.vcard"})
+        label=gettext_lazy("CSV or vCard file"),
+        widget=forms.FileInput(attrs={"accept": ".csv,.vcf,.vcard"}),
     )
-    shared = forms.BooleanField(label="Import as shared contacts", required=False)
+    shared = forms.BooleanField(label=gettext_lazy("Import as shared contacts"), required=False)
 
     def __init__(self, *args: object, may_share: bool, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -113,8 +119,12 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             except services.CallNotAllowed as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
-                where = "the shared contacts" if shared else "your contacts"
-                messages.success(request, f"{contact.name} was added to {where}.")
+                added = (
+                    _("%(name)s was added to the shared contacts.")
+                    if shared
+                    else _("%(name)s was added to your contacts.")
+                )
+                messages.success(request, added % {"name": contact.name})
                 return redirect("contact-list")
         status = 400
     query = request.GET.get("q", "").strip()
@@ -141,7 +151,7 @@ def _contact_to_change(request: HttpRequest, pk: int) -> Contact:
     """404 for contacts the user cannot see; 403 for shared ones they may see but not change."""
     contact = get_object_or_404(selectors.contacts_of(request.user), pk=pk)
     if not services.contact_editable_by(user=request.user, contact=contact):
-        raise PermissionDenied("Only an administrator can change shared contacts.")
+        raise PermissionDenied(_("Only an administrator can change shared contacts."))
     return contact
 
 
@@ -161,7 +171,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except services.CallNotAllowed as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, f"{contact.name} was saved.")
+            messages.success(request, _("%(name)s was saved.") % {"name": contact.name})
             return redirect("contact-list")
     return render(
         request,
@@ -176,7 +186,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _contact_to_change(request, pk)
     services.contact_delete(user=request.user, contact=contact)
-    messages.success(request, f"{contact.name} was deleted.")
+    messages.success(request, _("%(name)s was deleted.") % {"name": contact.name})
     return redirect("contact-list")
 
 
@@ -245,7 +255,8 @@ def _contact_import_confirm(request: HttpRequest) -> HttpResponse:
     pending, rows = _pending_contact_import(request)
     if pending is None or request.POST.get("preview") != pending["id"]:
         messages.error(
-            request, "That preview is out of date: nothing was imported. Check this one and retry."
+            request,
+            _("That preview is out of date: nothing was imported. Check this one and retry."),
         )
         return redirect("contact-import")
     try:
@@ -255,12 +266,19 @@ def _contact_import_confirm(request: HttpRequest) -> HttpResponse:
     except services.CallNotAllowed:
         messages.error(
             request,
-            "Nothing was imported: some rows have errors now (contacts changed since the "
-            "preview). Correct the file and upload it again.",
+            _(
+                "Nothing was imported: some rows have errors now (contacts changed since the "
+                "preview). Correct the file and upload it again."
+            ),
         )
         return redirect("contact-import")
     request.session.pop(CONTACT_IMPORT_SESSION_KEY, None)
-    messages.success(request, f"Imported {len(contacts)} contacts from {pending['file_name']}.")
+    imported = ngettext(
+        "Imported %(count)d contact from %(file)s.",
+        "Imported %(count)d contacts from %(file)s.",
+        len(contacts),
+    )
+    messages.success(request, imported % {"count": len(contacts), "file": pending["file_name"]})
     return redirect("contact-list")
 
 
@@ -284,44 +302,51 @@ class CallHistoryForm(forms.Form):
     """The history's filters, read from the query string so that a filtered list is a link."""
 
     search = forms.CharField(
-        label="Name or number",
+        label=gettext_lazy("Name or number"),
         required=False,
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     member = forms.ModelChoiceField(
-        label="Member",
+        label=gettext_lazy("Member"),
         queryset=Member.objects.order_by("name", "id"),
         required=False,
-        empty_label="Any member",
+        empty_label=gettext_lazy("Any member"),
     )
     department = forms.ModelChoiceField(
-        label="Department",
+        label=gettext_lazy("Department"),
         queryset=Department.objects.order_by("name"),
         required=False,
-        empty_label="Any department",
+        empty_label=gettext_lazy("Any department"),
     )
     status = forms.ChoiceField(
-        label="Status", choices=[("", "Any status"), *Call.Status.choices], required=False
-    )
-    reason = forms.ChoiceField(
-        label="Reason",
-        choices=[("", "Any reason")]
-        + [(code, f"{code} ({words})") for code, words in selectors.REASON_LABELS.items()],
+        label=gettext_lazy("Status"),
+        choices=[("", gettext_lazy("Any status")), *Call.Status.choices],
         required=False,
     )
-    over_limit = forms.BooleanField(label="Over the limit only", required=False)
+    reason = forms.ChoiceField(
+        label=gettext_lazy("Reason"),
+        # The operator's code, then what it means: "CalleeBusy (busy)".
+        choices=[("", gettext_lazy("Any reason"))]
+        + [
+            (code, format_lazy("{} ({})", code, words))
+            for code, words in selectors.REASON_LABELS.items()
+        ],
+        required=False,
+    )
+    over_limit = forms.BooleanField(label=gettext_lazy("Over the limit only"), required=False)
 
     def __init__(self, data: QueryDict, *, sees_all: bool) -> None:
         super().__init__(data)
         # "from" is a Python keyword, so these cannot be declared as class attributes.
-        for name, label in (("from", "From"), ("to", "To")):
+        dates = (("from", pgettext("first day", "From")), ("to", pgettext("last day", "To")))
+        for name, label in dates:
             self.fields[name] = forms.DateField(
                 label=label,
                 required=False,
                 input_formats=["%Y-%m-%d"],
                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+                error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
             )
         self.order_fields(["from", "to", "search"])
         if not sees_all:
@@ -332,7 +357,7 @@ class CallHistoryForm(forms.Form):
         data = super().clean()
         first, last = data.get("from"), data.get("to")
         if first and last and first > last:
-            raise forms.ValidationError("The first day must not be after the last day.")
+            raise forms.ValidationError(_("The first day must not be after the last day."))
         return data
 
     def filters(self) -> selectors.CallHistoryFilters:
@@ -400,6 +425,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
 
 
 CURSORS = ("after", "before")
+# A machine format: the header stays in English whatever the language of the page.
 HISTORY_EXPORT_HEADER = [
     "Call",
     "Date and time",

@@ -146,6 +146,9 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates in each language's own way (clicktodial_portal/formats/): templates and code ask for
+# DATE_FORMAT, YEAR_MONTH_FORMAT, MONTH_DAY_FORMAT or SHORT_DATETIME_FORMAT, never a pattern.
+FORMAT_MODULE_PATH = ["clicktodial_portal.formats"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
 from members.models import (
     AuditLogEntry,
@@ -23,7 +24,7 @@ class PhoneNumberAdminForm(forms.ModelForm):
             raise forms.ValidationError(exc.message) from exc
         model = self._meta.model
         if model.objects.filter(phone_number=number).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(f"{number} is already in use.")
+            raise forms.ValidationError(_("%(number)s is already in use.") % {"number": number})
         return number
 
 

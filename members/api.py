@@ -3,6 +3,8 @@
 from datetime import date
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.request import Request
@@ -115,7 +117,7 @@ class PoolView(APIView):
 
 
 class CanSeeUsage(permissions.BasePermission):
-    message = "Usage reports are for finance and admins."
+    message = gettext_lazy("Usage reports are for finance and admins.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return selectors.can_see_usage(request.user)
@@ -147,7 +149,7 @@ class UsageQuerySerializer(serializers.Serializer):
         attrs.setdefault("date_from", this_month[0])
         attrs.setdefault("date_to", this_month[1])
         if attrs["date_from"] > attrs["date_to"]:
-            raise exceptions.ValidationError({"from": ["'from' must not be after 'to'."]})
+            raise exceptions.ValidationError({"from": [_("'from' must not be after 'to'.")]})
         return attrs
 
 

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 WIDTH = 760
 FONT_SIZE = 12
@@ -39,6 +41,11 @@ class Bar:
     description: str = ""
     # A shorter label under a column ("Nov 5"), where the full one would not fit.
     axis_label: str = ""
+
+
+def minutes_unit() -> str:
+    """The unit written after a number of minutes in a chart ("12 min")."""
+    return pgettext("unit after a number of minutes", "min")
 
 
 def number_text(value: Decimal | int) -> str:
@@ -105,9 +112,13 @@ def _rows_svg(*, title: str, bars: Sequence[Bar], unit: str) -> SafeString:
     shown = sorted(bars, key=lambda bar: bar.value, reverse=True)[:MAX_ROWS]
     order = {id(bar): index for index, bar in enumerate(bars)}
     shown.sort(key=lambda bar: order[id(bar)])
-    desc = f"Bars of {unit} per row, largest first."
+    desc = _("Bars of %(unit)s per row, largest first.") % {"unit": unit}
     if len(bars) > len(shown):
-        desc = f"The {len(shown)} largest of {len(bars)}, in {unit}; the table lists all."
+        desc = _("The %(shown)s largest of %(total)s, in %(unit)s; the table lists all.") % {
+            "shown": len(shown),
+            "total": len(bars),
+            "unit": unit,
+        }
     top = 8
     height = top + max(len(shown), 1) * ROW_HEIGHT + 8
     plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH
@@ -116,7 +127,7 @@ def _rows_svg(*, title: str, bars: Sequence[Bar], unit: str) -> SafeString:
     if not shown:
         parts.append(
             f'<text x="{WIDTH / 2}" y="{top + ROW_HEIGHT / 2}" text-anchor="middle" '
-            f'class="chart-empty">No usage in this range.</text>'
+            f'class="chart-empty">{escape(_("No usage in this range."))}</text>'
         )
     for index, bar in enumerate(shown):
         y = top + index * ROW_HEIGHT
@@ -139,7 +150,7 @@ def _rows_svg(*, title: str, bars: Sequence[Bar], unit: str) -> SafeString:
 def _columns_svg(
     *, title: str, bars: Sequence[Bar], unit: str, scale_at_least: Decimal
 ) -> SafeString:
-    desc = f"Columns of {unit} over time, earliest on the left."
+    desc = _("Columns of %(unit)s over time, earliest on the left.") % {"unit": unit}
     top = 18
     height = top + PLOT_HEIGHT + LABEL_HEIGHT
     plot = WIDTH - AXIS_WIDTH - 8
@@ -159,7 +170,7 @@ def _columns_svg(
     if not bars:
         parts.append(
             f'<text x="{WIDTH / 2}" y="{top + PLOT_HEIGHT / 2}" text-anchor="middle" '
-            f'class="chart-empty">No usage in this range.</text>'
+            f'class="chart-empty">{escape(_("No usage in this range."))}</text>'
         )
     slot = plot / max(len(bars), 1)
     width = max(slot * 0.7, 1)

@@ -11,6 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from calls.models import Call
 from calls.selectors import call_status_label, callee_display, duration_display
@@ -31,28 +33,45 @@ FAILURE_STATUSES = (Status.FAILED, Status.UNKNOWN)
 LIVE_CALLS_SHOWN = 50
 FAILURES_SHOWN = 10
 
-ANSWERED = "Answered"
-IN_PROGRESS = "In progress"
-# How an ended call that was never answered reads to an admin, by the operator's reason.
+# Today's calls are counted by outcome; each outcome has a key (below) and a label in words.
+ANSWERED = "answered"
+IN_PROGRESS = "in_progress"
+# How an ended call that was never answered reads to an admin, by the operator's reason (the
+# reason is the key).
 UNANSWERED_BY_REASON = {
-    "CalleeBusy": "Busy",
-    "CalleeNoAnswer": "No answer",
-    "CalleeFailure": "Contact's phone unreachable",
-    "CallerBusy": "Caller's line busy",
-    "CallerNoAnswer": "Caller did not answer",
-    "CallerFailure": "Caller's phone unreachable",
-    "CallerAbandon": "Caller hung up before the answer",
-    "HangUp": "Hung up before the answer",
-    "Other": "Ended by the network",
-    "Cancelled": "Cancelled before dialling",
+    "CalleeBusy": gettext_lazy("Busy"),
+    "CalleeNoAnswer": gettext_lazy("No answer"),
+    "CalleeFailure": gettext_lazy("Contact's phone unreachable"),
+    "CallerBusy": gettext_lazy("Caller's line busy"),
+    "CallerNoAnswer": gettext_lazy("Caller did not answer"),
+    "CallerFailure": gettext_lazy("Caller's phone unreachable"),
+    "CallerAbandon": gettext_lazy("Caller hung up before the answer"),
+    "HangUp": gettext_lazy("Hung up before the answer"),
+    "Other": gettext_lazy("Ended by the network"),
+    "Cancelled": gettext_lazy("Cancelled before dialling"),
 }
 OUTCOME_ORDER = [
     ANSWERED,
-    *UNANSWERED_BY_REASON.values(),
-    Status.FAILED.label,
-    Status.UNKNOWN.label,
+    *UNANSWERED_BY_REASON,
+    Status.FAILED.value,
+    Status.UNKNOWN.value,
     IN_PROGRESS,
 ]
+
+
+def _outcome_label(key: str) -> str:
+    """An outcome's key in words, in the active language."""
+    if key == ANSWERED:
+        return pgettext("a call's outcome", "Answered")
+    if key == IN_PROGRESS:
+        return pgettext("a call's outcome", "In progress")
+    if key in UNANSWERED_BY_REASON:
+        return str(UNANSWERED_BY_REASON[key])
+    if key in (Status.FAILED, Status.UNKNOWN):
+        return str(Status(key).label)
+    # An ended, unanswered call with a reason the operator added since (keyed "ended:<reason>").
+    reason = key.removeprefix("ended:")
+    return _("Ended (%(reason)s)") % {"reason": reason or _("no reason given")}
 
 
 # The pool's pace
@@ -135,8 +154,17 @@ class LiveCall:
 def live_status_label(call: Call) -> str:
     """The status as an onlooker reads it: "Calling Wang Fang…", not the caller's "Calling you…"."""
     if call.status == Status.CALLING_CALLER:
-        return f"Calling {call.member.name}…"
+        return _("Calling %(name)s…") % {"name": call.member.name}
     return call_status_label(call)
+
+
+def _since_label(*, connected: bool) -> str:
+    if connected:
+        # Translators: on the dashboard, before the time a live call connected: "connected
+        # 10:42:07 (1 min 15 s)".
+        return pgettext("live call, since", "connected")
+    # Translators: on the dashboard, before the time a live call was placed: "placed 10:42:07".
+    return pgettext("live call, since", "placed")
 
 
 def live_calls(*, now: datetime, limit: int = LIVE_CALLS_SHOWN) -> list[LiveCall]:
@@ -156,7 +184,7 @@ def live_calls(*, now: datetime, limit: int = LIVE_CALLS_SHOWN) -> list[LiveCall
                 who=call.member.name,
                 whom=callee_display(call),
                 status_label=live_status_label(call),
-                since_label="connected" if connected else "placed",
+                since_label=_since_label(connected=connected),
                 since=since,
                 elapsed=duration_display(max(0, int((now - since).total_seconds()))),
             )
@@ -173,7 +201,8 @@ class OutcomeCount:
 
 
 def outcomes_on(*, day: date) -> list[OutcomeCount]:
-    """The calls placed on `day` (local time), counted by how they went, in plain words."""
+    """The calls placed on `day` (local time), counted by how they went, in plain words (in the
+    active language)."""
     rows = (
         Call.objects.filter(created_at__gte=_start_of(day), created_at__lt=_start_of_next(day))
         .values("status", "reason")
@@ -183,27 +212,28 @@ def outcomes_on(*, day: date) -> list[OutcomeCount]:
     counts: dict[str, int] = {}
     kinds: dict[str, str] = {}
 
-    def add(label: str, count: int, kind: str) -> None:
+    def add(key: str, count: int, kind: str) -> None:
         if count:
-            counts[label] = counts.get(label, 0) + count
-            kinds[label] = kind
+            counts[key] = counts.get(key, 0) + count
+            kinds[key] = kind
 
     for row in rows:
         status, reason, total = row["status"], row["reason"], row["total"]
         if status == Status.ENDED:
             # Connected at some point: answered, whichever side hung up and however.
             add(ANSWERED, row["answered"], "answered")
-            label = UNANSWERED_BY_REASON.get(reason, f"Ended ({reason or 'no reason given'})")
-            add(label, total - row["answered"], "unanswered")
+            key = reason if reason in UNANSWERED_BY_REASON else f"ended:{reason or ''}"
+            add(key, total - row["answered"], "unanswered")
         elif status == Status.FAILED:
-            add(Status.FAILED.label, total, "failed")
+            add(Status.FAILED.value, total, "failed")
         elif status == Status.UNKNOWN:
-            add(Status.UNKNOWN.label, total, "unknown")
+            add(Status.UNKNOWN.value, total, "unknown")
         else:
             add(IN_PROGRESS, total, "live")
-    rank = {label: index for index, label in enumerate(OUTCOME_ORDER)}
-    ordered = sorted(counts, key=lambda label: (rank.get(label, len(rank)), label))
-    return [OutcomeCount(label, counts[label], kinds[label]) for label in ordered]
+    rank = {key: index for index, key in enumerate(OUTCOME_ORDER)}
+    labels = {key: _outcome_label(key) for key in counts}
+    ordered = sorted(counts, key=lambda key: (rank.get(key, len(rank)), labels[key]))
+    return [OutcomeCount(labels[key], counts[key], kinds[key]) for key in ordered]
 
 
 def _start_of_next(day: date) -> datetime:
@@ -242,8 +272,10 @@ def recent_failures(*, limit: int = FAILURES_SHOWN) -> list[Failure]:
 
 def _reason_without_message(call: Call) -> str:
     if call.status == Status.UNKNOWN:
-        return "The operator stopped reporting on this call; whether it connected is not known."
-    return f"The operator gave no explanation (code {call.error_code or call.reason or 'none'})."
+        return _("The operator stopped reporting on this call; whether it connected is not known.")
+    if code := call.error_code or call.reason:
+        return _("The operator gave no explanation (code %(code)s).") % {"code": code}
+    return _("The operator gave no explanation (code none).")
 
 
 def period_alerts(*, pool: MinutePool) -> QuerySet[PoolAlert]:

@@ -2,34 +2,45 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from members.importing import MAX_BYTES
 from members.models import BusinessNumber, Department, Member
 
 
 class MemberForm(forms.Form):
-    name = forms.CharField(max_length=200, error_messages={"required": "Enter the member's name."})
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=200,
+        error_messages={"required": _("Enter the member's name.")},
+    )
     phone_number = forms.CharField(
-        label="Number",
+        label=_("Number"),
         max_length=40,
-        error_messages={"required": "Enter the member's number, e.g. +8613912345673."},
+        error_messages={"required": _("Enter the member's number, e.g. +8613912345673.")},
         widget=forms.TextInput(attrs={"placeholder": "+8613912345673"}),
     )
     department = forms.ModelChoiceField(
-        queryset=Department.objects.all(), required=False, empty_label="No department"
+        label=_("Department"),
+        queryset=Department.objects.all(),
+        required=False,
+        empty_label=_("No department"),
     )
     username = forms.CharField(
-        label="Portal user",
+        label=_("Portal user"),
         max_length=150,
         required=False,
-        help_text="The username of the employee who calls from this number (optional).",
+        help_text=_("The username of the employee who calls from this number (optional)."),
     )
-    status = forms.ChoiceField(choices=Member.Status.choices, initial=Member.Status.ACTIVE)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=Member.Status.choices, initial=Member.Status.ACTIVE
+    )
     minutes_cap = forms.IntegerField(
-        label="Minutes cap",
+        label=_("Minutes cap"),
         min_value=0,
         required=False,
-        help_text="Billed minutes per month; empty for no cap.",
+        help_text=_("Billed minutes per month; empty for no cap."),
     )
 
     def __init__(self, *args: object, member: Member | None = None, **kwargs: object) -> None:
@@ -52,11 +63,14 @@ class MemberForm(forms.Form):
             return None
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            raise forms.ValidationError(f"There is no portal user “{username}”.")
+            raise forms.ValidationError(
+                gettext("There is no portal user “%(username)s”.") % {"username": username}
+            )
         other = Member.objects.filter(user=user).exclude(pk=getattr(self.member, "pk", None))
         if other_number := other.values_list("phone_number", flat=True).first():
             raise forms.ValidationError(
-                f"The user {username} already has member number {other_number}."
+                gettext("The user %(username)s already has member number %(number)s.")
+                % {"username": username, "number": other_number}
             )
         return user
 
@@ -69,19 +83,22 @@ class MemberForm(forms.Form):
 
 class DepartmentForm(forms.Form):
     name = forms.CharField(
-        max_length=200, error_messages={"required": "Enter the department's name."}
+        label=_("Name"),
+        max_length=200,
+        error_messages={"required": _("Enter the department's name.")},
     )
     business_number = forms.ModelChoiceField(
+        label=_("Business number"),
         queryset=BusinessNumber.objects.all(),
         required=False,
-        empty_label="The default business number",
-        help_text="The number this department's calls show.",
+        empty_label=_("The default business number"),
+        help_text=_("The number this department's calls show."),
     )
     minutes_cap = forms.IntegerField(
-        label="Minutes cap",
+        label=_("Minutes cap"),
         min_value=0,
         required=False,
-        help_text="Billed minutes per month for the whole department; empty for no cap.",
+        help_text=_("Billed minutes per month for the whole department; empty for no cap."),
     )
 
     def __init__(
@@ -102,26 +119,28 @@ class DepartmentForm(forms.Form):
         # keyword (a TypeError instead of a message) until that is fixed.
         others = Department.objects.exclude(pk=getattr(self.department, "pk", None))
         if others.filter(name=name).exists():
-            raise forms.ValidationError(f"There is already a department called {name}.")
+            raise forms.ValidationError(
+                gettext("There is already a department called %(name)s.") % {"name": name}
+            )
         return name
 
 
 class BusinessNumberForm(forms.Form):
     phone_number = forms.CharField(
-        label="Number",
+        label=_("Number"),
         max_length=40,
-        error_messages={"required": "Enter the business number, e.g. +861052680000."},
+        error_messages={"required": _("Enter the business number, e.g. +861052680000.")},
         widget=forms.TextInput(attrs={"placeholder": "+861052680000"}),
     )
-    label = forms.CharField(max_length=200, required=False)
+    label = forms.CharField(label=_("Label"), max_length=200, required=False)
     is_default = forms.BooleanField(
-        label="Default", required=False, help_text="Shown on calls of members without one."
+        label=_("Default"), required=False, help_text=_("Shown on calls of members without one.")
     )
 
 
 class MemberImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV or XLSX file",
+        label=_("CSV or XLSX file"),
         widget=forms.FileInput(attrs={"accept": ".csv,.xlsx"}),
     )
 
@@ -129,7 +148,10 @@ class MemberImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
             raise forms.ValidationError(
-                f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is "
-                f"{MAX_BYTES // 1024 // 1024} MB. Split it into smaller files."
+                gettext(
+                    "The file is %(size).1f MB; the limit is %(limit)s MB. "
+                    "Split it into smaller files."
+                )
+                % {"size": upload.size / 1024 / 1024, "limit": MAX_BYTES // 1024 // 1024}
             )
         return upload

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -89,20 +90,20 @@ def parse_member_file(name: str, data: bytes) -> list[ImportRow]:
     """
     if len(data) > MAX_BYTES:
         raise ImportFileInvalid(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is "
-            f"{MAX_BYTES // 1024 // 1024} MB. Split it into smaller files."
+            _("The file is %(size).1f MB; the limit is %(limit)s MB. Split it into smaller files.")
+            % {"size": len(data) / 1024 / 1024, "limit": MAX_BYTES // 1024 // 1024}
         )
     lowered = name.lower()
     if lowered.endswith(".xls"):
         raise ImportFileInvalid(
-            "Old Excel files (.xls) cannot be read. Save the sheet as .xlsx or CSV UTF-8."
+            _("Old Excel files (.xls) cannot be read. Save the sheet as .xlsx or CSV UTF-8.")
         )
     if lowered.endswith(".xlsx") or (not lowered.endswith(".csv") and data[:4] == b"PK\x03\x04"):
         table = _xlsx_rows(data)
     elif lowered.endswith((".csv", ".txt")):
         table = _csv_rows(data)
     else:
-        raise ImportFileInvalid("Upload a .csv or .xlsx file.")
+        raise ImportFileInvalid(_("Upload a .csv or .xlsx file."))
     return _rows_from_table(table)
 
 
@@ -111,7 +112,10 @@ def _csv_rows(data: bytes) -> Iterator[list[str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileInvalid(
-            "The CSV file is not UTF-8. In Excel choose “Save as: CSV UTF-8”, then upload it again."
+            _(
+                "The CSV file is not UTF-8. In Excel choose “Save as: CSV UTF-8”, "
+                "then upload it again."
+            )
         ) from exc
     first_line = text.split("\n", 1)[0]
     # Excel writes ";" in locales whose decimal point is a comma.
@@ -124,8 +128,10 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
         raise ImportFileInvalid(
-            "The file is not a readable .xlsx workbook. Save it again from Excel as .xlsx, "
-            "or as CSV UTF-8."
+            _(
+                "The file is not a readable .xlsx workbook. Save it again from Excel as .xlsx, "
+                "or as CSV UTF-8."
+            )
         ) from exc
     try:
         if not workbook.worksheets:
@@ -156,7 +162,7 @@ def _clean(text: str) -> str:
 def _rows_from_table(table: Iterable[Sequence[str]]) -> list[ImportRow]:
     lines = iter(enumerate(table, start=1))
     header: list[str] = []
-    for _, cells in lines:
+    for _line, cells in lines:
         header = [_clean(cell).lower() for cell in cells]
         if any(header):
             break
@@ -164,22 +170,34 @@ def _rows_from_table(table: Iterable[Sequence[str]]) -> list[ImportRow]:
         header.pop()
     if not header:
         raise ImportFileInvalid(
-            f"The file is empty. The first row must be the header: {', '.join(IMPORT_COLUMNS)}."
+            _("The file is empty. The first row must be the header: %(columns)s.")
+            % {"columns": ", ".join(IMPORT_COLUMNS)}
         )
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     unknown = [column for column in header if column not in IMPORT_COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
         problems = []
         if missing:
-            problems.append(f"missing {', '.join(missing)}")
+            # Translators: part of "The header row has …": the required columns it lacks.
+            problems.append(_("missing %(columns)s") % {"columns": ", ".join(missing)})
         if unknown:
-            problems.append(f"unknown {', '.join(repr(c) for c in unknown)}")
+            # Translators: part of "The header row has …": columns that are not import columns.
+            problems.append(
+                _("unknown %(columns)s") % {"columns": ", ".join(repr(c) for c in unknown)}
+            )
         if len(set(header)) != len(header):
-            problems.append("a column named twice")
+            # Translators: part of "The header row has …".
+            problems.append(_("a column named twice"))
         raise ImportFileInvalid(
-            f"The header row has {'; '.join(problems)}. It must be: "
-            f"{', '.join(REQUIRED_COLUMNS)}, optionally followed by "
-            f"{', '.join(c for c in IMPORT_COLUMNS if c not in REQUIRED_COLUMNS)}."
+            _(
+                "The header row has %(problems)s. It must be: %(required)s, optionally "
+                "followed by %(optional)s."
+            )
+            % {
+                "problems": "; ".join(problems),
+                "required": ", ".join(REQUIRED_COLUMNS),
+                "optional": ", ".join(c for c in IMPORT_COLUMNS if c not in REQUIRED_COLUMNS),
+            }
         )
 
     rows: list[ImportRow] = []
@@ -189,13 +207,16 @@ def _rows_from_table(table: Iterable[Sequence[str]]) -> list[ImportRow]:
             continue
         if len(rows) == MAX_ROWS:
             raise ImportFileInvalid(
-                f"The file has more than {MAX_ROWS:,} members. Split it into files of at most "
-                f"{MAX_ROWS:,} rows."
+                _(
+                    "The file has more than %(max)s members. Split it into files of at most "
+                    "%(max)s rows."
+                )
+                % {"max": f"{MAX_ROWS:,}"}
             )
         by_column = dict(zip(header, values, strict=False))
         rows.append(ImportRow(line=line, **{c: by_column.get(c, "") for c in IMPORT_COLUMNS}))
     if not rows:
-        raise ImportFileInvalid("The file has a header but no members under it.")
+        raise ImportFileInvalid(_("The file has a header but no members under it."))
     return rows
 
 
@@ -245,12 +266,12 @@ def validate_rows(rows: Sequence[ImportRow], *, lookups: ImportLookups) -> list[
         values: dict[str, str] = {}
 
         if not row.name:
-            errors["name"] = "The name is missing."
-        elif len(row.name) > Member._meta.get_field("name").max_length:
-            errors["name"] = "The name is longer than 200 characters."
+            errors["name"] = _("The name is missing.")
+        elif len(row.name) > (longest := Member._meta.get_field("name").max_length):
+            errors["name"] = _("The name is longer than %(max)s characters.") % {"max": longest}
 
         if not row.phone_number:
-            errors["phone_number"] = "The number is missing."
+            errors["phone_number"] = _("The number is missing.")
         else:
             try:
                 number = phone_number_normalize(row.phone_number)
@@ -259,11 +280,14 @@ def validate_rows(rows: Sequence[ImportRow], *, lookups: ImportLookups) -> list[
             else:
                 values["phone_number"] = number
                 if number in lookups.taken_numbers:
-                    errors["phone_number"] = (
-                        f"{number} is already the number of member {lookups.taken_numbers[number]}."
-                    )
+                    errors["phone_number"] = _(
+                        "%(number)s is already the number of member %(name)s."
+                    ) % {"number": number, "name": lookups.taken_numbers[number]}
                 elif number in number_rows:
-                    errors["phone_number"] = f"{number} is also on row {number_rows[number]}."
+                    errors["phone_number"] = _("%(number)s is also on row %(line)s.") % {
+                        "number": number,
+                        "line": number_rows[number],
+                    }
                 else:
                     number_rows[number] = row.line
 
@@ -274,18 +298,19 @@ def validate_rows(rows: Sequence[ImportRow], *, lookups: ImportLookups) -> list[
                 else departments_by_key.get(row.department.casefold())
             )
             if department is None:
-                errors["department"] = (
-                    f"There is no department called “{row.department}”. "
+                errors["department"] = _(
+                    "There is no department called “%(name)s”. "
                     "Add it under Departments first, or correct the name."
-                )
+                ) % {"name": row.department}
             else:
                 values["department"] = department
 
         status = statuses.get(row.status.casefold()) if row.status else Member.Status.ACTIVE
         if status is None:
-            errors["status"] = (
-                f"The status “{row.status}” is not one of {', '.join(Member.Status.values)}."
-            )
+            errors["status"] = _("The status “%(status)s” is not one of %(statuses)s.") % {
+                "status": row.status,
+                "statuses": ", ".join(Member.Status.values),
+            }
         else:
             values["status"] = status
 
@@ -293,23 +318,25 @@ def validate_rows(rows: Sequence[ImportRow], *, lookups: ImportLookups) -> list[
             if row.minutes_cap.isdigit():
                 values["minutes_cap"] = str(int(row.minutes_cap))
             else:
-                errors["minutes_cap"] = (
-                    f"The minutes cap “{row.minutes_cap}” is not a whole number of minutes "
+                errors["minutes_cap"] = _(
+                    "The minutes cap “%(cap)s” is not a whole number of minutes "
                     "(0 or more). Leave it empty for no cap."
-                )
+                ) % {"cap": row.minutes_cap}
 
         if row.username:
             if row.username not in lookups.users:
-                errors["username"] = f"There is no portal user “{row.username}”."
+                errors["username"] = _("There is no portal user “%(username)s”.") % {
+                    "username": row.username
+                }
             elif lookups.users[row.username]:
-                errors["username"] = (
-                    f"The user {row.username} already has member number "
-                    f"{lookups.users[row.username]}."
-                )
+                errors["username"] = _(
+                    "The user %(username)s already has member number %(number)s."
+                ) % {"username": row.username, "number": lookups.users[row.username]}
             elif row.username in username_rows:
-                errors["username"] = (
-                    f"The user {row.username} is also on row {username_rows[row.username]}."
-                )
+                errors["username"] = _("The user %(username)s is also on row %(line)s.") % {
+                    "username": row.username,
+                    "line": username_rows[row.username],
+                }
             else:
                 username_rows[row.username] = row.line
 

@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class BusinessNumber(models.Model):
@@ -56,9 +58,9 @@ class Member(models.Model):
     """One of the enterprise's phone numbers that the operator may ring as a caller."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        REMOVED = "removed", "Removed"
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        REMOVED = "removed", _("Removed")
 
     name = models.CharField(max_length=200)
     # E.164, normalised by members.services before it is saved.
@@ -100,13 +102,13 @@ class MinutePool(models.Model):
     """The minutes all members share in one billing period (a calendar month)."""
 
     class BillingRule(models.TextChoices):
-        PER_MINUTE = "per_minute", "Per started minute (61 s bills 2 min)"
-        PER_6_SECONDS = "per_6_seconds", "Per started 6 seconds"
-        PER_SECOND = "per_second", "Per second"
+        PER_MINUTE = "per_minute", _("Per started minute (61 s bills 2 min)")
+        PER_6_SECONDS = "per_6_seconds", _("Per started 6 seconds")
+        PER_SECOND = "per_second", _("Per second")
 
     class WhenExhausted(models.TextChoices):
-        REFUSE = "refuse", "Refuse new calls"
-        ALLOW_AND_FLAG = "allow_and_flag", "Allow calls and flag them"
+        REFUSE = "refuse", _("Refuse new calls")
+        ALLOW_AND_FLAG = "allow_and_flag", _("Allow calls and flag them")
 
     period_start = models.DateField(unique=True)
     period_end = models.DateField()  # the period's last day, inclusive
@@ -264,17 +266,18 @@ class AuditLogEntry(models.Model):
     """Who changed which member or business number, when, from what to what."""
 
     class Action(models.TextChoices):
-        CREATE = "create", "Created"
-        UPDATE = "update", "Changed"
-        REMOVE = "remove", "Removed"
-        IMPORT = "import", "Imported"
+        # Translators: what was done, in the audit log's Action column.
+        CREATE = "create", pgettext_lazy("audit action", "Created")
+        UPDATE = "update", pgettext_lazy("audit action", "Changed")
+        REMOVE = "remove", pgettext_lazy("audit action", "Removed")
+        IMPORT = "import", pgettext_lazy("audit action", "Imported")
         # What is done with a call's recording (recordings.services.recording_audit).
-        PLAY = "play", "Played"
-        DOWNLOAD = "download", "Downloaded"
-        RETRY = "retry", "Download retried"
-        HOLD = "hold", "Put on legal hold"
-        RELEASE_HOLD = "release_hold", "Legal hold released"
-        EXPIRE = "expire", "Deleted by retention"
+        PLAY = "play", pgettext_lazy("audit action", "Played")
+        DOWNLOAD = "download", pgettext_lazy("audit action", "Downloaded")
+        RETRY = "retry", pgettext_lazy("audit action", "Download retried")
+        HOLD = "hold", pgettext_lazy("audit action", "Put on legal hold")
+        RELEASE_HOLD = "release_hold", pgettext_lazy("audit action", "Legal hold released")
+        EXPIRE = "expire", pgettext_lazy("audit action", "Deleted by retention")
 
     at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(

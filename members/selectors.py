@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy
 
 from members.models import (
     Department,
@@ -22,7 +24,8 @@ from members.models import (
 )
 
 GROUPINGS = ("member", "department", "day", "month")
-NO_DEPARTMENT = "No department"
+# The label of the calls of members in no department (evaluated in the reader's language).
+NO_DEPARTMENT = gettext_lazy("No department")
 
 
 def can_see_usage(user: AbstractBaseUser) -> bool:
@@ -116,12 +119,12 @@ def _labelled(group_by: str, totals: dict) -> list[UsageRow]:
         rows = [UsageRow(key, names[key], *values) for key, values in totals.items()]
     elif group_by == "department":
         names = dict(Department.objects.values_list("pk", "name"))
-        rows = [
-            UsageRow(key, names.get(key, NO_DEPARTMENT), *values) for key, values in totals.items()
-        ]
+        none = str(NO_DEPARTMENT)
+        rows = [UsageRow(key, names.get(key, none), *values) for key, values in totals.items()]
     elif group_by == "month":
         return [
-            UsageRow(f"{month:%Y-%m}", f"{month:%B %Y}", *totals[month]) for month in sorted(totals)
+            UsageRow(f"{month:%Y-%m}", date_format(month, "YEAR_MONTH_FORMAT"), *totals[month])
+            for month in sorted(totals)
         ]
     else:
         return [UsageRow(day.isoformat(), day.isoformat(), *totals[day]) for day in sorted(totals)]

@@ -19,6 +19,8 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from members.models import (
     AuditLogEntry,
@@ -112,7 +114,10 @@ def phone_number_normalize(raw: str, *, field: str = "phone_number") -> str:
 def _member_number(raw: str, *, exclude_pk: int | None = None) -> str:
     number = phone_number_normalize(raw)
     if Member.objects.filter(phone_number=number).exclude(pk=exclude_pk).exists():
-        raise MemberInvalid(f"{number} is already a member number.", field="phone_number")
+        raise MemberInvalid(
+            _("%(number)s is already a member number.") % {"number": number},
+            field="phone_number",
+        )
     return number
 
 
@@ -176,7 +181,8 @@ def department_save(
         setattr(department, name, value)
     if Department.objects.filter(name=department.name).exclude(pk=department.pk).exists():
         raise MemberInvalid(
-            f"There is already a department called {department.name}.", field="name"
+            _("There is already a department called %(name)s.") % {"name": department.name},
+            field="name",
         )
     department.save()
     action = AuditLogEntry.Action.UPDATE if before else AuditLogEntry.Action.CREATE
@@ -199,7 +205,10 @@ def business_number_save(
     business_number = business_number or BusinessNumber()
     clash = BusinessNumber.objects.filter(phone_number=number).exclude(pk=business_number.pk)
     if clash.exists():
-        raise MemberInvalid(f"{number} is already a business number.", field="phone_number")
+        raise MemberInvalid(
+            _("%(number)s is already a business number.") % {"number": number},
+            field="phone_number",
+        )
     if is_default:
         # One default at a time (a constraint enforces it): the old default steps down, logged.
         for old in BusinessNumber.objects.filter(is_default=True).exclude(pk=business_number.pk):
@@ -275,7 +284,7 @@ def pool_update(*, actor: AbstractBaseUser | None, pool: MinutePool, **fields: A
     if "alert_thresholds" in fields:
         thresholds = sorted({int(t) for t in fields["alert_thresholds"]})
         if any(not 0 < t <= 1000 for t in thresholds):
-            raise MemberInvalid("Thresholds are percentages above 0.", field="alert_thresholds")
+            raise MemberInvalid(_("Thresholds are percentages above 0."), field="alert_thresholds")
         fields["alert_thresholds"] = thresholds
     for name, value in fields.items():
         setattr(pool, name, value)
@@ -306,31 +315,56 @@ def _used_seconds(pool: MinutePool, **scope: Any) -> int:
 
 
 def call_limits_reached(*, member: Member) -> list[str]:
-    """What is used up for this member's next call: the pool, the member's or department's cap."""
+    """What is used up for this member's next call: the pool, the member's or department's cap.
+
+    In the active language: the caller reads these when a call is refused.
+    """
     pool = pool_current()
-    month = f"{pool.period_start:%B %Y}"
+    month = date_format(pool.period_start, "YEAR_MONTH_FORMAT")
     reached = []
     if pool.billed_seconds_used >= pool.minutes_allotted * 60:
         reached.append(
-            f"The enterprise's minute pool for {month} is used up "
-            f"({minutes_display(pool.minutes_used)} of {pool.minutes_allotted} minutes)."
+            _(
+                "The enterprise's minute pool for %(month)s is used up "
+                "(%(used)s of %(allotted)s minutes)."
+            )
+            % {
+                "month": month,
+                "used": minutes_display(pool.minutes_used),
+                "allotted": pool.minutes_allotted,
+            }
         )
     if member.minutes_cap is not None:
         used = _used_seconds(pool, member=member)
         if used >= member.minutes_cap * 60:
             reached.append(
-                f"The member number {member.phone_number} ({member.name}) has used "
-                f"{minutes_display(seconds_to_minutes(used))} of its {member.minutes_cap} "
-                f"minutes for {month}."
+                _(
+                    "The member number %(number)s (%(name)s) has used %(used)s of its "
+                    "%(cap)s minutes for %(month)s."
+                )
+                % {
+                    "number": member.phone_number,
+                    "name": member.name,
+                    "used": minutes_display(seconds_to_minutes(used)),
+                    "cap": member.minutes_cap,
+                    "month": month,
+                }
             )
     department = member.department
     if department is not None and department.minutes_cap is not None:
         used = _used_seconds(pool, department=department)
         if used >= department.minutes_cap * 60:
             reached.append(
-                f"The {department.name} department has used "
-                f"{minutes_display(seconds_to_minutes(used))} of its "
-                f"{department.minutes_cap} minutes for {month}."
+                _(
+                    "The %(department)s department has used %(used)s of its %(cap)s minutes "
+                    "for %(month)s."
+                )
+                % {
+                    "department": department.name,
+                    "used": minutes_display(seconds_to_minutes(used)),
+                    "cap": department.minutes_cap,
+                    "month": month,
+                }
             )
     return reached
 
@@ -505,7 +539,7 @@ def members_import(*, actor: AbstractBaseUser | None, rows: Sequence[ImportRow])
     from django.db import IntegrityError
 
     if not rows:
-        raise MemberInvalid("The file has no members to import.", field="file")
+        raise MemberInvalid(_("The file has no members to import."), field="file")
     departments = {
         d.name: d for d in Department.objects.filter(name__in={r.department for r in rows})
     }
@@ -526,12 +560,17 @@ def members_import(*, actor: AbstractBaseUser | None, rows: Sequence[ImportRow])
             )
         except MemberInvalid as exc:
             raise MemberInvalid(
-                f"Row {row.line}: {exc.message} Nothing was imported.", field=exc.field
+                _("Row %(line)s: %(problem)s Nothing was imported.")
+                % {"line": row.line, "problem": exc.message},
+                field=exc.field,
             ) from exc
         except IntegrityError as exc:
             raise MemberInvalid(
-                f"Row {row.line}: its number or user was taken while importing. Nothing was "
-                "imported; upload the file again to see what changed.",
+                _(
+                    "Row %(line)s: its number or user was taken while importing. Nothing was "
+                    "imported; upload the file again to see what changed."
+                )
+                % {"line": row.line},
                 field="phone_number",
             ) from exc
     return members
@@ -549,29 +588,38 @@ def _member_import_row(
         column, message = next(iter(row.errors.items()))
         raise MemberInvalid(message, field=column)
     if not row.name.strip():
-        raise MemberInvalid("The name is missing.", field="name")
+        raise MemberInvalid(_("The name is missing."), field="name")
     department = None
     if row.department:
         department = departments.get(row.department)
         if department is None:
             raise MemberInvalid(
-                f"There is no department called {row.department}.", field="department"
+                _("There is no department called %(name)s.") % {"name": row.department},
+                field="department",
             )
     user = None
     if row.username:
         user = users.get(row.username)
         if user is None:
-            raise MemberInvalid(f"There is no portal user {row.username}.", field="username")
+            raise MemberInvalid(
+                _("There is no portal user %(username)s.") % {"username": row.username},
+                field="username",
+            )
         if row.username in linked:
             raise MemberInvalid(
-                f"The user {row.username} already has a member number.", field="username"
+                _("The user %(username)s already has a member number.")
+                % {"username": row.username},
+                field="username",
             )
         linked.add(row.username)
     status = row.status or Member.Status.ACTIVE
     if status not in Member.Status.values:
-        raise MemberInvalid(f"The status {row.status} is not a member status.", field="status")
+        raise MemberInvalid(
+            _("The status %(status)s is not a member status.") % {"status": row.status},
+            field="status",
+        )
     if row.minutes_cap and not row.minutes_cap.isdigit():
-        raise MemberInvalid("The minutes cap is not a whole number.", field="minutes_cap")
+        raise MemberInvalid(_("The minutes cap is not a whole number."), field="minutes_cap")
     return member_create(
         actor=actor,
         name=row.name.strip(),

@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
+from django.utils.translation import gettext_noop
 
 from operator_api.answers import AnswerParser, Base64Writer, CorruptFiledata, UnreadableAnswer
 from operator_api.errors import (
@@ -269,7 +270,7 @@ def _code_text(value: object) -> str | None:
 
 def _corrupt_recording(exc: CorruptFiledata) -> OperatorError:
     return OperatorError(
-        message="The operator sent a recording that could not be decoded.",
+        message=gettext_noop("The operator sent a recording that could not be decoded."),
         description=f"filedata: {exc}",
         http_status=200,
         # The same request gets the same bytes: an admin retries by hand if the operator fixes it.
@@ -311,7 +312,7 @@ class SeedV1Operator:
         if callidentifier is None:
             # The operator said yes, so a call may be ringing, but we cannot tell which one.
             raise OperatorOutcomeUnknown(
-                message=(
+                message=gettext_noop(
                     "The operator accepted the call but did not say which call it is. "
                     "The phones may ring."
                 ),
@@ -345,7 +346,9 @@ class SeedV1Operator:
         )
         if not writer.closed or writer.written == 0:
             raise OperatorError(
-                message="The operator sent no recording for this call. Try again later.",
+                message=gettext_noop(
+                    "The operator sent no recording for this call. Try again later."
+                ),
                 code=_code_text(envelope.get("code")),
                 description="no filedata in the download answer"
                 if not writer.closed
@@ -442,13 +445,15 @@ class SeedV1Operator:
             return error_from_response(http_status=status, code=None, description=None)
         if 200 <= status < 300 and acts:
             return OperatorOutcomeUnknown(
-                message="The operator's answer could not be read. The request may have been "
-                "carried out.",
+                message=gettext_noop(
+                    "The operator's answer could not be read. The request may have been "
+                    "carried out."
+                ),
                 description="the answer is not JSON",
                 http_status=status,
             )
         return OperatorError(
-            message="The operator's answer could not be read. Try again later.",
+            message=gettext_noop("The operator's answer could not be read. Try again later."),
             description="the answer is not JSON",
             http_status=status,
             permanent=False,
@@ -499,7 +504,7 @@ class SeedV1Operator:
             if acts:
                 raise OperatorOutcomeUnknown(description=type(exc).__name__) from exc
             raise OperatorError(
-                message="The operator did not finish answering. Try again later.",
+                message=gettext_noop("The operator did not finish answering. Try again later."),
                 description=type(exc).__name__,
                 permanent=False,
             ) from exc
@@ -560,8 +565,10 @@ class SeedV1Operator:
         token = payload.get("access_token")
         if not isinstance(token, str) or not token:
             raise OperatorUnreachable(
-                message="The operator's sign-in service gave an unusable answer. "
-                "Nothing was done; try again later.",
+                message=gettext_noop(
+                    "The operator's sign-in service gave an unusable answer. "
+                    "Nothing was done; try again later."
+                ),
                 description="no access_token in the token answer",
                 http_status=response.status_code,
             )

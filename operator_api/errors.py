@@ -16,6 +16,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+# Messages are kept (in Call.error_message, a recording's error) in English, whoever was looking
+# when they were made: they are only marked here, and translated where they are shown
+# (calls.messages.stored_message). gettext_noop needs no Django settings.
+from django.utils.translation import gettext_noop
+
 __all__ = [
     "ERROR_CODES",
     "AuthenticationFailure",
@@ -49,7 +54,9 @@ class OperatorError(Exception):
     """The operator refused a request, failed, or could not be asked."""
 
     code_value: ClassVar[str | None] = None
-    default_message: ClassVar[str] = "The operator could not handle the request. Try again later."
+    default_message: ClassVar[str] = gettext_noop(
+        "The operator could not handle the request. Try again later."
+    )
     default_permanent: ClassVar[bool] = False
 
     def __init__(
@@ -93,7 +100,9 @@ class OperatorError(Exception):
 class OperatorUnreachable(OperatorError):
     """The request certainly did not reach the operator, or was not acted on: safe to retry."""
 
-    default_message = "The operator cannot be reached right now. Nothing was done; try again later."
+    default_message = gettext_noop(
+        "The operator cannot be reached right now. Nothing was done; try again later."
+    )
     default_permanent = False
 
 
@@ -103,7 +112,7 @@ class OperatorOutcomeUnknown(OperatorError):
     After a begin, a call may be in progress: do not retry blindly, wait for a notification.
     """
 
-    default_message = (
+    default_message = gettext_noop(
         "The operator did not confirm the request in time. It may still have been carried out."
     )
     default_permanent = False
@@ -111,13 +120,13 @@ class OperatorOutcomeUnknown(OperatorError):
 
 class InvalidInputValue(OperatorError):
     code_value = "0000002"
-    default_message = "The operator rejected the request as invalid."
+    default_message = gettext_noop("The operator rejected the request as invalid.")
     default_permanent = True
 
 
 class UserNotExist(OperatorError):
     code_value = "0001001"
-    default_message = (
+    default_message = gettext_noop(
         "The operator refused the call: the number or account is not registered with the "
         "operator's Click to Dial service."
     )
@@ -126,7 +135,7 @@ class UserNotExist(OperatorError):
 
 class PasswordError(OperatorError):
     code_value = "0001003"
-    default_message = (
+    default_message = gettext_noop(
         "The operator rejected the portal's password. An administrator must check the "
         "operator client secret."
     )
@@ -135,7 +144,7 @@ class PasswordError(OperatorError):
 
 class AuthenticationFailure(OperatorError):
     code_value = "0001004"
-    default_message = (
+    default_message = gettext_noop(
         "The operator could not authenticate the portal. An administrator must check the "
         "operator credentials."
     )
@@ -144,13 +153,15 @@ class AuthenticationFailure(OperatorError):
 
 class UserInBlacklist(OperatorError):
     code_value = "0001008"
-    default_message = "The operator refused the call: the number is on the operator's blacklist."
+    default_message = gettext_noop(
+        "The operator refused the call: the number is on the operator's blacklist."
+    )
     default_permanent = True
 
 
 class NumberFormatError(OperatorError):
     code_value = "1001001"
-    default_message = (
+    default_message = gettext_noop(
         "The operator refused the call: a phone number is not in a form it accepts. Check the "
         "numbers and the operator number format setting."
     )
@@ -159,19 +170,21 @@ class NumberFormatError(OperatorError):
 
 class CallIdError(OperatorError):
     code_value = "1001002"
-    default_message = "The operator does not know this call. It may already have ended."
+    default_message = gettext_noop(
+        "The operator does not know this call. It may already have ended."
+    )
     default_permanent = True
 
 
 class OperationError(OperatorError):
     code_value = "1001003"
-    default_message = "The operator refused this operation on the call."
+    default_message = gettext_noop("The operator refused this operation on the call.")
     default_permanent = True
 
 
 class DirectionError(OperatorError):
     code_value = "1001004"
-    default_message = (
+    default_message = gettext_noop(
         "The operator refused the call: calls in this direction are not allowed for this account."
     )
     default_permanent = True
@@ -179,7 +192,7 @@ class DirectionError(OperatorError):
 
 class UserStatusError(OperatorError):
     code_value = "0001002"
-    default_message = (
+    default_message = gettext_noop(
         "The operator refused the call: the account or number is not active with the operator."
     )
     default_permanent = True
@@ -187,26 +200,28 @@ class UserStatusError(OperatorError):
 
 class TrafficControlFailure(OperatorError):
     code_value = "0001002"
-    default_message = "The operator is limiting the number of calls right now. Try again shortly."
+    default_message = gettext_noop(
+        "The operator is limiting the number of calls right now. Try again shortly."
+    )
     # Traffic control is a momentary limit, unlike a suspended account.
     default_permanent = False
 
 
 class InternalServiceError(OperatorError):
     code_value = "0000001"
-    default_message = "The operator had an internal error. Try again later."
+    default_message = gettext_noop("The operator had an internal error. Try again later.")
     default_permanent = False
 
 
 class EnginesReturnError(OperatorError):
     code_value = "1000002"
-    default_message = "The operator's call engine returned an error. Try again later."
+    default_message = gettext_noop("The operator's call engine returned an error. Try again later.")
     default_permanent = False
 
 
 class EngineTimeout(OperatorOutcomeUnknown):
     code_value = "1000001"
-    default_message = (
+    default_message = gettext_noop(
         "The operator's call engine did not answer in time. The call may still have been placed."
     )
     default_permanent = False
@@ -233,6 +248,32 @@ ERROR_CODES: dict[str, type[OperatorError]] = {
     )
     if cls.code_value is not None
 }
+
+# The messages of errors with no code of the table, kept in English (see the imports) with the
+# operator's words in them; MESSAGE_TEMPLATES lets the place that shows one translate it.
+REFUSED_WITH_CODE = gettext_noop(
+    "The operator refused the request: %(description)s (code %(code)s)."
+)
+REFUSED_WITH_CODE_RETRY = gettext_noop(
+    "The operator refused the request: %(description)s (code %(code)s). Try again later."
+)
+REFUSED = gettext_noop("The operator refused the request: %(description)s.")
+REFUSED_RETRY = gettext_noop("The operator refused the request: %(description)s. Try again later.")
+UNEXPLAINED = gettext_noop(
+    "The operator answered with an unexplained error (HTTP %(http_status)s)."
+)
+UNEXPLAINED_RETRY = gettext_noop(
+    "The operator answered with an unexplained error (HTTP %(http_status)s). Try again later."
+)
+# Most specific first: the first that matches a message whole is the one it was made from.
+MESSAGE_TEMPLATES = (
+    REFUSED_WITH_CODE_RETRY,
+    REFUSED_WITH_CODE,
+    UNEXPLAINED_RETRY,
+    UNEXPLAINED,
+    REFUSED_RETRY,
+    REFUSED,
+)
 
 _TRAFFIC_WORDS = ("traffic", "flow control", "rate limit", "throttl", "too many")
 
@@ -270,11 +311,14 @@ def error_from_response(
 
     permanent = 400 <= http_status < 500
     if description and code:
-        message = f"The operator refused the request: {description} (code {code})."
+        template = REFUSED_WITH_CODE if permanent else REFUSED_WITH_CODE_RETRY
     elif description or code:
-        message = f"The operator refused the request: {description or code}."
+        template = REFUSED if permanent else REFUSED_RETRY
     else:
-        message = f"The operator answered with an unexplained error (HTTP {http_status})."
-    if not permanent:
-        message += " Try again later."
+        template = UNEXPLAINED if permanent else UNEXPLAINED_RETRY
+    message = template % {
+        "description": description or code,
+        "code": code,
+        "http_status": http_status,
+    }
     return OperatorError(message=message, permanent=permanent, **details)

@@ -12,6 +12,7 @@ import re
 from enum import StrEnum
 
 import phonenumbers
+from django.utils.translation import gettext_noop
 
 __all__ = [
     "InvalidPhoneNumber",
@@ -25,14 +26,35 @@ _SEPARATORS = re.compile(r"[\s\-().]")
 _DIGITS = re.compile(r"\+?\d+")
 
 
+_NOT_A_NUMBER = gettext_noop(
+    "'%(raw)s' is not a phone number. Use international form, e.g. +8613912345673."
+)
+
+
+def _translated(message: str) -> str:
+    """`message` in the active language, or as it is when Django is not set up: the package
+    works without it."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return message
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
 class InvalidPhoneNumber(ValueError):
-    """The text is not a valid phone number; the message says so in plain language."""
+    """The text is not a valid phone number; the message says so in plain language.
+
+    ``str(exc)`` is in the language active when it is read, ``args[0]`` in English.
+    """
 
     def __init__(self, *, raw: object) -> None:
         self.raw = raw
-        super().__init__(
-            f"'{raw}' is not a phone number. Use international form, e.g. +8613912345673."
-        )
+        super().__init__(_NOT_A_NUMBER % {"raw": raw})
+
+    def __str__(self) -> str:
+        return _translated(_NOT_A_NUMBER) % {"raw": self.raw}
 
 
 class NumberFormat(StrEnum):

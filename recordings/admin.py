@@ -3,6 +3,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from recordings import services
 from recordings.models import Recording, RecordingRule
@@ -43,18 +45,24 @@ class RecordingAdmin(admin.ModelAdmin):
         # retry view: one click, no action menu.
         return format_html(
             '<button type="submit" formaction="{}" formmethod="post" name="next" value="{}">'
-            "Retry download</button>",
+            "{}</button>",
             reverse("recording-retry", args=[recording.pk]),
             reverse("admin:recordings_recording_changelist"),
+            gettext("Retry download"),
         )
 
-    @admin.action(description="Retry the selected failed downloads")
+    @admin.action(description=_("Retry the selected failed downloads"))
     def retry_downloads(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
         retried = 0
         for recording in queryset.filter(status=Recording.Status.FAILED):
             services.recording_retry(recording=recording, actor=request.user)
             retried += 1
-        self.message_user(request, f"{retried} downloads restarted.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d download restarted.", "%(count)d downloads restarted.", retried)
+            % {"count": retried},
+            messages.SUCCESS,
+        )
 
     def save_model(self, request, obj, form, change) -> None:
         # The hold goes through the service, which locks the row and writes the audit log.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, views
@@ -15,13 +16,13 @@ from recordings.serving import recording_response
 
 class RecordingGone(exceptions.APIException):
     status_code = 410
-    default_detail = "The recording was deleted after the retention period."
+    default_detail = _("The recording was deleted after the retention period.")
     default_code = "gone"
 
 
 class RecordingNotReady(exceptions.APIException):
     status_code = 404
-    default_detail = "This call has no recording to play."
+    default_detail = _("This call has no recording to play.")
     default_code = "not_ready"
 
 
@@ -36,15 +37,20 @@ class CallRecordingAudioView(views.APIView):
         return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(
+        description=_(
+            "GET the call's recording: the audio, with Range support (206) so that players can "
+            "seek.\n\n`?download=1` sends it as an attachment. Every play and download goes to "
+            "the audit log."
+        ),
         parameters=[
-            OpenApiParameter("download", OpenApiTypes.BOOL, description="Send as an attachment.")
+            OpenApiParameter("download", OpenApiTypes.BOOL, description=_("Send as an attachment."))
         ],
         responses={
-            (200, "audio/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The audio."),
-            (206, "audio/*"): OpenApiResponse(OpenApiTypes.BINARY, description="A byte range."),
-            404: OpenApiResponse(description="No such call for you, or no recording to play."),
-            410: OpenApiResponse(description="Deleted after the retention period."),
-            416: OpenApiResponse(description="The Range starts past the end of the file."),
+            (200, "audio/*"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The audio.")),
+            (206, "audio/*"): OpenApiResponse(OpenApiTypes.BINARY, description=_("A byte range.")),
+            404: OpenApiResponse(description=_("No such call for you, or no recording to play.")),
+            410: OpenApiResponse(description=_("Deleted after the retention period.")),
+            416: OpenApiResponse(description=_("The Range starts past the end of the file.")),
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponse:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from recordings.storage import get_recordings_storage, recording_upload_to
 
@@ -18,13 +20,13 @@ class Recording(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to be downloaded"
-        DOWNLOADING = "downloading", "Downloading"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Download failed"
-        EXPIRED = "expired", "Deleted after the retention period"
-        NOT_RECORDED = "not_recorded", "Not recorded"
-        RECORDING_FAILED = "recording_failed", "Recording failed at the operator"
+        PENDING = "pending", _("Waiting to be downloaded")
+        DOWNLOADING = "downloading", _("Downloading")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Download failed")
+        EXPIRED = "expired", _("Deleted after the retention period")
+        NOT_RECORDED = "not_recorded", _("Not recorded")
+        RECORDING_FAILED = "recording_failed", _("Recording failed at the operator")
 
     class Format(models.TextChoices):
         WAV = "wav", "WAV"
@@ -94,7 +96,11 @@ class Recording(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Recording of call {self.call_id} ({self.status})"
+        # Translators: the status in parentheses is its code (pending, ready, failed, ...).
+        return gettext("Recording of call %(call)s (%(status)s)") % {
+            "call": self.call_id,
+            "status": self.status,
+        }
 
     @property
     def is_settled(self) -> bool:
@@ -113,9 +119,9 @@ class RecordingRule(models.Model):
     """
 
     class Scope(models.TextChoices):
-        ENTERPRISE = "enterprise", "The whole enterprise"
-        DEPARTMENT = "department", "A department"
-        MEMBER = "member", "A member"
+        ENTERPRISE = "enterprise", _("The whole enterprise")
+        DEPARTMENT = "department", _("A department")
+        MEMBER = "member", _("A member")
 
     scope = models.CharField(max_length=20, choices=Scope.choices)
     department = models.ForeignKey(
@@ -124,7 +130,7 @@ class RecordingRule(models.Model):
     member = models.ForeignKey(
         "members.Member", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    record = models.BooleanField(help_text="Record the calls this rule covers.")
+    record = models.BooleanField(help_text=_("Record the calls this rule covers."))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
@@ -156,9 +162,18 @@ class RecordingRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = {
-            self.Scope.ENTERPRISE: "the enterprise",
-            self.Scope.DEPARTMENT: f"department {self.department}",
-            self.Scope.MEMBER: f"member {self.member}",
-        }[self.scope]
-        return f"Record calls of {target}: {'yes' if self.record else 'no'}"
+        if self.scope == self.Scope.ENTERPRISE:
+            if self.record:
+                return gettext("Record calls of the enterprise: yes")
+            return gettext("Record calls of the enterprise: no")
+        if self.scope == self.Scope.DEPARTMENT:
+            if self.record:
+                text = gettext("Record calls of department %(department)s: yes")
+            else:
+                text = gettext("Record calls of department %(department)s: no")
+            return text % {"department": self.department}
+        if self.record:
+            text = gettext("Record calls of member %(member)s: yes")
+        else:
+            text = gettext("Record calls of member %(member)s: no")
+        return text % {"member": self.member}

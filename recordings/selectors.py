@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members.models import Member
 from recordings.models import Recording, RecordingRule
@@ -60,19 +62,19 @@ def recording_status_label(recording: Recording) -> str:
     """How the recording's state reads on the call page."""
     match recording.status:
         case Status.PENDING if recording.attempts:
-            return "Recording: the download will be tried again shortly"
+            return _("Recording: the download will be tried again shortly")
         case Status.PENDING | Status.DOWNLOADING:
-            return "Recording: fetching it from the operator…"
+            return _("Recording: fetching it from the operator…")
         case Status.READY:
-            return "Recording ready"
+            return _("Recording ready")
         case Status.FAILED:
-            return "Recording could not be downloaded"
+            return _("Recording could not be downloaded")
         case Status.EXPIRED:
-            return "Recording deleted"
+            return _("Recording deleted")
         case Status.NOT_RECORDED:
-            return "No recording: the operator recorded nothing"
+            return _("No recording: the operator recorded nothing")
         case Status.RECORDING_FAILED:
-            return "No recording: the operator's recording failed"
+            return _("No recording: the operator's recording failed")
     return recording.get_status_display()
 
 
@@ -92,7 +94,7 @@ def size_display(size_bytes: int | None) -> str:
     for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
         if size_bytes >= scale:
             return f"{size_bytes / scale:.1f} {unit}"
-    return f"{size_bytes} bytes"
+    return ngettext("%(count)d byte", "%(count)d bytes", size_bytes) % {"count": size_bytes}
 
 
 def recording_filename(recording: Recording) -> str:

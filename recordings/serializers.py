@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.request import Request
 
@@ -13,12 +14,16 @@ from recordings.models import Recording
 class CallRecordingSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=Recording.Status.choices,
-        help_text="pending and downloading change on their own; the others are settled.",
+        # Translators: pending, downloading and ready are the API's status codes: keep them as is.
+        help_text=_("pending and downloading change on their own; the others are settled."),
     )
     url = serializers.URLField(
         allow_null=True,
-        help_text="The audio (Range requests supported), for the same token or session; "
-        "set only when the status is ready.",
+        # Translators: ready is the API's status code: keep it as is.
+        help_text=_(
+            "The audio (Range requests supported), for the same token or session; "
+            "set only when the status is ready."
+        ),
     )
 
 

@@ -23,6 +23,8 @@ from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from members.models import AuditLogEntry
 from operator_api import OperatorError, RecordingResult, get_operator
@@ -71,7 +73,7 @@ def recording_register(*, call: Call) -> Recording | None:
             "recorded_at": call.ended_at or timezone.now(),
             "status": status,
             "next_attempt_at": timezone.now() if status == Status.PENDING else None,
-            "last_error": "The operator's recording failed."
+            "last_error": gettext_noop("The operator's recording failed.")
             if status == Status.RECORDING_FAILED
             else "",
         },
@@ -149,7 +151,9 @@ def recording_download(*, recording_id: int, now: datetime | None = None) -> Dow
             return _download_failed(recording, exc.message, permanent=exc.permanent)
         except SoftTimeLimitExceeded:
             return _download_failed(
-                recording, "The download took too long and was stopped.", permanent=False
+                recording,
+                gettext_noop("The download took too long and was stopped."),
+                permanent=False,
             )
     finally:
         temporary.close()  # removes the temporary file unless storage moved it away
@@ -183,7 +187,7 @@ def _fetch_and_store(recording: Recording, temporary: TemporaryUploadedFile) -> 
     )
     temporary.flush()
     if size == 0:
-        raise _Rejected("The operator sent an empty recording.", permanent=False)
+        raise _Rejected(gettext_noop("The operator sent an empty recording."), permanent=False)
     try:
         info = inspect_audio(temporary.file)
     except UnknownFormat as exc:
@@ -261,7 +265,9 @@ def recordings_download_due(*, now: datetime | None = None) -> int:
     freed.filter(pk__in=recording_ids).update(
         status=Status.PENDING,
         next_attempt_at=now,
-        last_error="The download was interrupted (its worker stopped); it will be tried again.",
+        last_error=gettext_noop(
+            "The download was interrupted (its worker stopped); it will be tried again."
+        ),
         last_error_at=now,
         updated_at=now,
     )
@@ -279,8 +285,10 @@ def recording_retry(*, recording: Recording, actor: AbstractBaseUser) -> Recordi
         recording = Recording.objects.select_for_update().get(pk=recording.pk)
         if recording.status != Status.FAILED:
             raise RecordingNotAllowed(
-                f"Only a failed download can be retried; this recording is "
-                f"{recording.get_status_display().lower()}."
+                # Translators: the status is a recording status, e.g. "ready" or "deleted after
+                # the retention period".
+                _("Only a failed download can be retried; this recording is %(status)s.")
+                % {"status": recording.get_status_display().lower()}
             )
         recording.status = Status.PENDING
         recording.attempts = 0
@@ -299,7 +307,7 @@ def recording_hold(
         recording = Recording.objects.select_for_update().get(pk=recording.pk)
         if hold and recording.status == Status.EXPIRED:
             raise RecordingNotAllowed(
-                "This recording was already deleted; there is nothing to hold."
+                _("This recording was already deleted; there is nothing to hold.")
             )
         recording.legal_hold = hold
         recording.legal_hold_reason = reason[:300] if hold else ""

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from calls.models import Call
@@ -104,7 +105,7 @@ def recording_list(request: HttpRequest) -> HttpResponse:
 
 def _staff_only(request: HttpRequest) -> None:
     if not request.user.is_staff:
-        raise PermissionDenied("Only administrators can do this.")
+        raise PermissionDenied(_("Only administrators can do this."))
 
 
 def _back(request: HttpRequest, recording: Recording) -> HttpResponse:
@@ -131,7 +132,9 @@ def recording_retry(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         if not request.headers.get("HX-Request"):  # in place, the panel itself shows it
             messages.success(
-                request, f"The download of call {recording.call_id}'s recording restarts."
+                request,
+                _("The download of call %(call)s's recording restarts.")
+                % {"call": recording.call_id},
             )
     return _back(request, recording)
 

@@ -13,7 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members import charts
 from members.dashboard import (
@@ -39,7 +42,7 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @login_required
     def guarded(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if not request.user.is_staff:
-            raise PermissionDenied("The dashboard is for admins.")
+            raise PermissionDenied(_("The dashboard is for admins."))
         return view(request, *args, **kwargs)
 
     return guarded
@@ -48,7 +51,7 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 def _trend_chart(pace: PoolPace) -> SafeString:
     bars = []
     for usage in pace.days:
-        label = f"{usage.day:%-d %B}"
+        label = date_format(usage.day, "MONTH_DAY_FORMAT")
         minutes = minutes_display(usage.billed_minutes)
         href = ""
         if usage.calls:
@@ -59,13 +62,23 @@ def _trend_chart(pace: PoolPace) -> SafeString:
                 label=label,
                 value=usage.billed_minutes,
                 href=href,
-                description=f"{label}: {minutes} billed minutes, {usage.calls} calls",
+                description=ngettext(
+                    "%(day)s: %(minutes)s billed minutes, %(calls)s call",
+                    "%(day)s: %(minutes)s billed minutes, %(calls)s calls",
+                    usage.calls,
+                )
+                % {"day": label, "minutes": minutes, "calls": usage.calls},
                 axis_label=f"{usage.day:%-d}",
             )
         )
     first, last = pace.days[0].day, pace.days[-1].day
-    title = f"Billed minutes per day, {first:%-d} to {last:%-d %B %Y}"
-    return charts.bar_chart_svg(title=title, bars=bars, unit="min", columns=True)
+    # Translators: the dashboard chart title, e.g. "Billed minutes per day, 1 November to 27
+    # November 2026".
+    title = _("Billed minutes per day, %(first)s to %(last)s") % {
+        "first": date_format(first, "MONTH_DAY_FORMAT"),
+        "last": date_format(last, "DATE_FORMAT"),
+    }
+    return charts.bar_chart_svg(title=title, bars=bars, unit=charts.minutes_unit(), columns=True)
 
 
 def _live_context() -> dict[str, Any]:

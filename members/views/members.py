@@ -29,6 +29,8 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -36,7 +38,7 @@ from openpyxl.styles import Font
 
 from members import importing, services
 from members.forms import BusinessNumberForm, DepartmentForm, MemberForm, MemberImportForm
-from members.models import AuditLogEntry, BusinessNumber, Department, Member
+from members.models import AuditLogEntry, BusinessNumber, Department, Member, MinutePool
 from members.selectors import minutes_used_in_period
 
 PAGE_SIZE = 50
@@ -52,7 +54,7 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not request.user.is_staff:
-            raise PermissionDenied("Member management is for administrators.")
+            raise PermissionDenied(_("Member management is for administrators."))
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -122,7 +124,11 @@ def member_list(request: HttpRequest) -> HttpResponse:
         except services.MemberInvalid as exc:
             _invalid_to_form(form, exc)
         else:
-            messages.success(request, f"{member.name} ({member.phone_number}) was added.")
+            messages.success(
+                request,
+                _("%(name)s (%(number)s) was added.")
+                % {"name": member.name, "number": member.phone_number},
+            )
             return redirect("member-list")
     members, filters = _members_listed(request.GET)
     page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -154,7 +160,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except services.MemberInvalid as exc:
             _invalid_to_form(form, exc)
         else:
-            messages.success(request, f"{member.name} was saved.")
+            messages.success(request, _("%(name)s was saved.") % {"name": member.name})
             return redirect("member-list")
     return render(
         request,
@@ -170,7 +176,9 @@ def member_suspend(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(Member, pk=pk)
     services.member_update(actor=request.user, member=member, status=Member.Status.SUSPENDED)
     messages.success(
-        request, f"{member.name} was suspended: they cannot place calls until reactivated."
+        request,
+        _("%(name)s was suspended: they cannot place calls until reactivated.")
+        % {"name": member.name},
     )
     return _back(request, "member-list")
 
@@ -180,7 +188,9 @@ def member_suspend(request: HttpRequest, pk: int) -> HttpResponse:
 def member_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(Member, pk=pk)
     services.member_update(actor=request.user, member=member, status=Member.Status.ACTIVE)
-    messages.success(request, f"{member.name} is active again and can place calls.")
+    messages.success(
+        request, _("%(name)s is active again and can place calls.") % {"name": member.name}
+    )
     return _back(request, "member-list")
 
 
@@ -191,7 +201,8 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     services.member_remove(actor=request.user, member=member)
     messages.success(
         request,
-        f"{member.name} was removed: they can no longer place calls. Their call history is kept.",
+        _("%(name)s was removed: they can no longer place calls. Their call history is kept.")
+        % {"name": member.name},
     )
     return _back(request, "member-list")
 
@@ -208,7 +219,9 @@ def department_list(request: HttpRequest) -> HttpResponse:
         except services.MemberInvalid as exc:
             _invalid_to_form(form, exc)
         else:
-            messages.success(request, f"The {department.name} department was added.")
+            messages.success(
+                request, _("The %(name)s department was added.") % {"name": department.name}
+            )
             return redirect("department-list")
     departments = list(
         Department.objects.select_related("business_number").annotate(
@@ -236,7 +249,9 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except services.MemberInvalid as exc:
             _invalid_to_form(form, exc)
         else:
-            messages.success(request, f"The {department.name} department was saved.")
+            messages.success(
+                request, _("The %(name)s department was saved.") % {"name": department.name}
+            )
             return redirect("department-list")
     return render(
         request,
@@ -255,7 +270,10 @@ def business_number_list(request: HttpRequest) -> HttpResponse:
         except services.MemberInvalid as exc:
             _invalid_to_form(form, exc)
         else:
-            messages.success(request, f"The business number {number.phone_number} was added.")
+            messages.success(
+                request,
+                _("The business number %(number)s was added.") % {"number": number.phone_number},
+            )
             return redirect("business-number-list")
     numbers = BusinessNumber.objects.annotate(department_count=Count("departments"))
     return render(
@@ -283,7 +301,10 @@ def business_number_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except services.MemberInvalid as exc:
             _invalid_to_form(form, exc)
         else:
-            messages.success(request, f"The business number {number.phone_number} was saved.")
+            messages.success(
+                request,
+                _("The business number %(number)s was saved.") % {"number": number.phone_number},
+            )
             return redirect("business-number-list")
     return render(
         request,
@@ -358,14 +379,17 @@ def _member_import_confirm(request: HttpRequest) -> HttpResponse:
     pending, rows = _pending_import(request)
     if pending is None or request.POST.get("preview") != pending["id"]:
         messages.error(
-            request, "That preview is out of date: nothing was imported. Check this one and retry."
+            request,
+            _("That preview is out of date: nothing was imported. Check this one and retry."),
         )
         return redirect("member-import")
     if any(row.errors for row in rows):
         messages.error(
             request,
-            "Nothing was imported: some rows have errors now (members or departments changed "
-            "since the preview). Correct the file and upload it again.",
+            _(
+                "Nothing was imported: some rows have errors now (members or departments changed "
+                "since the preview). Correct the file and upload it again."
+            ),
         )
         return redirect("member-import")
     try:
@@ -374,7 +398,15 @@ def _member_import_confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("member-import")
     request.session.pop(IMPORT_SESSION_KEY, None)
-    messages.success(request, f"Imported {len(members)} members from {pending['file_name']}.")
+    messages.success(
+        request,
+        ngettext(
+            "Imported %(count)s member from %(file)s.",
+            "Imported %(count)s members from %(file)s.",
+            len(members),
+        )
+        % {"count": len(members), "file": pending["file_name"]},
+    )
     return redirect("member-list")
 
 
@@ -470,27 +502,39 @@ def _text_cell(sheet: Any, value: str, *, bold: bool = False) -> WriteOnlyCell:
 
 # The audit log
 
+# The object types the log can be filtered by (stored as the model's name), and their labels.
 AUDIT_TYPES = {
-    "Member": "Members",
-    "Department": "Departments",
-    "BusinessNumber": "Business numbers",
-    "MinutePool": "Minute pool",
-    "Recording": "Recordings",
+    "Member": gettext_lazy("Members"),
+    "Department": gettext_lazy("Departments"),
+    "BusinessNumber": gettext_lazy("Business numbers"),
+    "MinutePool": gettext_lazy("Minute pool"),
+    "Recording": gettext_lazy("Recordings"),
 }
+# The log stores field names and values as they are in the database; these are their labels.
 FIELD_LABELS = {
-    "name": "Name",
-    "phone_number": "Number",
-    "department": "Department",
-    "user": "Portal user",
-    "status": "Status",
-    "minutes_cap": "Minutes cap",
-    "business_number": "Business number",
-    "label": "Label",
-    "is_default": "Default",
-    "minutes_allotted": "Minutes allotted",
-    "billing_rule": "Billing rule",
-    "when_exhausted": "When exhausted",
-    "alert_thresholds": "Alert thresholds",
+    "name": gettext_lazy("Name"),
+    "phone_number": gettext_lazy("Number"),
+    "department": gettext_lazy("Department"),
+    "user": gettext_lazy("Portal user"),
+    "status": gettext_lazy("Status"),
+    "minutes_cap": gettext_lazy("Minutes cap"),
+    "business_number": gettext_lazy("Business number"),
+    "label": gettext_lazy("Label"),
+    "is_default": gettext_lazy("Default"),
+    "minutes_allotted": gettext_lazy("Minutes allotted"),
+    "billing_rule": gettext_lazy("Billing rule"),
+    "when_exhausted": gettext_lazy("When exhausted"),
+    "alert_thresholds": gettext_lazy("Alert thresholds"),
+}
+# Stored values shown in words. A member's status reads as it is stored ("active"), in lower case.
+VALUE_LABELS = {
+    "status": {
+        Member.Status.ACTIVE: pgettext_lazy("member status, in the audit log", "active"),
+        Member.Status.SUSPENDED: pgettext_lazy("member status, in the audit log", "suspended"),
+        Member.Status.REMOVED: pgettext_lazy("member status, in the audit log", "removed"),
+    },
+    "billing_rule": dict(MinutePool.BillingRule.choices),
+    "when_exhausted": dict(MinutePool.WhenExhausted.choices),
 }
 EDIT_URLS = {
     "Member": "member-edit",
@@ -506,11 +550,15 @@ class FieldChange:
     after: str
 
 
-def _display(value: object) -> str:
+def _display(value: object, field: str = "") -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        if value:
+            return pgettext("a yes/no value, in the audit log", "yes")
+        return pgettext("a yes/no value, in the audit log", "no")
+    if isinstance(value, str) and value in VALUE_LABELS.get(field, {}):
+        return str(VALUE_LABELS[field][value])
     if isinstance(value, list):
         return ", ".join(map(str, value)) or "—"
     return str(value)
@@ -526,13 +574,15 @@ def audit_changes(entry: AuditLogEntry) -> list[FieldChange]:
     fields += sorted(present - set(fields))
     if entry.before is None:
         return [
-            FieldChange(FIELD_LABELS.get(name, name), None, _display(after.get(name)))
+            FieldChange(FIELD_LABELS.get(name, name), None, _display(after.get(name), name))
             for name in fields
             if after.get(name) not in (None, "", [])
         ]
     return [
         FieldChange(
-            FIELD_LABELS.get(name, name), _display(before.get(name)), _display(after.get(name))
+            FIELD_LABELS.get(name, name),
+            _display(before.get(name), name),
+            _display(after.get(name), name),
         )
         for name in fields
         if before.get(name) != after.get(name)

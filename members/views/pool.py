@@ -6,6 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from members import services
@@ -14,12 +16,20 @@ from members.models import MinutePool, PoolAlert
 
 class PoolForm(forms.ModelForm):
     alert_thresholds = forms.CharField(
-        help_text="Percentages, separated by commas, e.g. 80, 95, 100.", required=False
+        label=gettext_lazy("Alert thresholds"),
+        help_text=gettext_lazy("Percentages, separated by commas, e.g. 80, 95, 100."),
+        required=False,
     )
 
     class Meta:
         model = MinutePool
         fields = ["minutes_allotted", "billing_rule", "when_exhausted"]
+        # The model's fields have no verbose names of their own: these are their labels.
+        labels = {
+            "minutes_allotted": gettext_lazy("Minutes allotted"),
+            "billing_rule": gettext_lazy("Billing rule"),
+            "when_exhausted": gettext_lazy("When exhausted"),
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -30,9 +40,9 @@ class PoolForm(forms.ModelForm):
         try:
             thresholds = sorted({int(part) for part in raw.replace(";", ",").split(",") if part})
         except ValueError as exc:
-            raise forms.ValidationError("Use whole percentages, e.g. 80, 95, 100.") from exc
+            raise forms.ValidationError(_("Use whole percentages, e.g. 80, 95, 100.")) from exc
         if any(not 0 < t <= 1000 for t in thresholds):
-            raise forms.ValidationError("Each threshold is a percentage above 0.")
+            raise forms.ValidationError(_("Each threshold is a percentage above 0."))
         return thresholds
 
 
@@ -62,5 +72,5 @@ def pool_update(request: HttpRequest) -> HttpResponse:
         context = {"pool": pool, "form": form, "alerts": alerts}
         return render(request, "pool/pool_detail.html", context, status=400)
     services.pool_update(actor=request.user, pool=pool, **form.cleaned_data)
-    messages.success(request, "The pool's terms were saved.")
+    messages.success(request, _("The pool's terms were saved."))
     return redirect("pool")

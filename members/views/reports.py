@@ -21,10 +21,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from calls.selectors import duration_display
 from members import charts, exports, selectors
@@ -32,7 +34,19 @@ from members.masking import masks_numbers, number_display_for
 from members.models import Department, Member, UsageEntry
 from members.selectors import UsageReport, UsageScope
 
-GROUP_LABELS = {"member": "Member", "department": "Department", "day": "Day", "month": "Month"}
+GROUP_LABELS = {
+    "member": gettext_lazy("Member"),
+    "department": gettext_lazy("Department"),
+    "day": gettext_lazy("Day"),
+    "month": gettext_lazy("Month"),
+}
+# The first column's header in the usage exports, which stay in English (a data format).
+EXPORT_GROUP_HEADERS = {
+    "member": "Member",
+    "department": "Department",
+    "day": "Day",
+    "month": "Month",
+}
 CALLS_PER_PAGE = 50
 # The pool history's chart shows the last two years; the table shows every period.
 CHART_PERIODS = 24
@@ -47,7 +61,7 @@ def finance_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     @login_required
     def guarded(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if not selectors.can_see_usage(request.user):
-            raise PermissionDenied("Usage reports are for finance and admins.")
+            raise PermissionDenied(_("Usage reports are for finance and admins."))
         return view(request, *args, **kwargs)
 
     return guarded
@@ -65,7 +79,7 @@ def _date_field(label: str) -> forms.DateField:
         label=label,
         required=False,
         input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+        error_messages={"invalid": gettext_lazy("Enter a date as YYYY-MM-DD.")},
     )
 
 
@@ -75,8 +89,8 @@ class RangeForm(forms.Form):
     def __init__(self, data: object) -> None:
         super().__init__(data)
         # "from" is a Python keyword, so these cannot be declared as class attributes.
-        self.fields["from"] = _date_field("From")
-        self.fields["to"] = _date_field("To")
+        self.fields["from"] = _date_field(pgettext("first day of a date range", "From"))
+        self.fields["to"] = _date_field(pgettext("last day of a date range", "To"))
 
     def clean(self) -> dict:
         data = super().clean()
@@ -84,7 +98,7 @@ class RangeForm(forms.Form):
         data["from"] = data.get("from") or today.replace(day=1)
         data["to"] = data.get("to") or _month_end(today)
         if not self.errors and data["from"] > data["to"]:
-            raise forms.ValidationError("The first day must not be after the last day.")
+            raise forms.ValidationError(_("The first day must not be after the last day."))
         return data
 
 
@@ -125,8 +139,12 @@ def _bad_request(form: forms.Form) -> HttpResponse:
 
 def _range_text(date_from: date, date_to: date) -> str:
     if date_from == date_to:
-        return f"{date_from:%-d %B %Y}"
-    return f"{date_from:%-d %B %Y} to {date_to:%-d %B %Y}"
+        return date_format(date_from, "DATE_FORMAT")
+    # Translators: a date range, both days included, e.g. "1 April 2025 to 30 April 2025".
+    return _("%(first)s to %(last)s") % {
+        "first": date_format(date_from, "DATE_FORMAT"),
+        "last": date_format(date_to, "DATE_FORMAT"),
+    }
 
 
 def _scope_query(scope: UsageScope) -> dict[str, str]:
@@ -152,9 +170,9 @@ class Preset:
 def _presets(today: date) -> list[Preset]:
     last_month_end = today.replace(day=1) - timedelta(days=1)
     return [
-        Preset("This month", today.replace(day=1), _month_end(today)),
-        Preset("Last month", last_month_end.replace(day=1), last_month_end),
-        Preset("This year", date(today.year, 1, 1), date(today.year, 12, 31)),
+        Preset(_("This month"), today.replace(day=1), _month_end(today)),
+        Preset(_("Last month"), last_month_end.replace(day=1), last_month_end),
+        Preset(_("This year"), date(today.year, 1, 1), date(today.year, 12, 31)),
     ]
 
 
@@ -171,17 +189,36 @@ def _time_axis(report: UsageReport) -> list[tuple[str, str, str]] | None:
     first, last = report.date_from, report.date_to
     if report.group_by == "day" and (last - first).days < MAX_CHART_DAYS:
         days = (first + timedelta(days=n) for n in range((last - first).days + 1))
-        return [(day.isoformat(), day.isoformat(), f"{day:%b %-d}") for day in days]
+        # Translators: a date format (Django's `date` letters) for a day under a chart's bar.
+        day_format = pgettext("chart axis", "M j")
+        return [(day.isoformat(), day.isoformat(), date_format(day, day_format)) for day in days]
     if report.group_by == "month":
         months = []
         month = first.replace(day=1)
         while month <= last:
             # The year under the first column and each January; the other months by name.
-            short = f"{month:%b %Y}" if not months or month.month == 1 else f"{month:%b}"
-            months.append((f"{month:%Y-%m}", f"{month:%B %Y}", short))
+            # Translators: date formats (Django's `date` letters) for a month under a chart's bar,
+            # with its year, then alone.
+            short_format = (
+                pgettext("chart axis", "M Y")
+                if not months or month.month == 1
+                else pgettext("chart axis", "M")
+            )
+            short = date_format(month, short_format)
+            months.append((f"{month:%Y-%m}", date_format(month, "YEAR_MONTH_FORMAT"), short))
             month = _month_end(month) + timedelta(days=1)
         return months
     return None
+
+
+def _chart_title(group_by: str, range_text: str) -> str:
+    titles = {
+        "member": _("Billed minutes by member, %(range)s"),
+        "department": _("Billed minutes by department, %(range)s"),
+        "day": _("Billed minutes by day, %(range)s"),
+        "month": _("Billed minutes by month, %(range)s"),
+    }
+    return titles[group_by] % {"range": range_text}
 
 
 def _usage_chart(report: UsageReport, rows: list[dict]) -> SafeString:
@@ -190,25 +227,32 @@ def _usage_chart(report: UsageReport, rows: list[dict]) -> SafeString:
             label=row.label,
             value=row.billed_minutes,
             href=view_row["href"],
-            description=f"{row.label}: {view_row['billed_minutes']} billed minutes, "
-            f"{row.calls} call{pluralize(row.calls)}",
+            description=ngettext(
+                "%(label)s: %(minutes)s billed minutes, %(calls)s call",
+                "%(label)s: %(minutes)s billed minutes, %(calls)s calls",
+                row.calls,
+            )
+            % {"label": row.label, "minutes": view_row["billed_minutes"], "calls": row.calls},
         )
         for row, view_row in zip(report.rows, rows, strict=True)
     }
-    group = GROUP_LABELS[report.group_by].lower()
-    title = f"Billed minutes by {group}, {_range_text(report.date_from, report.date_to)}"
+    title = _chart_title(report.group_by, _range_text(report.date_from, report.date_to))
+    unit = charts.minutes_unit()
     axis = _time_axis(report)
     if axis is None:
-        return charts.bar_chart_svg(title=title, bars=list(bars.values()), unit="min")
+        return charts.bar_chart_svg(title=title, bars=list(bars.values()), unit=unit)
     columns = [
         replace(bars[key], axis_label=short)
         if key in bars
         else charts.Bar(
-            label=label, value=Decimal(0), description=f"{label}: no calls", axis_label=short
+            label=label,
+            value=Decimal(0),
+            description=_("%(label)s: no calls") % {"label": label},
+            axis_label=short,
         )
         for key, label, short in axis
     ]
-    return charts.bar_chart_svg(title=title, bars=columns, unit="min", columns=True)
+    return charts.bar_chart_svg(title=title, bars=columns, unit=unit, columns=True)
 
 
 @finance_required
@@ -247,6 +291,7 @@ def usage_report_page(request: HttpRequest) -> HttpResponse:
             "report": report,
             "group_by": report.group_by,
             "group_label": GROUP_LABELS[report.group_by],
+            "caption": _caption(report.group_by, _range_text(report.date_from, report.date_to)),
             "range_text": _range_text(report.date_from, report.date_to),
             "rows": rows,
             "total": {
@@ -281,8 +326,24 @@ def usage_report_page(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/usage.html", context)
 
 
+def _caption(group_by: str, range_text: str) -> str:
+    captions = {
+        "member": _("By member, %(range)s. Click a figure to see the calls behind it."),
+        "department": _("By department, %(range)s. Click a figure to see the calls behind it."),
+        "day": _("By day, %(range)s. Click a figure to see the calls behind it."),
+        "month": _("By month, %(range)s. Click a figure to see the calls behind it."),
+    }
+    return captions[group_by] % {"range": range_text}
+
+
 def _usage_export_table(report: UsageReport) -> tuple[list[str], list[list[object]], list[object]]:
-    header = [GROUP_LABELS[report.group_by], "Calls", "Talk time (seconds)", "Billed minutes"]
+    # Column headers stay in English whatever the page's language: the exports are a data format.
+    header = [
+        EXPORT_GROUP_HEADERS[report.group_by],
+        "Calls",
+        "Talk time (seconds)",
+        "Billed minutes",
+    ]
     rows: list[list[object]] = [
         [row.label, row.calls, row.seconds, row.billed_minutes] for row in report.rows
     ]
@@ -327,23 +388,24 @@ def usage_xlsx(request: HttpRequest) -> HttpResponse:
 
 
 def _scope_heading(scope: UsageScope) -> str:
-    """Whose calls the page lists: "Wang Fang", "the Sales department", "all members"."""
+    """Whose calls the page lists: "Calls of Wang Fang", "Calls of the Sales department"."""
     if scope.member_id is not None:
         name = Member.objects.filter(pk=scope.member_id).values_list("name", flat=True).first()
-        who = name or f"member #{scope.member_id}"
-    elif scope.department_key is not None:
+        if name:
+            return _("Calls of %(name)s") % {"name": name}
+        return _("Calls of member #%(id)s") % {"id": scope.member_id}
+    if scope.department_key is not None:
         if scope.department_key == 0:
-            who = "members in no department"
-        else:
-            name = (
-                Department.objects.filter(pk=scope.department_key)
-                .values_list("name", flat=True)
-                .first()
-            )
-            who = f"the {name} department" if name else f"department #{scope.department_key}"
-    else:
-        who = "all members"
-    return f"Calls of {who}"
+            return _("Calls of members in no department")
+        name = (
+            Department.objects.filter(pk=scope.department_key)
+            .values_list("name", flat=True)
+            .first()
+        )
+        if name:
+            return _("Calls of the %(name)s department") % {"name": name}
+        return _("Calls of department #%(id)s") % {"id": scope.department_key}
+    return _("Calls of all members")
 
 
 def _scope_filename(scope: UsageScope, extension: str) -> str:
@@ -392,6 +454,7 @@ def calls_behind(request: HttpRequest) -> HttpResponse:
         {
             "heading": _scope_heading(scope),
             "range_text": _range_text(scope.date_from, scope.date_to),
+            "one_day": scope.date_from == scope.date_to,
             "masked": masked,
             "page": page,
             "rows": rows,
@@ -408,6 +471,7 @@ def calls_behind(request: HttpRequest) -> HttpResponse:
     )
 
 
+# In English whatever the page's language, like every export header (a data format).
 CALL_EXPORT_HEADER = [
     "Date and time",
     "Member",
@@ -489,7 +553,7 @@ def pool_history_page(request: HttpRequest) -> HttpResponse:
         )
         rows.append(
             {
-                "period": f"{pool.period_start:%B %Y}",
+                "period": date_format(pool.period_start, "YEAR_MONTH_FORMAT"),
                 "dates": _range_text(pool.period_start, pool.period_end),
                 "allotted": pool.minutes_allotted,
                 "used": charts.number_text(pool.minutes_used),
@@ -506,15 +570,20 @@ def pool_history_page(request: HttpRequest) -> HttpResponse:
             value=pool.percent_used,
             href=row["href"],
             description=(
-                f"{row['period']}: {row['used']} of {row['allotted']} minutes used "
-                f"({pool.percent_used} %)"
+                _("%(period)s: %(used)s of %(allotted)s minutes used (%(percent)s %%)")
+                % {
+                    "period": row["period"],
+                    "used": row["used"],
+                    "allotted": row["allotted"],
+                    "percent": pool.percent_used,
+                }
             ),
             axis_label=f"{pool.period_start:%b %Y}",
         )
         for pool, row in reversed(list(zip(pools, rows, strict=True))[:CHART_PERIODS])
     ]
     chart = charts.bar_chart_svg(
-        title="Share of the minute pool used, per billing period",
+        title=_("Share of the minute pool used, per billing period"),
         bars=bars,
         unit="%",
         columns=True,

@@ -41,3 +41,42 @@ def page(browser) -> Iterator:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone_page(browser) -> Iterator:
+    """A phone-sized page (390 by 844, touch), as an employee calling from their mobile sees it."""
+    context = browser.new_context(
+        locale="en-US", viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def screenshots_folder() -> Path:
+    """Where the browser tests leave a picture of each main page: var/test-artifacts/screenshots
+    (under PORTAL_VAR_DIR), kept after the run for a person to look at."""
+    from django.conf import settings
+
+    folder = Path(settings.VAR_DIR) / "test-artifacts" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def screenshot(page, name: str) -> Path:
+    path = screenshots_folder() / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def log_in(page, live_server, username: str, password: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()

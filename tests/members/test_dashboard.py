@@ -127,7 +127,7 @@ def test_an_admin_with_a_member_number_still_lands_at_the_contacts(as_admin, adm
 
 def test_only_admins_have_the_dashboard_link_first_in_the_nav(as_admin, client, member):
     body = as_admin.get(reverse("pool")).content.decode()
-    nav = body[body.index("<nav>") : body.index("</nav>")]
+    nav = body[body.index('<nav aria-label="Main">') : body.index("</nav>")]
     assert nav.index(f'href="{reverse("dashboard")}"') < nav.index(reverse("contact-list"))
 
     client.force_login(member.user)

@@ -1,0 +1,80 @@
+"""The journeys of each role, in Chromium: an admin adds a member and sets the pool, finance
+exports a report, and someone who is not the owner gets 404 for a call."""
+
+import csv
+import io
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from playwright.sync_api import expect
+
+from members.models import Member, MinutePool
+from members.services import pool_current
+from tests.browser.conftest import log_in, screenshot
+from tests.members.reports_fixtures import ended_call, local
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_admin_adds_a_member_and_sets_the_pool(page, live_server, admin_user, employee):
+    log_in(page, live_server, "boss", "pw-boss-123")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Members").click()
+    add = page.locator("#add")
+    add.get_by_role("textbox", name="Name", exact=True).fill("Chen Jing")
+    add.get_by_role("textbox", name="Number", exact=True).fill("139 1234 5674")
+    add.get_by_role("textbox", name=re.compile("^Portal user")).fill("wang")
+    add.get_by_role("button", name="Add member").click()
+
+    row = page.locator("table.members tr", has_text="Chen Jing")
+    expect(row).to_contain_text("139 1234 5674")
+    member = Member.objects.get(name="Chen Jing")
+    assert (member.phone_number, member.user) == ("+8613912345674", employee)
+    screenshot(page, "en-admin-members")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Minute pool").click()
+    page.get_by_label(re.compile("Minutes allotted", re.I)).fill("12000")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.locator(".balance-text")).to_contain_text("0 of 12000 minutes")
+    assert MinutePool.objects.get(pk=pool_current().pk).minutes_allotted == 12000
+    screenshot(page, "en-admin-pool")
+
+
+def test_finance_exports_the_usage_report(page, live_server, django_user_model):
+    finance = django_user_model.objects.create_user(username="zhou", password="pw-zhou-123")
+    finance.groups.add(Group.objects.get(name="Finance"))
+    member = Member.objects.create(name="Wang Fang", phone_number="+8613912345673")
+    today = local(*pool_current().period_start.timetuple()[:3])
+    ended_call(member, seconds=61, at=today, callee="+8613800008653")
+
+    log_in(page, live_server, "zhou", "pw-zhou-123")
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Usage")
+    expect(page.locator("table").first).to_contain_text("Wang Fang")
+    screenshot(page, "en-finance-usage")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="CSV").first.click()
+    rows = list(csv.reader(io.StringIO(download_info.value.path().read_text("utf-8-sig"))))
+
+    # 61 s of talk bills 2 minutes under the default per-started-minute rule.
+    assert ["Wang Fang", "1", "61", "2.00"] in rows
+
+    # The calls behind the figure: the callee's number is masked for finance, and no row
+    # leads to a call page finance may not open.
+    page.get_by_role("link", name=re.compile("Wang Fang")).first.click()
+    expect(page.locator("table.calls")).to_contain_text("138****8653")
+    expect(page.locator("table.calls a")).to_have_count(0)
+    screenshot(page, "en-finance-calls-behind")
+
+
+def test_an_outsider_gets_404_for_someone_elses_call(page, live_server, member, teammate):
+    call = ended_call(member, seconds=20, at=local(2026, 11, 2))
+    log_in(page, live_server, "li", "pw-li-123")
+
+    response = page.goto(f"{live_server.url}/calls/{call.pk}/")
+
+    assert response.status == 404
+    expect(page.locator("body")).not_to_contain_text(member.phone_number)
+    expect(page.locator("body")).not_to_contain_text("Wang")

@@ -1,0 +1,164 @@
+"""Every main page, for the role that uses it, in both languages on a 390 px wide phone: nothing
+pushes the page sideways, every control has a name a screen reader can read, and a screenshot of
+each is kept (var/test-artifacts/screenshots) for a person to look at."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from calls.models import Call, Contact
+from members import services
+from members.models import Department, Member
+from tests.browser.conftest import PHONE, log_in, screenshot
+from tests.recordings.conftest import ended_call, stored_recording
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Chinese characters: a page in Chinese has them in its heading, whatever the data.
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# Each visible control with no accessible name: no <label>, aria-label(ledby) or title.
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea, button, a[href], progress, audio')]
+  .filter(el => el.getClientRects().length > 0)
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+    && !el.getAttribute('aria-labelledby') && !el.title
+    && !(['BUTTON', 'A'].includes(el.tagName) && el.textContent.trim())
+    && !(el.tagName === 'INPUT' && ['submit', 'button'].includes(el.type) && el.value))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+PAGES = {
+    "employee": ["/contacts/", "/calls/", "/calls/{call}/", "/recordings/", "/pool/"],
+    "admin": [
+        "/dashboard/",
+        "/members/",
+        "/members/{member}/edit/",
+        "/members/import/",
+        "/members/departments/",
+        "/members/business-numbers/",
+        "/members/audit/",
+        "/pool/",
+        "/reports/usage/",
+        "/reports/pools/",
+        "/calls/",
+        "/contacts/import/",
+    ],
+    "finance": ["/reports/usage/", "/reports/calls/?member={member}", "/reports/pools/"],
+}
+LOGINS = {
+    "employee": ("wang", "pw-wang-123"),
+    "admin": ("boss", "pw-boss-123"),
+    "finance": ("zhou", "pw-zhou-123"),
+}
+
+
+@pytest.fixture
+def portal(employee, admin_user, django_user_model) -> dict[str, int]:
+    """A portal with something on every page: a department, a member with calls, a recording,
+    a live call, contacts, finance."""
+    finance = django_user_model.objects.create_user(username="zhou", password="pw-zhou-123")
+    finance.groups.add(Group.objects.get(name="Finance"))
+    sales = services.department_save(actor=admin_user, name="Sales")
+    member = services.member_create(
+        actor=admin_user,
+        name="Wang Fang",
+        phone_number="+8613912345673",
+        department=sales,
+        user=employee,
+    )
+    Contact.objects.create(
+        owner=employee, name="Li Wei", phone_number="+8613800000001", notes="Desk tel:+861052680099"
+    )
+    Contact.objects.create(owner=None, name="Reception", phone_number="+861052680099")
+    call = ended_call(member)
+    services.usage_record(call=call)
+    stored_recording(call)
+    ended_call(
+        member,
+        status=Call.Status.FAILED,
+        reason="CalleeBusy",
+        callee="+8613800000002",
+        duration_seconds=None,
+        connected_at=None,
+        recording_result="",
+    )
+    Call.objects.create(
+        member=member,
+        sponsor="+861052680000",
+        caller=member.phone_number,
+        callee="+8613800000006",
+        callee_name="Liu Yang",
+        status=Call.Status.CONNECTED,
+        connected_at=timezone.now() - timedelta(seconds=42),
+    )
+    assert Department.objects.count() == 1 and Member.objects.count() == 1
+    return {"call": call.pk, "member": member.pk}
+
+
+@pytest.fixture(params=["en-US", "zh-CN"])
+def browser_locale(request) -> str:
+    return request.param
+
+
+@pytest.mark.parametrize("role", PAGES)
+def test_each_page_on_a_phone_in_each_language(browser, live_server, portal, role, browser_locale):
+    # The browser's language decides: the user has chosen none.
+    context = browser.new_context(
+        locale=browser_locale, viewport=PHONE, device_scale_factor=1, is_mobile=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    language = "zh-hans" if browser_locale == "zh-CN" else "en"
+    problems = []
+    try:
+        log_in(page, live_server, *LOGINS[role])
+        for path in PAGES[role]:
+            page.goto(live_server.url + path.format(**portal))
+            expect(page.locator("html")).to_have_attribute("lang", language)
+            where = f"{role} {path} ({language})"
+
+            # Against the phone's width, not innerWidth: a mobile browser widens its layout
+            # viewport to fit content that overflows, and innerWidth would follow it.
+            overflow = page.evaluate("() => document.documentElement.scrollWidth") - PHONE["width"]
+            if overflow > 0:
+                problems.append(f"{where} scrolls {overflow} px sideways")
+            if unnamed := page.evaluate(UNNAMED_CONTROLS):
+                problems.append(f"{where} has unnamed controls: {unnamed}")
+            heading = page.locator("h1").first.inner_text()
+            if language == "zh-hans" and not CJK.search(heading):
+                problems.append(f"{where}: heading {heading!r} is not in Chinese")
+
+            slug = re.sub(r"[^a-z0-9]+", "-", path).strip("-")
+            screenshot(page, f"{language}-phone-{role}-{slug}")
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_the_login_page_on_a_phone(browser, live_server, browser_locale):
+    context = browser.new_context(locale=browser_locale, viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/accounts/login/")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        assert page.evaluate(UNNAMED_CONTROLS) == []
+        language = "zh-hans" if browser_locale == "zh-CN" else "en"
+        screenshot(page, f"{language}-phone-login")
+    finally:
+        context.close()
+
+
+def test_the_keyboard_skips_the_navigation(page, live_server, employee):
+    log_in(page, live_server, "wang", "pw-wang-123")
+
+    page.keyboard.press("Tab")
+
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => location.hash") == "#content"
