@@ -59,6 +59,24 @@ def test_an_anonymous_visitor_can_choose_on_the_login_page(client):
     assert not Preference.objects.exists()
 
 
+def test_a_choice_made_before_logging_in_is_kept_with_the_account(client, employee):
+    choose(client, "zh-hans", next_url=reverse("login"))
+
+    client.post(reverse("login"), {"username": "wang", "password": "pw-wang-123"})
+
+    assert Preference.objects.get(user=employee).language == "zh-hans"
+
+
+def test_a_saved_choice_beats_the_cookie_of_a_shared_computer(client, employee):
+    Preference.objects.create(user=employee, language="en")
+    choose(client, "zh-hans", next_url=reverse("login"))
+
+    client.post(reverse("login"), {"username": "wang", "password": "pw-wang-123"})
+
+    assert html_lang(client.get(reverse("contact-list"))) == "en"
+    assert Preference.objects.get(user=employee).language == "en"
+
+
 def test_an_unknown_language_is_refused_and_changes_nothing(client, employee):
     client.force_login(employee)
 
