@@ -1,5 +1,9 @@
-"""The journeys of each role, in Chromium: an admin adds a member and sets the pool, finance
-exports a report, and someone who is not the owner gets 404 for a call."""
+"""The journeys of each role, in Chromium and in both languages: an admin adds a member and sets
+the pool, finance exports a report, and someone who is not the owner gets 404 for a call.
+
+The words to find on the page come from the portal's own catalogue (`t`), so each journey runs
+unchanged in English and in Chinese; the browser's language picks which.
+"""
 
 import csv
 import io
@@ -7,6 +11,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import translation
 from playwright.sync_api import expect
 
 from members.models import Member, MinutePool
@@ -16,33 +21,69 @@ from tests.members.reports_fixtures import ended_call, local
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+BROWSER_LOCALES = {"en": "en-US", "zh-hans": "zh-CN"}
 
-def test_an_admin_adds_a_member_and_sets_the_pool(page, live_server, admin_user, employee):
+
+@pytest.fixture(params=BROWSER_LOCALES)
+def language(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def page(browser, language):
+    context = browser.new_context(
+        locale=BROWSER_LOCALES[language], viewport={"width": 1200, "height": 800}
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def t(language):
+    """The portal's words in the journey's language."""
+
+    def translate(message: str, context: str | None = None) -> str:
+        with translation.override(language):
+            return (
+                translation.pgettext(context, message) if context else translation.gettext(message)
+            )
+
+    return translate
+
+
+def test_an_admin_adds_a_member_and_sets_the_pool(
+    page, live_server, admin_user, employee, language, t
+):
     log_in(page, live_server, "boss", "pw-boss-123")
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Members").click()
+    page.get_by_role("navigation", name=t("Main")).get_by_role("link", name=t("Members")).click()
     add = page.locator("#add")
-    add.get_by_role("textbox", name="Name", exact=True).fill("Chen Jing")
-    add.get_by_role("textbox", name="Number", exact=True).fill("139 1234 5674")
-    add.get_by_role("textbox", name=re.compile("^Portal user")).fill("wang")
-    add.get_by_role("button", name="Add member").click()
+    add.get_by_role("textbox", name=t("Name"), exact=True).fill("Chen Jing")
+    add.get_by_role("textbox", name=t("Number"), exact=True).fill("139 1234 5674")
+    add.get_by_role("textbox", name=re.compile("^" + t("Portal user"))).fill("wang")
+    add.get_by_role("button", name=t("Add member")).click()
 
     row = page.locator("table.members tr", has_text="Chen Jing")
     expect(row).to_contain_text("139 1234 5674")
     member = Member.objects.get(name="Chen Jing")
     assert (member.phone_number, member.user) == ("+8613912345674", employee)
-    screenshot(page, "en-admin-members")
+    screenshot(page, f"{language}-admin-members")
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Minute pool").click()
-    page.get_by_label(re.compile("Minutes allotted", re.I)).fill("12000")
-    page.get_by_role("button", name="Save").click()
+    nav = page.get_by_role("navigation", name=t("Main"))
+    nav.get_by_role("link", name=t("Minute pool")).click()
+    page.get_by_label(t("Minutes allotted")).fill("12000")
+    page.get_by_role("button", name=t("Save")).click()
 
-    expect(page.locator(".balance-text")).to_contain_text("0 of 12000 minutes")
+    balance = t("<strong>%(used)s of %(total)s minutes</strong> used in %(month)s")
+    words = re.sub(r"<[^>]+>", "", balance) % {"used": 0, "total": 12000, "month": ""}
+    expect(page.locator(".balance-text")).to_contain_text(words.strip())
     assert MinutePool.objects.get(pk=pool_current().pk).minutes_allotted == 12000
-    screenshot(page, "en-admin-pool")
+    screenshot(page, f"{language}-admin-pool")
 
 
-def test_finance_exports_the_usage_report(page, live_server, django_user_model):
+def test_finance_exports_the_usage_report(page, live_server, django_user_model, language, t):
     finance = django_user_model.objects.create_user(username="zhou", password="pw-zhou-123")
     finance.groups.add(Group.objects.get(name="Finance"))
     member = Member.objects.create(name="Wang Fang", phone_number="+8613912345673")
@@ -51,9 +92,9 @@ def test_finance_exports_the_usage_report(page, live_server, django_user_model):
 
     log_in(page, live_server, "zhou", "pw-zhou-123")
 
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Usage")
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Usage report"))
     expect(page.locator("table").first).to_contain_text("Wang Fang")
-    screenshot(page, "en-finance-usage")
+    screenshot(page, f"{language}-finance-usage")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="CSV").first.click()
     rows = list(csv.reader(io.StringIO(download_info.value.path().read_text("utf-8-sig"))))
@@ -66,7 +107,7 @@ def test_finance_exports_the_usage_report(page, live_server, django_user_model):
     page.get_by_role("link", name=re.compile("Wang Fang")).first.click()
     expect(page.locator("table.calls")).to_contain_text("138****8653")
     expect(page.locator("table.calls a")).to_have_count(0)
-    screenshot(page, "en-finance-calls-behind")
+    screenshot(page, f"{language}-finance-calls-behind")
 
 
 def test_an_outsider_gets_404_for_someone_elses_call(page, live_server, member, teammate):
