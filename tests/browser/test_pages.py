@@ -31,6 +31,34 @@ UNNAMED_CONTROLS = """() => [...document.querySelectorAll(
     && !(el.tagName === 'INPUT' && ['submit', 'button'].includes(el.type) && el.value))
   .map(el => el.outerHTML.slice(0, 120))"""
 
+# Each visible piece of text whose contrast with its background is under WCAG AA: 4.5:1, or 3:1
+# for large text (24 px, or 18.66 px bold). The background is the first opaque one behind it.
+LOW_CONTRAST = """() => {
+  const rgb = c => c.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = el => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length < 4 || c[3] > 0.9) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const texts = [...document.querySelectorAll('body *')].filter(el =>
+    [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())
+    && el.getClientRects().length > 0 && !el.closest('.skip-link, option, svg, audio'));
+  return texts.flatMap(el => {
+    const style = getComputedStyle(el);
+    const [a, b] = [lum(rgb(style.color)), lum(background(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    return ratio < needed ? [`${ratio.toFixed(2)}: ${el.outerHTML.slice(0, 100)}`] : [];
+  });
+}"""
+
 PAGES = {
     "employee": ["/contacts/", "/calls/", "/calls/{call}/", "/recordings/", "/pool/"],
     "admin": [
@@ -128,6 +156,8 @@ def test_each_page_on_a_phone_in_each_language(browser, live_server, portal, rol
                 problems.append(f"{where} scrolls {overflow} px sideways")
             if unnamed := page.evaluate(UNNAMED_CONTROLS):
                 problems.append(f"{where} has unnamed controls: {unnamed}")
+            if faint := page.evaluate(LOW_CONTRAST):
+                problems.append(f"{where} has text of too little contrast: {faint}")
             heading = page.locator("h1").first.inner_text()
             if language == "zh-hans" and not CJK.search(heading):
                 problems.append(f"{where}: heading {heading!r} is not in Chinese")
