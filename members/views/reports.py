@@ -28,7 +28,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from calls.selectors import duration_display
+from calls.selectors import REASON_LABELS, duration_display
 from members import charts, exports, selectors
 from members.masking import masks_numbers, number_display_for
 from members.models import Department, Member, UsageEntry
@@ -440,7 +440,8 @@ def calls_behind(request: HttpRequest) -> HttpResponse:
             "caller": show_number(entry.call.caller),
             "callee": show_number(entry.call.callee),
             "status": entry.call.get_status_display(),
-            "reason": entry.call.reason,
+            # In plain words on screen; the exports keep the operator's code for programs.
+            "reason": str(REASON_LABELS.get(entry.call.reason, entry.call.reason)),
             "over_limit": entry.call.over_limit,
             "talk": duration_display(entry.seconds),
             "billed_minutes": charts.number_text(entry.billed_minutes),

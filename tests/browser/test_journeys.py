@@ -106,6 +106,7 @@ def test_finance_exports_the_usage_report(page, live_server, django_user_model, 
     # leads to a call page finance may not open.
     page.get_by_role("link", name=re.compile("Wang Fang")).first.click()
     expect(page.locator("table.calls")).to_contain_text("138****8653")
+    expect(page.locator("table.calls")).to_contain_text(t("hung up"))  # not the code HangUp
     expect(page.locator("table.calls a")).to_have_count(0)
     screenshot(page, f"{language}-finance-calls-behind")
 
