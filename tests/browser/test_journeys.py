@@ -1,5 +1,6 @@
-"""The journeys of each role, in Chromium and in both languages: an admin adds a member and sets
-the pool, finance exports a report, and someone who is not the owner gets 404 for a call.
+"""The journeys of each role, in Chromium, in both languages, on a desktop and on a phone: an
+admin adds a member and sets the pool, finance exports a report, and someone who is not the
+owner gets 404 for a call.
 
 The words to find on the page come from the portal's own catalogue (`t`), so each journey runs
 unchanged in English and in Chinese; the browser's language picks which.
@@ -16,12 +17,13 @@ from playwright.sync_api import expect
 
 from members.models import Member, MinutePool
 from members.services import pool_current
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import PHONE, log_in, screenshot
 from tests.members.reports_fixtures import ended_call, local
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BROWSER_LOCALES = {"en": "en-US", "zh-hans": "zh-CN"}
+SCREENS = {"desktop": {"width": 1200, "height": 800}, "phone": PHONE}
 
 
 @pytest.fixture(params=BROWSER_LOCALES)
@@ -29,10 +31,18 @@ def language(request) -> str:
     return request.param
 
 
+@pytest.fixture(params=SCREENS)
+def screen(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def page(browser, language):
+def page(browser, language, screen):
     context = browser.new_context(
-        locale=BROWSER_LOCALES[language], viewport={"width": 1200, "height": 800}
+        locale=BROWSER_LOCALES[language],
+        viewport=SCREENS[screen],
+        is_mobile=screen == "phone",
+        has_touch=screen == "phone",
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -54,7 +64,7 @@ def t(language):
 
 
 def test_an_admin_adds_a_member_and_sets_the_pool(
-    page, live_server, admin_user, employee, language, t
+    page, live_server, admin_user, employee, language, screen, t
 ):
     log_in(page, live_server, "boss", "pw-boss-123")
 
@@ -69,7 +79,7 @@ def test_an_admin_adds_a_member_and_sets_the_pool(
     expect(row).to_contain_text("139 1234 5674")
     member = Member.objects.get(name="Chen Jing")
     assert (member.phone_number, member.user) == ("+8613912345674", employee)
-    screenshot(page, f"{language}-admin-members")
+    screenshot(page, f"{language}-{screen}-admin-members")
 
     nav = page.get_by_role("navigation", name=t("Main"))
     nav.get_by_role("link", name=t("Minute pool")).click()
@@ -80,10 +90,12 @@ def test_an_admin_adds_a_member_and_sets_the_pool(
     words = re.sub(r"<[^>]+>", "", balance) % {"used": 0, "total": 12000, "month": ""}
     expect(page.locator(".balance-text")).to_contain_text(words.strip())
     assert MinutePool.objects.get(pk=pool_current().pk).minutes_allotted == 12000
-    screenshot(page, f"{language}-admin-pool")
+    screenshot(page, f"{language}-{screen}-admin-pool")
 
 
-def test_finance_exports_the_usage_report(page, live_server, django_user_model, language, t):
+def test_finance_exports_the_usage_report(
+    page, live_server, django_user_model, language, screen, t
+):
     finance = django_user_model.objects.create_user(username="zhou", password="pw-zhou-123")
     finance.groups.add(Group.objects.get(name="Finance"))
     member = Member.objects.create(name="Wang Fang", phone_number="+8613912345673")
@@ -94,7 +106,7 @@ def test_finance_exports_the_usage_report(page, live_server, django_user_model, 
 
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Usage report"))
     expect(page.locator("table").first).to_contain_text("Wang Fang")
-    screenshot(page, f"{language}-finance-usage")
+    screenshot(page, f"{language}-{screen}-finance-usage")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="CSV").first.click()
     rows = list(csv.reader(io.StringIO(download_info.value.path().read_text("utf-8-sig"))))
@@ -108,7 +120,7 @@ def test_finance_exports_the_usage_report(page, live_server, django_user_model, 
     expect(page.locator("table.calls")).to_contain_text("138****8653")
     expect(page.locator("table.calls")).to_contain_text(t("hung up"))  # not the code HangUp
     expect(page.locator("table.calls a")).to_have_count(0)
-    screenshot(page, f"{language}-finance-calls-behind")
+    screenshot(page, f"{language}-{screen}-finance-calls-behind")
 
 
 def test_an_outsider_gets_404_for_someone_elses_call(page, live_server, member, teammate):
