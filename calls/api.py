@@ -60,6 +60,8 @@ class CallListCreateView(generics.ListAPIView):
                 member=member,
                 contact=contact,
             )
+        except services.CallRateLimited as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from exc
         except services.CallNotAllowed as exc:
             raise _refusal(exc) from exc
         return Response(CallOutputSerializer(call).data, status=status.HTTP_202_ACCEPTED)

@@ -140,6 +140,17 @@ class Call(models.Model):
         return f"Call {self.pk} {self.caller} → {self.callee} ({self.status})"
 
     FINAL_STATUSES = frozenset({Status.ENDED, Status.FAILED})
+    # Still moving: the operator may yet report on these. `unknown` is not here although a person
+    # may still hang it up: nothing will report on it any more.
+    LIVE_STATUSES = frozenset(
+        {
+            Status.QUEUED,
+            Status.DIALING,
+            Status.CALLING_CALLER,
+            Status.CALLING_CALLEE,
+            Status.CONNECTED,
+        }
+    )
 
     @property
     def billed_minutes(self) -> Decimal | None:

@@ -9,18 +9,21 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+import phonenumbers
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from calls.messages import HANG_UP_NOT_CONFIRMED
 from calls.models import Call, CallEvent, Contact
@@ -91,6 +94,14 @@ class CallNotAllowed(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class CallRateLimited(CallNotAllowed):
+    """Too many calls placed in a short time; another may be placed after `retry_after` s."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def phone_number_normalize(raw: str, *, field: str) -> str:
@@ -252,6 +263,7 @@ def call_start(
             _("That is the enterprise's business number, which the operator shows to both sides."),
             field="callee",
         )
+    _destination_check(callee_number)
     # In English, as the call keeps them (limit_note) for readers of either language.
     with translation.override("en"):
         limits = [str(limit) for limit in call_limits_reached(member=member)]
@@ -270,6 +282,10 @@ def call_start(
         )
 
     with transaction.atomic():
+        # The member's row, locked, makes "one call at a time" exact under concurrent clicks.
+        Member.objects.select_for_update().filter(pk=member.pk).first()
+        _active_calls_check(member)
+        _call_rate_check(user)
         call = Call.objects.create(
             member=member,
             contact=contact,
@@ -284,6 +300,56 @@ def call_start(
         transaction.on_commit(lambda: call_begin_task.delay(call.pk))
     logger.info("call %s queued: %s -> %s", call.pk, call.caller, call.callee)
     return call
+
+
+def _destination_check(number: str) -> None:
+    """Refuse destinations the enterprise's policy rules out: denied prefixes, and other
+    countries unless international calls are allowed."""
+    if any(number.startswith(prefix) for prefix in settings.CALL_DENIED_PREFIXES if prefix):
+        raise CallNotAllowed(
+            _("Calls to this number are not allowed by the enterprise's policy."), field="callee"
+        )
+    home = phonenumbers.country_code_for_region(settings.PHONE_DEFAULT_REGION)
+    if not settings.CALL_ALLOW_INTERNATIONAL and phonenumbers.parse(number).country_code != home:
+        raise CallNotAllowed(
+            _("International calls are not allowed: ask an administrator."), field="callee"
+        )
+
+
+def _active_calls_check(member: Member) -> None:
+    most = settings.CALL_MAX_ACTIVE_PER_MEMBER
+    if most and Call.objects.filter(member=member, status__in=Call.LIVE_STATUSES).count() >= most:
+        raise CallNotAllowed(
+            ngettext(
+                "You already have a call in progress: hang it up or let it end first.",
+                "You already have %(count)d calls in progress: hang one up or let it end first.",
+                most,
+            )
+            % {"count": most}
+        )
+
+
+def _call_rate_check(user: AbstractBaseUser) -> None:
+    """At most CALL_RATE_LIMIT calls per user per CALL_RATE_WINDOW seconds (a fixed window in the
+    shared cache, so every web process counts together)."""
+    limit, window = settings.CALL_RATE_LIMIT, settings.CALL_RATE_WINDOW
+    if not limit or not window:
+        return
+    now = int(time.time())
+    key = f"call-rate:{user.pk}:{now // window}"
+    cache.add(key, 0, timeout=window + 1)
+    if cache.incr(key) > limit:
+        raise CallRateLimited(
+            ngettext(
+                "Too many calls in a short time (at most %(limit)d in %(seconds)d seconds). "
+                "Try again in %(wait)d second.",
+                "Too many calls in a short time (at most %(limit)d in %(seconds)d seconds). "
+                "Try again in %(wait)d seconds.",
+                window - now % window,
+            )
+            % {"limit": limit, "seconds": window, "wait": window - now % window},
+            retry_after=window - now % window,
+        )
 
 
 class TaskOutcome(enum.Enum):

@@ -278,6 +278,16 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
 # How often a call whose begin could not reach the operator is tried again, and how long apart.
 CALL_BEGIN_MAX_RETRIES = env.int("CALL_BEGIN_MAX_RETRIES", default=3)
 CALL_BEGIN_RETRY_DELAY = env.float("CALL_BEGIN_RETRY_DELAY", default=2.0)
+# Who may be called, and how often. International destinations only when allowed; prefixes
+# (E.164) never called, by default ITU's international premium-rate (+979) and satellite and
+# international-network codes (+881, +882, +883), which cost many times a normal call.
+CALL_ALLOW_INTERNATIONAL = env.bool("CALL_ALLOW_INTERNATIONAL", default=False)
+CALL_DENIED_PREFIXES = env.list("CALL_DENIED_PREFIXES", default=["+979", "+881", "+882", "+883"])
+# Calls a member may have in progress at once (0: no limit), and calls a user may place per
+# CALL_RATE_WINDOW seconds (0: no limit).
+CALL_MAX_ACTIVE_PER_MEMBER = env.int("CALL_MAX_ACTIVE_PER_MEMBER", default=1)
+CALL_RATE_LIMIT = env.int("CALL_RATE_LIMIT", default=10)
+CALL_RATE_WINDOW = env.int("CALL_RATE_WINDOW", default=60)
 # Seconds without news after which a ringing call, or a connected one, has an unknown outcome.
 CALL_RINGING_TIMEOUT = env.int("CALL_RINGING_TIMEOUT", default=15 * 60)
 CALL_MAX_DURATION = env.int("CALL_MAX_DURATION", default=6 * 60 * 60)

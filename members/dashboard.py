@@ -20,15 +20,8 @@ from members.models import MinutePool, PoolAlert, UsageDaily, seconds_to_minutes
 
 Status = Call.Status
 
-# Still moving: the operator may yet report on these. `unknown` is not here although a person may
-# still hang it up: nothing will report on it any more, so it is listed with the failures.
-LIVE_STATUSES = (
-    Status.QUEUED,
-    Status.DIALING,
-    Status.CALLING_CALLER,
-    Status.CALLING_CALLEE,
-    Status.CONNECTED,
-)
+# `unknown` is not live (Call.LIVE_STATUSES): nothing will report on it any more, so it is listed
+# with the failures.
 FAILURE_STATUSES = (Status.FAILED, Status.UNKNOWN)
 LIVE_CALLS_SHOWN = 50
 FAILURES_SHOWN = 10
@@ -170,7 +163,7 @@ def _since_label(*, connected: bool) -> str:
 def live_calls(*, now: datetime, limit: int = LIVE_CALLS_SHOWN) -> list[LiveCall]:
     """Calls still in progress, newest first, with how long they have been in their state."""
     calls = (
-        Call.objects.filter(status__in=LIVE_STATUSES)
+        Call.objects.filter(status__in=Call.LIVE_STATUSES)
         .select_related("member")
         .order_by("-created_at", "-id")[:limit]
     )
