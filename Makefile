@@ -7,7 +7,7 @@ VENV_PYTHON := .venv/bin/python
 # Use the machine's Python; never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test bench install install-dev lint format messages
+.PHONY: run test bench install install-dev lint format messages reliability
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -30,6 +30,10 @@ run: install
 test: install-dev
 	$(VENV_PYTHON) manage.py compile_translations
 	$(VENV_PYTHON) -m pytest
+
+# The fault and abuse tests alone, and their figures as a table (also part of `make test`).
+reliability: install-dev
+	$(VENV_PYTHON) -m pytest -m reliability
 
 # Years of history in PostgreSQL (BENCH_DATABASE_URL, default a clicktodial_bench database on
 # 127.0.0.1) and how fast the reports and exports answer; see bench/__main__.py. Then the memory

@@ -174,3 +174,15 @@ def make_sandbox(live_server, settings) -> Iterator:
 @pytest.fixture
 def sandbox(make_sandbox) -> SandboxOperator:
     return make_sandbox()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """After a run with reliability tests, their figures as a table (tests/reliability.py)."""
+    from tests import reliability
+
+    if not reliability.figures():
+        return
+    path = reliability.save(Path(django_settings.VAR_DIR) / "test-artifacts")
+    terminalreporter.section("reliability figures")
+    terminalreporter.write_line(reliability.table())
+    terminalreporter.write_line(f"(also in {path})")
