@@ -39,6 +39,8 @@ REASON_LABELS = {
     "CalleeFailure": gettext_lazy("their phone could not be reached"),
     "Other": gettext_lazy("ended by the network"),
     "Cancelled": gettext_lazy("cancelled before dialling"),
+    # Not the operator's: an admin settled a call whose outcome was unknown (call_settle).
+    "SettledByHand": gettext_lazy("settled by an administrator"),
 }
 
 

@@ -19,16 +19,24 @@ import phonenumbers
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from calls.messages import HANG_UP_NOT_CONFIRMED
 from calls.models import Call, CallEvent, Contact
-from members.models import Member, MinutePool
-from members.services import call_limits_reached, pool_current, sponsor_for, usage_record
+from members.models import AuditLogEntry, Member, MinutePool
+from members.services import (
+    call_limits_reached,
+    pool_alert_recipients,
+    pool_current,
+    sponsor_for,
+    usage_record,
+)
 from operator_api import (
     CallIdError,
     InvalidNotification,
@@ -578,6 +586,7 @@ def calls_expire_silent(*, now: datetime | None = None) -> int:
             changed += 1
     if changed:
         logger.warning("%d silent calls given an outcome", changed)
+        _unknown_calls_alert(since=now)
     return changed
 
 
@@ -601,19 +610,27 @@ NOTIFY_UNKNOWN_CALL = NotifyAnswer(400, "1001002", "Call ID Error")
 def notification_receive(
     *, callidentifier: str, body: bytes, remote_addr: str | None
 ) -> NotifyAnswer:
-    """Keep the notification as it came, then decide what it means and apply it."""
+    """Keep the notification as it came, then decide what it means and apply it.
+
+    A DatabaseError is left to propagate: the caller must not acknowledge what was not kept.
+    """
+    # A text column takes no NUL character (PostgreSQL refuses it): kept as U+FFFD instead.
     event = CallEvent.objects.create(
-        callidentifier=callidentifier[:200],
-        body=body.decode("utf-8", errors="replace"),
+        callidentifier=callidentifier[:200].replace("\x00", "\ufffd"),
+        body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
         remote_addr=remote_addr,
     )
     try:
-        payload = json.loads(body)
+        # JSON between systems is UTF-8 (RFC 8259, 8.1); json.loads(bytes) would also guess
+        # UTF-16/32, which the stored text above could then not be parsed back from.
+        payload = json.loads(body.decode("utf-8-sig"))
         notification = parse_status_notification(
             payload, default_region=settings.PHONE_DEFAULT_REGION
         )
-    except (ValueError, InvalidNotification) as exc:
-        # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too.
+        _notification_storable(notification)
+    except (ValueError, InvalidNotification, RecursionError, OverflowError) as exc:
+        # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too; RecursionError is
+        # deeply nested JSON, OverflowError a time out of the calendar's range.
         _event_close(event, CallEvent.Outcome.INVALID, str(exc))
         return NOTIFY_BAD_BODY
     event.status = notification.status
@@ -621,6 +638,9 @@ def notification_receive(
     event.operator_timestamp = notification.timestamp
     event.save(update_fields=["status", "reason", "operator_timestamp", "updated_at"])
 
+    if not _identifier_possible(callidentifier):
+        _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call can have this identifier.")
+        return NOTIFY_UNKNOWN_CALL
     with transaction.atomic():
         call = Call.objects.select_for_update().filter(
             callidentifier=callidentifier
@@ -631,6 +651,29 @@ def notification_receive(
             _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call has this identifier.")
             return NOTIFY_UNKNOWN_CALL
         return notification_apply(call=call, event=event, notification=notification)
+
+
+# No telephone call lasts a month; a longer callDuration is a fault, not a bill to make.
+NOTIFY_MAX_CALL_SECONDS = 31 * 24 * 3600
+
+
+def _notification_storable(notification: StatusNotification) -> None:
+    """Refuse (as InvalidNotification) what parses but could not be stored on the call."""
+    duration = notification.call_duration
+    if duration is not None and duration > NOTIFY_MAX_CALL_SECONDS:
+        raise InvalidNotification(field="callDuration", problem=f"{duration} is too long")
+    # The call's start is worked out from its end and duration: both must stay in the calendar.
+    if notification.timestamp.replace(tzinfo=None) - datetime.min < timedelta(seconds=duration or 0):
+        raise InvalidNotification(field="timeStamp", problem="is too early for the duration")
+    limit = Call._meta.get_field("recording_id").max_length
+    if notification.recording_id and len(notification.recording_id) > limit:
+        raise InvalidNotification(field="recordingId", problem=f"is over {limit} characters")
+
+
+def _identifier_possible(callidentifier: str) -> bool:
+    """Whether a call could carry this identifier (the column's length, no NUL)."""
+    limit = Call._meta.get_field("callidentifier").max_length
+    return len(callidentifier) <= limit and "\x00" not in callidentifier
 
 
 def _call_awaiting_identifier(
@@ -763,3 +806,106 @@ def _advance(call: Call, status: str, **fields: object) -> None:
     if status == Status.ENDED:
         usage_record(call=call)
         recording_register(call=call)
+
+
+# Calls the operator never finished reporting on
+
+
+def _unknown_calls_alert(*, since: datetime) -> None:
+    """Tell the admins, by e-mail, which calls have just become `unknown`, so that someone who
+    knows how they went (the employee) can settle them. A mail that fails is logged, not raised:
+    the calls are marked either way and the dashboard lists them."""
+    calls = list(
+        Call.objects.filter(status=Status.UNKNOWN, updated_at__gte=since).order_by("pk")[:50]
+    )
+    recipients = pool_alert_recipients()
+    if not calls or not recipients:
+        return
+    lines = [
+        f"- {settings.PORTAL_BASE_URL}{reverse('call-detail', args=[call.pk])} "
+        f"{call.caller} -> {call.callee}, "
+        f"placed {timezone.localtime(call.created_at):%Y-%m-%d %H:%M}"
+        for call in calls
+    ]
+    try:
+        send_mail(
+            subject=f"Click to Dial: {len(calls)} call(s) with an unknown outcome",
+            message=(
+                "The operator never reported how these calls ended. Ask the employee, then "
+                "settle each on its page (ended, with its talk time, or failed):\n\n"
+                + "\n".join(lines)
+            ),
+            from_email=None,
+            recipient_list=recipients,
+        )
+    except Exception:
+        logger.exception("could not mail the admins about %d unknown calls", len(calls))
+
+
+class Settlement(enum.StrEnum):
+    ENDED = "ended"
+    FAILED = "failed"
+
+
+SETTLED_FAILED_MESSAGE = gettext_noop("Settled by an administrator as failed.")
+
+
+def call_settle(
+    *,
+    actor: AbstractBaseUser,
+    call_id: int,
+    outcome: Settlement,
+    duration_seconds: int | None = None,
+) -> Call:
+    """Give a call whose outcome is unknown the one the people on it know, by hand: ended after
+    `duration_seconds` of talk (then debited like any ended call, once), or failed. Audited."""
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call_id)
+        if call.status != Status.UNKNOWN:
+            raise CallNotAllowed(_("Only a call whose outcome is unknown can be settled by hand."))
+        before = _settle_snapshot(call)
+        now = timezone.now()
+        if outcome == Settlement.ENDED:
+            if duration_seconds is None or not 0 <= duration_seconds <= settings.CALL_MAX_DURATION:
+                raise CallNotAllowed(
+                    _("Give the talk time in seconds, from 0 to %(most)d.")
+                    % {"most": settings.CALL_MAX_DURATION},
+                    field="duration_seconds",
+                )
+            _advance(
+                call,
+                Status.ENDED,
+                reason="SettledByHand",
+                duration_seconds=duration_seconds,
+                connected_at=call.connected_at if duration_seconds else None,
+                ended_at=now,
+                error_message="",
+            )
+        else:
+            _advance(
+                call,
+                Status.FAILED,
+                reason="SettledByHand",
+                error_message=SETTLED_FAILED_MESSAGE,
+                ended_at=now,
+            )
+        AuditLogEntry.objects.create(
+            actor=actor,
+            action=AuditLogEntry.Action.SETTLE,
+            object_type="Call",
+            object_id=str(call.pk),
+            object_repr=str(call)[:300],
+            before=before,
+            after=_settle_snapshot(call),
+        )
+    logger.info("call %s settled by hand as %s by %s", call.pk, outcome, actor)
+    return call
+
+
+def _settle_snapshot(call: Call) -> dict[str, object]:
+    return {
+        "status": call.status,
+        "reason": call.reason,
+        "duration_seconds": call.duration_seconds,
+        "billed_minutes": str(call.billed_minutes) if call.billed_minutes is not None else None,
+    }

@@ -15,4 +15,5 @@ urlpatterns = [
     path("calls/<int:pk>/", views.call_detail, name="call-detail"),
     path("calls/<int:pk>/status/", views.call_status, name="call-status"),
     path("calls/<int:pk>/hangup/", views.call_hang_up, name="call-hangup"),
+    path("calls/<int:pk>/settle/", views.call_settle, name="call-settle"),
 ]

@@ -517,10 +517,58 @@ def _call_context(call: Call) -> dict:
     }
 
 
+class CallSettleForm(forms.Form):
+    """How an admin settles a call the operator never finished reporting on."""
+
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("How did it go?"),
+        choices=[
+            (services.Settlement.ENDED, gettext_lazy("They talked, then it ended")),
+            (services.Settlement.FAILED, gettext_lazy("It never connected")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    duration_seconds = forms.IntegerField(
+        label=gettext_lazy("Talk time in seconds"),
+        min_value=0,
+        required=False,
+        help_text=gettext_lazy("Billed like any ended call; 0 if they never talked."),
+    )
+
+
 @login_required
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     call = get_object_or_404(selectors.calls_visible_to(request.user), pk=pk)
-    return render(request, "calls/call_detail.html", _call_context(call))
+    context = _call_context(call)
+    if request.user.is_staff and call.status == Call.Status.UNKNOWN:
+        context["settle_form"] = CallSettleForm()
+    return render(request, "calls/call_detail.html", context)
+
+
+@login_required
+@require_POST
+def call_settle(request: HttpRequest, pk: int) -> HttpResponse:
+    """An admin gives a call of unknown outcome the one its people know (audited)."""
+    call = get_object_or_404(selectors.calls_visible_to(request.user), pk=pk)
+    if not request.user.is_staff:
+        raise PermissionDenied
+    form = CallSettleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.call_settle(
+                actor=request.user,
+                call_id=call.pk,
+                outcome=services.Settlement(form.cleaned_data["outcome"]),
+                duration_seconds=form.cleaned_data["duration_seconds"],
+            )
+        except services.CallNotAllowed as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("The call was settled; the audit log keeps who did it."))
+            return redirect("call-detail", pk=call.pk)
+    call.refresh_from_db()
+    context = {**_call_context(call), "settle_form": form}
+    return render(request, "calls/call_detail.html", context, status=400)
 
 
 @login_required

@@ -278,6 +278,8 @@ class AuditLogEntry(models.Model):
         HOLD = "hold", pgettext_lazy("audit action", "Put on legal hold")
         RELEASE_HOLD = "release_hold", pgettext_lazy("audit action", "Legal hold released")
         EXPIRE = "expire", pgettext_lazy("audit action", "Deleted by retention")
+        # A call whose outcome was unknown, settled by an admin (calls.services.call_settle).
+        SETTLE = "settle", pgettext_lazy("audit action", "Settled by hand")
 
     at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(

@@ -103,6 +103,11 @@ ROUTES: dict[str, Route] = {
     ),
     "call-detail": Route(obj="call", get=OWN),
     "call-status": Route(obj="call", get=_grid(286, 404, 404, 286)),  # ended: polling stops
+    # Settling a call of unknown outcome is for admins; the call must be unknown (else 400).
+    "call-settle": Route(
+        obj="call",
+        writes={"post": {"outsider": 404, "finance": 404, "owner": 403, "admin": 400}},
+    ),
     "call-hangup": Route(
         obj="call", writes={"post": {"outsider": 404, "finance": 404, "owner": 302}}
     ),

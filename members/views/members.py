@@ -36,6 +36,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from calls.models import Call
+from calls.selectors import REASON_LABELS
 from members import importing, services
 from members.forms import BusinessNumberForm, DepartmentForm, MemberForm, MemberImportForm
 from members.models import AuditLogEntry, BusinessNumber, Department, Member, MinutePool
@@ -509,6 +511,7 @@ AUDIT_TYPES = {
     "BusinessNumber": gettext_lazy("Business numbers"),
     "MinutePool": gettext_lazy("Minute pool"),
     "Recording": gettext_lazy("Recordings"),
+    "Call": gettext_lazy("Calls"),
 }
 # The log stores field names and values as they are in the database; these are their labels.
 FIELD_LABELS = {
@@ -525,6 +528,10 @@ FIELD_LABELS = {
     "billing_rule": gettext_lazy("Billing rule"),
     "when_exhausted": gettext_lazy("When exhausted"),
     "alert_thresholds": gettext_lazy("Alert thresholds"),
+    # A call settled by hand (calls.services.call_settle).
+    "reason": gettext_lazy("Reason"),
+    "duration_seconds": gettext_lazy("Talk time in seconds"),
+    "billed_minutes": gettext_lazy("Billed minutes"),
 }
 # Stored values shown in words. A member's status reads as it is stored ("active"), in lower case.
 VALUE_LABELS = {
@@ -532,7 +539,10 @@ VALUE_LABELS = {
         Member.Status.ACTIVE: pgettext_lazy("member status, in the audit log", "active"),
         Member.Status.SUSPENDED: pgettext_lazy("member status, in the audit log", "suspended"),
         Member.Status.REMOVED: pgettext_lazy("member status, in the audit log", "removed"),
+        # A call's, which no member status shares.
+        **dict(Call.Status.choices),
     },
+    "reason": REASON_LABELS,
     "billing_rule": dict(MinutePool.BillingRule.choices),
     "when_exhausted": dict(MinutePool.WhenExhausted.choices),
 }
@@ -540,6 +550,7 @@ EDIT_URLS = {
     "Member": "member-edit",
     "Department": "department-edit",
     "BusinessNumber": "business-number-edit",
+    "Call": "call-detail",
 }
 
 
