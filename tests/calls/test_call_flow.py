@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from calls.models import Call, CallEvent
+from tests.reliability import record
 
 # The begin and release tasks go through the broker to a real worker; notifications come back
 # from the sandbox over HTTP to the live server.
@@ -22,6 +23,11 @@ def wait_for(call_id: int, predicate, *, timeout: float = 10.0) -> Call:
         if time.monotonic() > deadline:
             raise AssertionError(f"call {call_id} stuck at {call.status} ({call.error_message})")
         time.sleep(0.05)
+
+
+def fault_survived() -> None:
+    """Counted once the test's assertions about the injected operator fault have passed."""
+    record("operator faults", injected=1, survived=1)
 
 
 def start(api, callee: str):
@@ -108,12 +114,15 @@ def test_a_refused_begin_fails_with_the_operators_code_and_a_plain_message(api, 
     assert call.callidentifier is None
 
 
+@pytest.mark.reliability
 def test_an_operator_error_fails_the_call(api, member, sandbox):
     call = wait_for(start(api, "+8613800000009")["id"], lambda c: c.is_final)
 
     assert (call.status, call.error_code) == ("failed", "0000001")
+    fault_survived()
 
 
+@pytest.mark.reliability
 def test_an_unavailable_operator_is_retried_then_the_call_fails(api, member, sandbox, settings):
     settings.CALL_BEGIN_MAX_RETRIES = 2
 
@@ -122,8 +131,10 @@ def test_an_unavailable_operator_is_retried_then_the_call_fails(api, member, san
     assert call.status == "failed"
     assert call.begin_attempts == 3
     assert len(requests_to(sandbox, "/clicktodialbegin")) == 3
+    fault_survived()
 
 
+@pytest.mark.reliability
 def test_an_unreachable_operator_fails_the_call_with_a_plain_message(api, member, settings):
     settings.OPERATOR_API_BASE_URL = "http://127.0.0.1:9/clicktodial/v1"
     settings.OPERATOR_TOKEN_URL = "http://127.0.0.1:9/oauth2/token"
@@ -134,8 +145,10 @@ def test_an_unreachable_operator_fails_the_call_with_a_plain_message(api, member
     assert call.status == "failed"
     assert call.begin_attempts == 2
     assert call.error_message
+    fault_survived()
 
 
+@pytest.mark.reliability
 def test_a_lost_begin_answer_makes_the_call_unknown_and_it_is_never_dialled_again(
     api, member, make_sandbox
 ):
@@ -152,8 +165,10 @@ def test_a_lost_begin_answer_makes_the_call_unknown_and_it_is_never_dialled_agai
     time.sleep(2.5)  # past the sandbox's late answer: still one begin, still unknown
     assert len(requests_to(sandbox, "/clicktodialbegin")) == 1
     assert Call.objects.get(pk=call.pk).status == "unknown"
+    fault_survived()
 
 
+@pytest.mark.reliability
 def test_notifications_tell_a_call_with_a_lost_begin_answer_its_real_outcome(api, member, sandbox):
     call = wait_for(start(api, "+8613800000011")["id"], lambda c: c.status == "ended")
 
@@ -162,8 +177,10 @@ def test_notifications_tell_a_call_with_a_lost_begin_answer_its_real_outcome(api
     time.sleep(1.5)  # the begin's answer is lost meanwhile; the call must stay as it is
     assert Call.objects.get(pk=call.pk).status == "ended"
     assert len(requests_to(sandbox, "/clicktodialbegin")) == 1
+    fault_survived()
 
 
+@pytest.mark.reliability
 def test_an_expired_token_is_refreshed_once(api, member, sandbox):
     wait_for(start(api, "+8613800000002")["id"], lambda c: c.is_final)
     sandbox.revoke_tokens()
@@ -173,3 +190,4 @@ def test_an_expired_token_is_refreshed_once(api, member, sandbox):
     assert call.status == "ended"
     assert len(requests_to(sandbox, "/oauth2/token")) == 2
     assert len(requests_to(sandbox, "/clicktodialbegin")) == 3  # one refused, retried once
+    fault_survived()
