@@ -1,26 +1,69 @@
 """The endpoint the operator posts status notifications to, at the seed's exact path.
 
-It authenticates the operator (HTTP Basic, compared in constant time; optional IP allow-list),
-then hands the raw body to `notification_receive`, which keeps it before deciding anything. It
-answers in the seed's body format and codes, and does no slow work itself.
+It checks the source address (optional allow-list), then the operator's HTTP Basic credentials
+(compared in constant time), then the body's size, and hands the raw body to
+`notification_receive`, which keeps it before deciding anything. Every answer, errors included,
+is in the seed's body format, {"code": "<7 digits>", "description": "..."}; it does no slow work.
+
+Decisions, with the seed's (operator API spec's) words:
+
+- Content type. The seed defines the notification's fields ("Request Body Parameters: See above
+  table") and shows JSON bodies with `Content-Type: application/json` in its examples, but never
+  says which Content-Type the operator sends with a notification. So the body decides, not the
+  header: a JSON object with the seed's fields is applied whatever the Content-Type says (or when
+  there is none), and anything else is answered 400 0000002 "Invalid Input Value" and kept as
+  invalid. Refusing a correct notification over a header would lose a call's outcome (and its
+  bill) that the operator does not resend after a 4xx.
+- Size. A notification is eight short fields, well under 1 KiB; the seed sets no limit. Bodies over
+  NOTIFY_MAX_BODY_BYTES (64 KiB) are refused 413 0000002 before being read (by Content-Length),
+  and the read itself is capped, so a lying or missing Content-Length cannot make us read more.
+- Unknown call: the seed's 400 1001002 "Call ID Error" (not a 404).
+- Storage trouble: a notification that could not be kept is answered 503 0000001 with
+  Retry-After, never 200, so that the operator sends it again (the seed lists 503 among the
+  notify answers); applying the same notification again changes nothing (duplicates are no-ops).
 """
 
 import base64
 import binascii
 import hmac
 import ipaddress
+import logging
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import AllowAny
+from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import exceptions, serializers
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from calls.services import NotifyAnswer, notification_receive
+from calls.models import CallEvent
+from calls.services import NOTIFY_BAD_BODY, NotifyAnswer, notification_receive
+from operator_api import DisconnectReason, NotificationStatus, RecordingResult
+
+logger = logging.getLogger(__name__)
+
+# The largest body read; see the module's docstring.
+NOTIFY_MAX_BODY_BYTES = 64 * 1024
+# How long the operator is asked to wait before sending again what we could not keep.
+NOTIFY_RETRY_AFTER_SECONDS = 30
 
 AUTHENTICATION_FAILURE = NotifyAnswer(401, "0001004", "Authentication Failure")
 FORBIDDEN_ADDRESS = NotifyAnswer(403, "0001004", "Authentication Failure")
+METHOD_NOT_ALLOWED = NotifyAnswer(405, "0000002", "Invalid Input Value")
+BODY_TOO_LARGE = NotifyAnswer(413, "0000002", "Invalid Input Value")
+INTERNAL_ERROR = NotifyAnswer(500, "0000001", "Internal Service Error")
+NOT_STORED = NotifyAnswer(503, "0000001", "Internal Service Error")
 
 
 def _answer(answer: NotifyAnswer) -> Response:
@@ -29,6 +72,8 @@ def _answer(answer: NotifyAnswer) -> Response:
     )
     if answer.http_status == 401:
         response["WWW-Authenticate"] = 'Basic realm="clicktodial-notify"'
+    if answer.http_status == 503:
+        response["Retry-After"] = str(NOTIFY_RETRY_AFTER_SECONDS)
     return response
 
 
@@ -36,9 +81,13 @@ def _address_allowed(remote_addr: str | None) -> bool:
     allowed = settings.OPERATOR_NOTIFY_ALLOWED_IPS
     if not allowed:
         return True
-    if not remote_addr:
+    try:
+        address = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
         return False
-    address = ipaddress.ip_address(remote_addr)
+    # A dual-stack server reports an IPv4 client as ::ffff:a.b.c.d; the list names it as IPv4.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
     return any(address in ipaddress.ip_network(entry, strict=False) for entry in allowed)
 
 
@@ -46,7 +95,8 @@ def _credentials_valid(authorization: str) -> bool:
     expected_user = settings.OPERATOR_NOTIFY_USERNAME.encode()
     expected_password = settings.OPERATOR_NOTIFY_PASSWORD.encode()
     if not expected_password:
-        # With no secret configured, anyone could post: refuse everything instead.
+        # With no secret configured, anyone could post: refuse everything instead (and
+        # `manage.py check --deploy` fails, calls/checks.py).
         return False
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() != "basic":
@@ -61,19 +111,191 @@ def _credentials_valid(authorization: str) -> bool:
     return user_ok and password_ok
 
 
-@extend_schema(exclude=True)
-class StatusNotifyView(APIView):
-    # The operator authenticates with its own Basic credentials, checked below; no user session.
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+class OperatorBasicAuthentication(BaseAuthentication):
+    """The operator's HTTP Basic credentials (OPERATOR_NOTIFY_USERNAME / _PASSWORD)."""
 
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, None]:
+        if not _credentials_valid(request.META.get("HTTP_AUTHORIZATION", "")):
+            raise exceptions.AuthenticationFailed()
+        # The operator is no user of the portal.
+        return AnonymousUser(), None
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Basic realm="clicktodial-notify"'
+
+
+class OperatorBasicScheme(OpenApiAuthenticationExtension):
+    target_class = OperatorBasicAuthentication
+    name = "operatorBasic"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "The operator's credentials for status notifications.",
+        }
+
+
+class _AlwaysJSON(BaseContentNegotiation):
+    """The seed's answers are JSON whatever the Accept header asks; the body is read raw."""
+
+    def select_parser(self, request, parsers):
+        return None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class _Refused(Exception):
+    def __init__(self, answer: NotifyAnswer) -> None:
+        self.answer = answer
+
+
+def _body_read(request: Request) -> bytes:
+    """The body, at most NOTIFY_MAX_BODY_BYTES of it; raises _Refused past that."""
+    django_request = request._request
+    declared = django_request.META.get("CONTENT_LENGTH") or "0"
+    try:
+        length = int(declared)
+    except ValueError:
+        raise _Refused(NOTIFY_BAD_BODY) from None
+    if length < 0:
+        raise _Refused(NOTIFY_BAD_BODY)
+    if length > NOTIFY_MAX_BODY_BYTES:
+        raise _Refused(BODY_TOO_LARGE)
+    if hasattr(django_request, "_body"):
+        body = django_request._body  # already read (by a middleware, say)
+    else:
+        body = django_request.read(NOTIFY_MAX_BODY_BYTES + 1)
+    if len(body) > NOTIFY_MAX_BODY_BYTES:
+        raise _Refused(BODY_TOO_LARGE)
+    return body
+
+
+_SEED_ANSWER = inline_serializer(
+    name="OperatorNotifyAnswer",
+    fields={
+        "code": serializers.RegexField(
+            r"^\d{7}$", help_text="Return code, 7 digits (0000000 is success)."
+        ),
+        "description": serializers.CharField(help_text="What the return code means."),
+    },
+)
+
+
+def _documented(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=_SEED_ANSWER, description=description)
+
+
+_notify_schema = extend_schema(
+    operation_id="operator_status_notify",
+    tags=["operator"],
+    summary="Click to Dial status notify (called by the operator)",
+    description=(
+        "The operator reports a call's status. Every notification received is kept; the answer "
+        "is the seed's {code, description}. The body is judged as JSON whatever the "
+        "Content-Type; bodies over 64 KiB are refused unread."
+    ),
+    parameters=[
+        OpenApiParameter(
+            "callidentifier",
+            str,
+            OpenApiParameter.PATH,
+            required=True,
+            description="The call's identifier, as the operator's begin answer gave it.",
+            pattern=r"^[A-Za-z0-9._~-]{1,100}$",
+        )
+    ],
+    request={
+        "application/json": inline_serializer(
+            name="OperatorStatusNotification",
+            fields={
+                "caller": serializers.CharField(help_text="Calling party number (E.164)."),
+                "callee": serializers.CharField(help_text="Called party number (E.164)."),
+                "status": serializers.ChoiceField(choices=[s.value for s in NotificationStatus]),
+                "reason": serializers.ChoiceField(
+                    choices=[r.value for r in DisconnectReason],
+                    required=False,
+                    help_text="Required when status is Disconnected.",
+                ),
+                "recordingResult": serializers.ChoiceField(
+                    choices=[r.value for r in RecordingResult], required=False
+                ),
+                "recordingId": serializers.CharField(required=False, max_length=100),
+                "callDuration": serializers.IntegerField(
+                    required=False, min_value=0, help_text="Seconds; required when the call ends."
+                ),
+                "timeStamp": serializers.DateTimeField(help_text="UTC, YYYY-MM-DDThh:mm:ss.SSSZ."),
+            },
+        )
+    },
+    responses={
+        200: _documented("Received notification (0000000 Success)."),
+        400: _documented(
+            "Invalid input (0000002 Invalid Input Value), or no such call (1001002 Call ID Error)."
+        ),
+        401: _documented("Missing or wrong credentials (0001004 Authentication Failure)."),
+        403: _documented("Source address not allowed (0001004 Authentication Failure)."),
+        413: _documented("Body over 64 KiB (0000002 Invalid Input Value)."),
+        500: _documented("Internal error (0000001 Internal Service Error)."),
+        503: _documented(
+            "Could not be kept now; send it again after Retry-After (0000001 Internal Service "
+            "Error)."
+        ),
+    },
+)
+
+
+class StatusNotifyView(APIView):
+    # The operator authenticates with its own Basic credentials; no user session, no CSRF.
+    authentication_classes = [OperatorBasicAuthentication]
+    # Authentication refuses whoever is not the operator; nothing more to permit.
+    permission_classes: list = []
+    throttle_classes: list = []
+    parser_classes: list = []
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _AlwaysJSON
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        # The address first: a caller from elsewhere learns nothing about the credentials.
+        if not _address_allowed(request.META.get("REMOTE_ADDR")):
+            raise _Refused(FORBIDDEN_ADDRESS)
+        super().initial(request, *args, **kwargs)
+
+    @_notify_schema
     def post(self, request: Request, callidentifier: str) -> Response:
         remote_addr = request.META.get("REMOTE_ADDR")
-        if not _address_allowed(remote_addr):
-            return _answer(FORBIDDEN_ADDRESS)
-        if not _credentials_valid(request.META.get("HTTP_AUTHORIZATION", "")):
-            return _answer(AUTHENTICATION_FAILURE)
+        try:
+            body = _body_read(request)
+        except _Refused:
+            # Authenticated but refused unread: on record all the same, with what we answered.
+            CallEvent.objects.create(
+                callidentifier=callidentifier[:200].replace("\x00", "\ufffd"),
+                body="",
+                remote_addr=remote_addr,
+                outcome=CallEvent.Outcome.INVALID,
+                detail=f"Body refused unread: Content-Length "
+                f"{str(request.META.get('CONTENT_LENGTH'))[:40]}, the limit is "
+                f"{NOTIFY_MAX_BODY_BYTES} bytes.",
+            )
+            raise
         answer = notification_receive(
-            callidentifier=callidentifier, body=request.body, remote_addr=remote_addr
+            callidentifier=callidentifier, body=body, remote_addr=remote_addr
         )
         return _answer(answer)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """Every refusal and failure in the seed's format; never a 200 for what was not kept."""
+        if isinstance(exc, _Refused):
+            return _answer(exc.answer)
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            return _answer(AUTHENTICATION_FAILURE)
+        if isinstance(exc, exceptions.MethodNotAllowed):
+            return _answer(METHOD_NOT_ALLOWED)
+        if isinstance(exc, exceptions.APIException):
+            return _answer(NotifyAnswer(exc.status_code, "0000002", "Invalid Input Value"))
+        if isinstance(exc, DatabaseError):
+            logger.warning("notification not kept, the operator is asked to retry: %s", exc)
+            return _answer(NOT_STORED)
+        logger.exception("notification failed")
+        return _answer(INTERNAL_ERROR)

@@ -624,6 +624,10 @@ def notification_receive(
         # JSON between systems is UTF-8 (RFC 8259, 8.1); json.loads(bytes) would also guess
         # UTF-16/32, which the stored text above could then not be parsed back from.
         payload = json.loads(body.decode("utf-8-sig"))
+        # An escaped NUL (\u0000) decodes into text no PostgreSQL column takes: refuse it here,
+        # or saving the event would fail and the operator would resend it for ever.
+        if "\\u0000" in json.dumps(payload):
+            raise InvalidNotification(field="body", problem="contains a NUL character")
         notification = parse_status_notification(
             payload, default_region=settings.PHONE_DEFAULT_REGION
         )
@@ -663,7 +667,8 @@ def _notification_storable(notification: StatusNotification) -> None:
     if duration is not None and duration > NOTIFY_MAX_CALL_SECONDS:
         raise InvalidNotification(field="callDuration", problem=f"{duration} is too long")
     # The call's start is worked out from its end and duration: both must stay in the calendar.
-    if notification.timestamp.replace(tzinfo=None) - datetime.min < timedelta(seconds=duration or 0):
+    since_calendar_start = notification.timestamp.replace(tzinfo=None) - datetime.min
+    if since_calendar_start < timedelta(seconds=duration or 0):
         raise InvalidNotification(field="timeStamp", problem="is too early for the duration")
     limit = Call._meta.get_field("recording_id").max_length
     if notification.recording_id and len(notification.recording_id) > limit:
@@ -697,7 +702,10 @@ def _call_awaiting_identifier(
         .order_by("-created_at")[:2]
     )
     if len(candidates) != 1:
-        return None
+        # A concurrent notification (or the begin answer) may have given the call this very
+        # identifier while we waited for its lock: the row then no longer matched the filter
+        # above. A new statement sees that commit.
+        return Call.objects.select_for_update().filter(callidentifier=callidentifier).first()
     call = candidates[0]
     call.callidentifier = callidentifier
     call.save(update_fields=["callidentifier", "updated_at"])
