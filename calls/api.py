@@ -2,7 +2,8 @@
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,7 +29,15 @@ class CallListCreateView(generics.ListAPIView):
             return Call.objects.none()
         return selectors.calls_visible_to(self.request.user)
 
-    @extend_schema(request=CallStartInputSerializer, responses={202: CallOutputSerializer})
+    @extend_schema(
+        request=CallStartInputSerializer,
+        responses={
+            202: CallOutputSerializer,
+            429: OpenApiResponse(
+                description=gettext_lazy("Too many calls in a short time: try later.")
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = CallStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -84,7 +93,13 @@ class CallHangupView(generics.GenericAPIView):
             return Call.objects.none()
         return selectors.calls_visible_to(self.request.user)
 
-    @extend_schema(request=None, responses={202: CallOutputSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            202: CallOutputSerializer,
+            409: OpenApiResponse(description=gettext_lazy("The call has already ended.")),
+        },
+    )
     def post(self, request: Request, pk: int) -> Response:
         call: Call = get_object_or_404(self.get_queryset(), pk=pk)
         try:

@@ -1,7 +1,7 @@
 """API input and output shapes for calls and contacts."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from calls.models import Call, Contact
@@ -48,12 +48,31 @@ class CallOutputSerializer(serializers.ModelSerializer):
         return call_recording_data(call, request=self.context.get("request"))
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(_("Call a number"), value={"callee": "+8613800000001"}, request_only=True)
+    ]
+)
 class CallStartInputSerializer(serializers.Serializer):
     callee = serializers.CharField(required=False, allow_blank=False, max_length=40)
     member = serializers.IntegerField(required=False, help_text=_("Defaults to your own member."))
     contact = serializers.IntegerField(required=False)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            _("A contact"),
+            value={
+                "name": "Li Wei",
+                "company": "Example Trading Co.",
+                "phone_number": "+8613800000002",
+                "notes": "",
+            },
+            request_only=True,
+        )
+    ]
+)
 class ContactSerializer(serializers.ModelSerializer):
     shared = serializers.BooleanField(
         source="is_shared",

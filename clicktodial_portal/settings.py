@@ -221,6 +221,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation's errors too, in DRF's JSON shape (clicktodial_portal/api_errors.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "clicktodial_portal.api_errors.document_errors",
+    ],
 }
 
 # Celery. The default broker is kombu's file-system transport: a real, separate worker process

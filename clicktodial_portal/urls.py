@@ -48,3 +48,6 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("recordings.urls")),
 ]
+
+# Under /api/ a page that does not exist answers in the API's JSON error format.
+handler404 = "clicktodial_portal.api_errors.not_found"

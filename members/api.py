@@ -5,7 +5,13 @@ from datetime import date
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,6 +21,15 @@ from members import selectors, services
 from members.models import Member, MinutePool
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            gettext_lazy("A member number"),
+            value={"name": "Zhang Min", "phone_number": "+8613912345678", "status": "active"},
+            request_only=True,
+        )
+    ]
+)
 class MemberSerializer(serializers.ModelSerializer):
     class Meta:
         model = Member
@@ -60,16 +75,24 @@ class MemberViewSet(viewsets.ModelViewSet):
         except services.MemberInvalid as exc:
             raise _invalid(exc) from exc
 
+    @extend_schema(responses={200: MemberSerializer})
     def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
         """Removes the member from calling; the member and its history are kept."""
         member = services.member_remove(actor=request.user, member=self.get_object())
         return Response(MemberSerializer(member).data, status=status.HTTP_200_OK)
 
 
+# PostgreSQL's integer range, on every database (SQLite's is wider, and a larger allotment did not
+# fit the decimals the pool is answered with).
+MINUTES_MAX = 2_147_483_647
+
+
 class PoolSerializer(serializers.ModelSerializer):
+    minutes_allotted = serializers.IntegerField(min_value=0, max_value=MINUTES_MAX)
     minutes_used = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
     minutes_remaining = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
-    percent_used = serializers.DecimalField(max_digits=7, decimal_places=1, read_only=True)
+    # Calls may go on past the pool's end (when_exhausted), far past a small allotment.
+    percent_used = serializers.DecimalField(max_digits=14, decimal_places=1, read_only=True)
     alert_thresholds = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=1000), required=False
     )
@@ -165,6 +188,17 @@ _ROW = inline_serializer(
 )
 
 
+# The total has no key or label (it is every row's).
+_TOTAL = inline_serializer(
+    "UsageTotal",
+    {
+        "calls": serializers.IntegerField(),
+        "seconds": serializers.IntegerField(),
+        "billed_minutes": serializers.DecimalField(max_digits=14, decimal_places=2),
+    },
+)
+
+
 class UsageView(APIView):
     """Usage by member, department, day or month over a date range (both days included)."""
 
@@ -177,7 +211,14 @@ class UsageView(APIView):
             OpenApiParameter("to", date, description="Last day (default: this month's)"),
         ],
         responses=inline_serializer(
-            "UsageReport", {"rows": _ROW.__class__(many=True), "total": _ROW}
+            "UsageReport",
+            {
+                "group_by": serializers.ChoiceField(choices=selectors.GROUPINGS),
+                "from": serializers.DateField(),
+                "to": serializers.DateField(),
+                "rows": _ROW.__class__(many=True),
+                "total": _TOTAL,
+            },
         ),
     )
     def get(self, request: Request) -> Response:
