@@ -134,8 +134,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if _HTTPS:
+    # Served over HTTPS (behind a proxy that sets X-Forwarded-Proto): plain HTTP is redirected,
+    # and browsers are told to use HTTPS only, for a year unless SECURE_HSTS_SECONDS says less.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# The portal usually lives on one subdomain of the enterprise's domain: forcing HTTPS on every
+# sibling subdomain, or preloading the domain into browsers, is the domain owner's decision (the
+# two settings above), not a default the portal should take. So check --deploy is not to ask.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
