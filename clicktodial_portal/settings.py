@@ -257,6 +257,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # The transport polls; 0.1 s keeps a click's begin request well under a second away.
         "polling_interval": 0.1,
     }
+else:
+    # Redis hands a task that was taken but never acknowledged (its worker died) to another
+    # worker after visibility_timeout seconds: longer than any countdown the tasks use (minutes).
+    # A JSON object in the environment replaces these (kombu's Redis transport options).
+    CELERY_BROKER_TRANSPORT_OPTIONS = env.json(
+        "CELERY_BROKER_TRANSPORT_OPTIONS", default={"visibility_timeout": 60 * 60}
+    )
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
