@@ -14,6 +14,11 @@ from calls.serializers import CallOutputSerializer, CallStartInputSerializer, Co
 from members.models import Member
 
 
+class ServiceUnavailable(exceptions.APIException):
+    status_code = 503
+    default_code = "service_unavailable"
+
+
 def _refusal(exc: services.CallNotAllowed) -> exceptions.ValidationError:
     if exc.field:
         return exceptions.ValidationError({exc.field: [exc.message]})
@@ -35,6 +40,11 @@ class CallListCreateView(generics.ListAPIView):
             202: CallOutputSerializer,
             429: OpenApiResponse(
                 description=gettext_lazy("Too many calls in a short time: try later.")
+            ),
+            503: OpenApiResponse(
+                description=gettext_lazy(
+                    "The task broker could not take the call: it failed, nothing was dialled."
+                )
             ),
         },
     )
@@ -69,6 +79,8 @@ class CallListCreateView(generics.ListAPIView):
                 member=member,
                 contact=contact,
             )
+        except services.CallNotQueued as exc:
+            raise ServiceUnavailable(detail=exc.message) from exc
         except services.CallRateLimited as exc:
             raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from exc
         except services.CallNotAllowed as exc:

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from calls.messages import HANG_UP_NOT_CONFIRMED
 from calls.models import Call, CallEvent, Contact
@@ -93,6 +94,9 @@ OUTCOME_UNKNOWN_MESSAGE = gettext_noop(
 )
 NEVER_PLACED_MESSAGE = gettext_noop("The call was never placed: no worker took it in time.")
 NEVER_REPORTED_MESSAGE = gettext_noop("The operator never reported how this call ended.")
+NOT_QUEUED_MESSAGE = gettext_noop(
+    "The portal could not hand the call to a worker, so nothing was dialled. Try again shortly."
+)
 
 
 class CallNotAllowed(Exception):
@@ -102,6 +106,10 @@ class CallNotAllowed(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class CallNotQueued(CallNotAllowed):
+    """The call was saved but the task broker could not take it: it failed, nothing was dialled."""
 
 
 class CallRateLimited(CallNotAllowed):
@@ -254,7 +262,6 @@ def call_start(
     contact: Contact | None = None,
 ) -> Call:
     """Save a call as `queued` and ask a worker to begin it once the row is committed."""
-    from calls.tasks import call_begin_task
 
     member = _member_for_caller(user=user, member=member)
     if contact is not None and contact.owner_id not in (None, user.pk):
@@ -305,9 +312,32 @@ def call_start(
             over_limit=bool(limits),
             limit_note=" ".join(limits)[:300],
         )
-        transaction.on_commit(lambda: call_begin_task.delay(call.pk))
+        transaction.on_commit(lambda: _begin_enqueue(call))
     logger.info("call %s queued: %s -> %s", call.pk, call.caller, call.callee)
     return call
+
+
+def _begin_enqueue(call: Call) -> None:
+    """Hand the begin to a worker; if the broker cannot take it, nothing will ever dial this call,
+    so it fails now, saying so, rather than wait in `queued` for the silent-call sweep."""
+    from calls.tasks import call_begin_task
+
+    try:
+        call_begin_task.delay(call.pk)
+    except (KombuOperationalError, OSError) as exc:
+        logger.error("call %s could not be queued: %s", call.pk, exc)
+        with transaction.atomic():
+            locked = Call.objects.select_for_update().get(pk=call.pk)
+            if locked.status == Status.QUEUED:
+                _advance(
+                    locked,
+                    Status.FAILED,
+                    reason="NotPlaced",
+                    error_message=NOT_QUEUED_MESSAGE,
+                    ended_at=timezone.now(),
+                )
+        call.refresh_from_db()
+        raise CallNotQueued(_(NOT_QUEUED_MESSAGE)) from exc
 
 
 def _destination_check(number: str) -> None:

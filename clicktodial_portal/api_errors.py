@@ -77,7 +77,7 @@ def document_errors(result: dict[str, Any], generator, request, public) -> dict[
             for code in _errors_of(path, method, operation):
                 responses.setdefault(code, {"description": descriptions[code]})
             for code, response in responses.items():
-                if code.startswith("4") and not response.get("content"):
+                if code[0] in "45" and not response.get("content"):
                     response["content"] = {"application/json": {"schema": _ERROR_REF}}
                     response.setdefault("description", descriptions.get(code, ""))
             operation["responses"] = dict(sorted(responses.items()))

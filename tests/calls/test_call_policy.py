@@ -6,10 +6,12 @@ import threading
 import pytest
 from django.db import connection
 from django.urls import reverse
+from kombu.exceptions import OperationalError as KombuOperationalError
 from rest_framework.test import APIClient
 
 from calls.models import Call
 from tests.conftest import api_client_for
+from tests.reliability import record
 
 CALLS = "api-call-list"
 
@@ -144,3 +146,24 @@ def test_the_rate_limit_is_per_user(api, member, teammate, teammate_member, limi
 
     assert place(api, "+8613800000002").status_code == 429
     assert place(api_client_for(teammate), "+8613800000002").status_code == 202
+
+
+@pytest.mark.django_db(transaction=True)  # on_commit runs inside the request, as in production
+@pytest.mark.reliability
+def test_a_call_the_broker_cannot_take_fails_at_once_saying_so(api, member, monkeypatch):
+    """The broker away when a call is placed: nothing would ever dial it, so it fails now, and
+    the caller hears 503 (try again), not a 202 for a call that will sit in `queued`."""
+
+    def broker_down(call_id: int) -> None:
+        raise KombuOperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("calls.tasks.call_begin_task.delay", broker_down)
+
+    response = place(api, "+8613800000001")
+
+    assert response.status_code == 503
+    assert "nothing was dialled" in response.json()["detail"]
+    call = Call.objects.get()
+    assert (call.status, call.reason) == ("failed", "NotPlaced")
+    assert "nothing was dialled" in call.error_message
+    record("operator faults", injected=1, survived=1)
