@@ -25,6 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from members.models import AuditLogEntry
 from operator_api import OperatorError, RecordingResult, get_operator
@@ -84,11 +85,19 @@ def recording_register(*, call: Call) -> Recording | None:
 
 
 def _enqueue_download(recording_id: int, *, countdown: float = 0) -> None:
+    transaction.on_commit(lambda: _download_task_send(recording_id, countdown=countdown))
+
+
+def _download_task_send(recording_id: int, *, countdown: float) -> None:
+    """Send the download task. With the broker away, the recording stays due and the minute
+    sweep (recordings_download_due) sends it later: the transaction that registered it (a
+    notification's) has committed and must not be answered as a failure for this."""
     from recordings.tasks import recording_download_task
 
-    transaction.on_commit(
-        lambda: recording_download_task.apply_async((recording_id,), countdown=countdown)
-    )
+    try:
+        recording_download_task.apply_async((recording_id,), countdown=countdown)
+    except (KombuOperationalError, OSError) as exc:
+        logger.warning("recording %s: download not queued (%s); the sweep will", recording_id, exc)
 
 
 # Downloading

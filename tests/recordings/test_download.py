@@ -8,11 +8,13 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from operator_api import InvalidInputValue, OperatorError, OperatorUnreachable
 from recordings import services
 from recordings.models import Recording
 from tests.recordings.conftest import WAV, ended_call
+from tests.reliability import record
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +45,33 @@ def test_a_success_is_registered_pending_and_its_download_enqueued_after_commit(
     assert recording.status == "pending"
     assert recording.operator_recording_id == "20261126211500"
     assert enqueued == [(recording.pk, 0)]
+
+
+@pytest.mark.reliability
+def test_with_the_broker_away_the_recording_stays_due_for_the_sweep(
+    member, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The notification that ended the call is kept and answered as kept; the download is sent
+    by the minute sweep once the broker is back."""
+
+    def broker_down(args, countdown=0):
+        raise KombuOperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("recordings.tasks.recording_download_task.apply_async", broker_down)
+
+    recording = registered(member, django_capture_on_commit_callbacks)
+
+    assert recording.status == "pending"
+    sent: list[int] = []
+    monkeypatch.setattr(
+        "recordings.tasks.recording_download_task.apply_async",
+        lambda args, countdown=0: sent.append(args[0]),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        swept = services.recordings_download_due(now=timezone.now() + timedelta(minutes=2))
+    assert swept == 1
+    assert sent == [recording.pk]
+    record("operator faults", injected=1, survived=1)
 
 
 @pytest.mark.parametrize(
