@@ -279,13 +279,14 @@ def call_start(
             field="callee",
         )
     _destination_check(callee_number)
-    # In English, as the call keeps them (limit_note) for readers of either language.
-    with translation.override("en"):
-        limits = [str(limit) for limit in call_limits_reached(member=member)]
+    limits = call_limits_reached(member=member)
     if limits and pool_current().when_exhausted == MinutePool.WhenExhausted.REFUSE:
         # Refused now, to this person: in their language.
-        reached = [str(limit) for limit in call_limits_reached(member=member)]
+        reached = [str(limit) for limit in limits]
         raise CallNotAllowed(" ".join([*reached, _("Ask an administrator to add minutes.")]))
+    # In English, as the call keeps them (limit_note) for readers of either language.
+    with translation.override("en"):
+        limit_note = " ".join(str(limit) for limit in limits)
     if contact is None:
         # Their own contact's name before a shared one's.
         contact = (
@@ -310,7 +311,7 @@ def call_start(
             callee=callee_number,
             callee_name=contact.name if contact else "",
             over_limit=bool(limits),
-            limit_note=" ".join(limits)[:300],
+            limit_note=limit_note[:300],
         )
         transaction.on_commit(lambda: _begin_enqueue(call))
     logger.info("call %s queued: %s -> %s", call.pk, call.caller, call.callee)

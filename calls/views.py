@@ -566,7 +566,7 @@ def call_settle(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The call was settled; the audit log keeps who did it."))
             return redirect("call-detail", pk=call.pk)
-    call.refresh_from_db()
+    # Refused: the service changed nothing, so the call read above is still as it is.
     context = {**_call_context(call), "settle_form": form}
     return render(request, "calls/call_detail.html", context, status=400)
 

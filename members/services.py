@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import logging
 import math
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
 from members.models import (
@@ -314,57 +317,76 @@ def _used_seconds(pool: MinutePool, **scope: Any) -> int:
     return total or 0
 
 
-def call_limits_reached(*, member: Member) -> list[str]:
+@dataclass(frozen=True)
+class LimitReached:
+    """A used-up limit, said in the language active when it is turned into text: `message` is
+    an English message (marked with gettext_noop), `values` its placeholders' values."""
+
+    message: str
+    values: dict[str, Any]
+
+    def __str__(self) -> str:
+        return gettext(self.message) % self.values
+
+
+def call_limits_reached(*, member: Member) -> list[LimitReached]:
     """What is used up for this member's next call: the pool, the member's or department's cap.
 
-    In the active language: the caller reads these when a call is refused.
+    Each is said in the language active when it is turned into text: the call keeps them in
+    English, and the caller reads them in theirs when a call is refused.
     """
     pool = pool_current()
-    month = date_format(pool.period_start, "YEAR_MONTH_FORMAT")
+    month = lazy(date_format, str)(pool.period_start, "YEAR_MONTH_FORMAT")
     reached = []
     if pool.billed_seconds_used >= pool.minutes_allotted * 60:
         reached.append(
-            _(
-                "The enterprise's minute pool for %(month)s is used up "
-                "(%(used)s of %(allotted)s minutes)."
+            LimitReached(
+                gettext_noop(
+                    "The enterprise's minute pool for %(month)s is used up "
+                    "(%(used)s of %(allotted)s minutes)."
+                ),
+                {
+                    "month": month,
+                    "used": minutes_display(pool.minutes_used),
+                    "allotted": pool.minutes_allotted,
+                },
             )
-            % {
-                "month": month,
-                "used": minutes_display(pool.minutes_used),
-                "allotted": pool.minutes_allotted,
-            }
         )
     if member.minutes_cap is not None:
         used = _used_seconds(pool, member=member)
         if used >= member.minutes_cap * 60:
             reached.append(
-                _(
-                    "The member number %(number)s (%(name)s) has used %(used)s of its "
-                    "%(cap)s minutes for %(month)s."
+                LimitReached(
+                    gettext_noop(
+                        "The member number %(number)s (%(name)s) has used %(used)s of its "
+                        "%(cap)s minutes for %(month)s."
+                    ),
+                    {
+                        "number": member.phone_number,
+                        "name": member.name,
+                        "used": minutes_display(seconds_to_minutes(used)),
+                        "cap": member.minutes_cap,
+                        "month": month,
+                    },
                 )
-                % {
-                    "number": member.phone_number,
-                    "name": member.name,
-                    "used": minutes_display(seconds_to_minutes(used)),
-                    "cap": member.minutes_cap,
-                    "month": month,
-                }
             )
     department = member.department
     if department is not None and department.minutes_cap is not None:
         used = _used_seconds(pool, department=department)
         if used >= department.minutes_cap * 60:
             reached.append(
-                _(
-                    "The %(department)s department has used %(used)s of its %(cap)s minutes "
-                    "for %(month)s."
+                LimitReached(
+                    gettext_noop(
+                        "The %(department)s department has used %(used)s of its %(cap)s minutes "
+                        "for %(month)s."
+                    ),
+                    {
+                        "department": department.name,
+                        "used": minutes_display(seconds_to_minutes(used)),
+                        "cap": department.minutes_cap,
+                        "month": month,
+                    },
                 )
-                % {
-                    "department": department.name,
-                    "used": minutes_display(seconds_to_minutes(used)),
-                    "cap": department.minutes_cap,
-                    "month": month,
-                }
             )
     return reached
 

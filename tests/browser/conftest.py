@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,28 +35,40 @@ def browser() -> Iterator:
         browser.close()
 
 
-@pytest.fixture
-def page(browser) -> Iterator:
-    context = browser.new_context(locale="en-US", viewport={"width": 1200, "height": 800})
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1200, "height": 800}
+# The browser's language (Accept-Language) for each of the portal's.
+BROWSER_LOCALES = {"en": "en-US", "zh-hans": "zh-CN"}
+
+
+@contextmanager
+def opened_page(browser, *, language: str = "en", phone: bool = False) -> Iterator:
+    """A page in a context of its own: a desktop window, or a phone (390 by 844, touch), as an
+    employee calling from their mobile sees it; the browser asks for `language`."""
+    context = browser.new_context(
+        locale=BROWSER_LOCALES[language],
+        viewport=PHONE if phone else DESKTOP,
+        is_mobile=phone,
+        has_touch=phone,
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
 
 
-PHONE = {"width": 390, "height": 844}
+@pytest.fixture
+def page(browser) -> Iterator:
+    with opened_page(browser) as page:
+        yield page
 
 
 @pytest.fixture
 def phone_page(browser) -> Iterator:
-    """A phone-sized page (390 by 844, touch), as an employee calling from their mobile sees it."""
-    context = browser.new_context(
-        locale="en-US", viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+    with opened_page(browser, phone=True) as page:
+        yield page
 
 
 def screenshots_folder() -> Path:

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from calls.models import Call, Contact
+from tests.browser.conftest import log_in as browser_log_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,10 +28,8 @@ def contacts(employee) -> None:
 
 
 def log_in(page, live_server) -> None:
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill("wang")
-    page.get_by_label("Password").fill("pw-wang-123")
-    page.get_by_role("button", name="Log in").click()
+    """The employee logs in and lands on their contacts."""
+    browser_log_in(page, live_server, "wang", "pw-wang-123")
     expect(page.get_by_role("heading", name="Contacts")).to_be_visible()
 
 

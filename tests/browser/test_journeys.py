@@ -17,13 +17,10 @@ from playwright.sync_api import expect
 
 from members.models import Member, MinutePool
 from members.services import pool_current
-from tests.browser.conftest import PHONE, log_in, screenshot
+from tests.browser.conftest import BROWSER_LOCALES, log_in, opened_page, screenshot
 from tests.members.reports_fixtures import ended_call, local
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-BROWSER_LOCALES = {"en": "en-US", "zh-hans": "zh-CN"}
-SCREENS = {"desktop": {"width": 1200, "height": 800}, "phone": PHONE}
 
 
 @pytest.fixture(params=BROWSER_LOCALES)
@@ -31,23 +28,15 @@ def language(request) -> str:
     return request.param
 
 
-@pytest.fixture(params=SCREENS)
+@pytest.fixture(params=["desktop", "phone"])
 def screen(request) -> str:
     return request.param
 
 
 @pytest.fixture
 def page(browser, language, screen):
-    context = browser.new_context(
-        locale=BROWSER_LOCALES[language],
-        viewport=SCREENS[screen],
-        is_mobile=screen == "phone",
-        has_touch=screen == "phone",
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+    with opened_page(browser, language=language, phone=screen == "phone") as page:
+        yield page
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from calls.models import Call, Contact
 from members import services
 from members.models import Department, Member
-from tests.browser.conftest import PHONE, log_in, screenshot
+from tests.browser.conftest import BROWSER_LOCALES, PHONE, log_in, opened_page, screenshot
 from tests.recordings.conftest import ended_call, stored_recording
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -127,22 +127,16 @@ def portal(employee, admin_user, django_user_model) -> dict[str, int]:
     return {"call": call.pk, "member": member.pk}
 
 
-@pytest.fixture(params=["en-US", "zh-CN"])
-def browser_locale(request) -> str:
+@pytest.fixture(params=BROWSER_LOCALES)
+def language(request) -> str:
     return request.param
 
 
 @pytest.mark.parametrize("role", PAGES)
-def test_each_page_on_a_phone_in_each_language(browser, live_server, portal, role, browser_locale):
-    # The browser's language decides: the user has chosen none.
-    context = browser.new_context(
-        locale=browser_locale, viewport=PHONE, device_scale_factor=1, is_mobile=True
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    language = "zh-hans" if browser_locale == "zh-CN" else "en"
+def test_each_page_on_a_phone_in_each_language(browser, live_server, portal, role, language):
     problems = []
-    try:
+    # The browser's language decides: the user has chosen none.
+    with opened_page(browser, language=language, phone=True) as page:
         log_in(page, live_server, *LOGINS[role])
         for path in PAGES[role]:
             page.goto(live_server.url + path.format(**portal))
@@ -164,22 +158,15 @@ def test_each_page_on_a_phone_in_each_language(browser, live_server, portal, rol
 
             slug = re.sub(r"[^a-z0-9]+", "-", path).strip("-")
             screenshot(page, f"{language}-phone-{role}-{slug}")
-    finally:
-        context.close()
     assert not problems, "\n".join(problems)
 
 
-def test_the_login_page_on_a_phone(browser, live_server, browser_locale):
-    context = browser.new_context(locale=browser_locale, viewport=PHONE, is_mobile=True)
-    page = context.new_page()
-    try:
+def test_the_login_page_on_a_phone(browser, live_server, language):
+    with opened_page(browser, language=language, phone=True) as page:
         page.goto(f"{live_server.url}/accounts/login/")
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
         assert page.evaluate(UNNAMED_CONTROLS) == []
-        language = "zh-hans" if browser_locale == "zh-CN" else "en"
         screenshot(page, f"{language}-phone-login")
-    finally:
-        context.close()
 
 
 def test_the_keyboard_skips_the_navigation(page, live_server, employee):
