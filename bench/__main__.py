@@ -1,175 +1,230 @@
-"""`make bench`: years of call history in PostgreSQL, and how fast reports and exports answer.
+"""`make bench`: the portal measured side by side with references, in one run.
 
-    BENCH_CALLS=10000000 BENCH_MEMBERS=2000 python -m bench
+    BENCH_SCALE=10000000 python -m bench     # the full run (the default)
+    BENCH_SCALE=20000 python -m bench        # a quick run, as CI does
 
-Generates the history once (it is kept in the bench database for the next run), then measures,
-in this one run, the usage API against a plain GROUP BY over the raw calls (the reference), and
-the CSV export's peak memory for a day against a month of calls (a separate process for each, so
-each reading is that export's own). Targets: reports under 100 ms server time; export memory that
-does not grow with the rows.
+Needs PostgreSQL and Redis on 127.0.0.1 (BENCH_DATABASE_URL, BENCH_LIVE_DATABASE_URL,
+BENCH_REDIS_URL move them) and wrk (Debian's package). BENCH_SCALE is the number of calls of
+history the reports are measured on; the live load follows from it (100,000 notifications at full
+scale). Phases, each in bench/: live.py (gunicorn, a Celery worker and the sandbox; notification
+intake against a reference endpoint, click-to-call latency, web worker memory), reports.py (usage
+reports against a raw GROUP BY, the call history, the CSV export's memory) and recordings.py (a
+58 MB and a 115 MB recording download against the naive way).
+
+Writes the figures to bench/results.json (full run) or var/bench/results-<scale>.json (any other
+scale), prints the table, and, after a full run, writes the table into bench/README.md. Figures
+are printed against their targets, never asserted: this machine class is shared and noisy.
 """
+
+from __future__ import annotations
 
 import json
 import os
-import statistics
+import platform
+import shutil
+import socket
 import subprocess
 import sys
-import time
-from datetime import date, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 
-BENCH_DATABASE_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clicktodial_bench"
-)
-CALLS = int(os.environ.get("BENCH_CALLS", "10000000"))
-MEMBERS = int(os.environ.get("BENCH_MEMBERS", "2000"))
-RUNS = int(os.environ.get("BENCH_RUNS", "15"))
-TARGET_MS = 100
+BENCH_DIR = Path(__file__).resolve().parent
+FULL_SCALE = 10_000_000
+SCALE = int(os.environ.get("BENCH_SCALE", str(FULL_SCALE)))
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
-def django_setup() -> None:
-    os.environ["DATABASE_URL"] = BENCH_DATABASE_URL
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clicktodial_portal.settings")
-    import django
+def requirements_missing() -> list[str]:
+    from bench.live import LIVE_DATABASE_URL, REDIS_URL
 
-    django.setup()
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()  # the test client's host, and mail kept in memory
-
-
-def database_ensure() -> None:
-    """Create the bench database if it is missing (it is never the portal's own)."""
-    from urllib.parse import urlsplit
-
-    import psycopg
-
-    name = urlsplit(BENCH_DATABASE_URL).path.lstrip("/")
-    server = BENCH_DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(server, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if exists.fetchone() is None:
-            connection.execute(f'CREATE DATABASE "{name}"')
+    missing = []
+    if shutil.which("wrk") is None:
+        missing.append("wrk, the load generator: apt-get install wrk")
+    for name, url in (("PostgreSQL", LIVE_DATABASE_URL), ("Redis", REDIS_URL)):
+        parts = urlsplit(url)
+        host, port = parts.hostname or "127.0.0.1", parts.port or 0
+        try:
+            socket.create_connection((host, port), timeout=2).close()
+        except OSError:
+            missing.append(f"{name} listening on {host}:{port} ({url})")
+    return missing
 
 
-def timed(action, runs: int = RUNS) -> float:
-    """Median wall time of `action` in milliseconds, after two warm-up runs."""
-    for _ in range(2):
-        action()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+def machine() -> str:
+    cores = os.cpu_count()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    python = platform.python_version()
+    return f"{platform.machine()}, {cores} cores, {memory:.0f} GiB, Python {python}"
 
 
-def staff_client():
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-
-    user, _ = get_user_model().objects.get_or_create(
-        username="bench-admin", defaults={"is_staff": True}
-    )
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def raw_group_by(column_sql: str, date_from: date, date_to: date):
-    """The reference: the same report as a plain GROUP BY over the raw calls."""
-    from django.db import connection
-
-    def run() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                SELECT {column_sql}, COUNT(*), SUM(duration_seconds),
-                       SUM(CEIL(duration_seconds / 60.0) * 60)
-                FROM calls_call c JOIN members_member m ON m.id = c.member_id
-                WHERE c.created_at >= %s AND c.created_at < %s
-                GROUP BY 1
-                """,  # noqa: S608 - fixed expressions of this file
-                [date_from, date_to + timedelta(days=1)],
-            )
-            cursor.fetchall()
-
-    return run
-
-
-def export_memory(date_from: date, date_to: date) -> dict:
-    output = subprocess.run(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-m", "bench.export_memory", date_from.isoformat(), date_to.isoformat()],
+def recordings(sizes: str) -> dict:
+    """bench/recordings.py in its own processes: the growth of the whole download task (what a
+    worker runs) and of the naive way, per size."""
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.recordings"],
+        env={**os.environ, "BENCH_RECORDING_MB": sizes},
         capture_output=True,
         text=True,
-        check=True,
-        env={**os.environ, "DATABASE_URL": BENCH_DATABASE_URL},
+        check=False,
     )
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    print(output.stdout, end="", flush=True)
+    figures = {}
+    for row in json.loads(output.stdout.strip().splitlines()[-1]):
+        way = {"task": "", "naive": "naive_"}.get(row["way"])
+        if way is not None:
+            figures[f"recording_{row['mb']:g}mb_{way}growth_mb"] = round(row["rss"], 1)
+    return figures
+
+
+def table(results: dict) -> list[tuple[str, str, str, str]]:
+    """(what, the portal, the reference, the target and whether it is met) for each target."""
+    notify, click = results["notify"], results["click_to_call"]
+    reports, memory = results["reports"], results["memory"]
+
+    def verdict(met: bool) -> str:
+        return "met" if met else "**missed**"
+
+    rows = [
+        (
+            "notification intake, throughput",
+            f"{notify['throughput_rps']:,.0f} req/s",
+            f"{notify['reference_rps']:,.0f} req/s",
+            f"≥ 1.0 times the reference: {notify['ratio']:.2f}, {verdict(notify['ratio'] >= 1.0)}",
+        ),
+        (
+            "notification intake, p99",
+            f"{notify['p99_ms']:.0f} ms",
+            f"{notify['reference_p99_ms']:.0f} ms",
+            f"≤ 50 ms: {verdict(notify['p99_ms'] <= 50)}",
+        ),
+        (
+            "notifications lost / debited twice",
+            f"{notify['lost']} / {notify['double_debits']}",
+            "",
+            f"0 / 0: {verdict(notify['lost'] == 0 and notify['double_debits'] == 0)}",
+        ),
+        (
+            "click-to-call to the operator, p50 / p95",
+            f"{click['p50_ms']:.0f} / {click['p95_ms']:.0f} ms",
+            "",
+            f"≤ 50 / ≤ 150 ms: {verdict(click['p50_ms'] <= 50 and click['p95_ms'] <= 150)}",
+        ),
+    ]
+    for key, label, reference in (
+        ("month_by_member_ms", "a month by member", "reference_month_by_member_ms"),
+        ("month_by_department_ms", "a month by department", "reference_month_by_department_ms"),
+        ("year_by_month_ms", "a year by month", "reference_year_by_month_ms"),
+    ):
+        rows.append(
+            (
+                f"usage report, {label} ({reports['calls']:,} calls)",
+                f"{reports[key]:.1f} ms",
+                f"{reports[reference]:,.0f} ms",
+                f"< 100 ms: {verdict(reports[key] < 100)}",
+            )
+        )
+    for key, label in (("history_first_page_ms", "first"), ("history_deep_page_ms", "deep")):
+        rows.append(
+            (
+                f"call history, {label} page",
+                f"{reports[key]:.1f} ms",
+                "",
+                f"< 100 ms: {verdict(reports[key] < 100)}",
+            )
+        )
+    recordings = [k for k in memory if k.startswith("recording_") and "naive" not in k]
+    for key in sorted(recordings, key=lambda k: int(k.split("_")[1].removesuffix("mb"))):
+        mb = key.split("_")[1].removesuffix("mb")
+        rows.append(
+            (
+                f"recording download of {mb} MB, memory growth",
+                f"{memory[key]:.1f} MB",
+                f"{memory[key.replace('growth', 'naive_growth')]:.1f} MB (naive)",
+                f"< 16 MB: {verdict(memory[key] < 16)}",
+            )
+        )
+    rows += [
+        (
+            f"CSV export of a month ({memory['csv_month_rows']:,} rows), memory growth",
+            f"{memory['csv_month_growth_mb']:+.1f} MB",
+            "a day's export",
+            f"flat (< 20 MB): {verdict(memory['csv_month_growth_mb'] < 20)}",
+        ),
+        (
+            f"web worker over {memory['web_worker_notifications']:,} notifications",
+            f"{memory['web_worker_growth_mb']:+.1f} MB",
+            "",
+            f"flat (< 20 MB): {verdict(memory['web_worker_growth_mb'] < 20)}",
+        ),
+    ]
+    return rows
+
+
+def table_markdown(results: dict) -> str:
+    lines = [
+        f"Measured {results['measured_at']} on {results['machine']}, "
+        f"BENCH_SCALE={results['scale']:,}.",
+        "",
+        "| what | portal | reference | target |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {' | '.join(row)} |" for row in table(results)]
+    return "\n".join(lines)
 
 
 def main() -> int:
-    database_ensure()
-    django_setup()
-    from django.core.management import call_command
-    from django.utils import timezone
+    missing = requirements_missing()
+    if missing:
+        print("make bench needs:\n  " + "\n  ".join(missing), file=sys.stderr)
+        return 2
+    full = SCALE >= FULL_SCALE
+    notifications = 100_000 if full else max(2_000, SCALE // 10)
+    from bench import live
 
-    from bench.generate import history_generate
-    from calls.models import Call
-    from members.services import period_bounds
-
-    call_command("migrate", verbosity=0)
-    if Call.objects.count() != CALLS:
-        started = time.perf_counter()
-        history_generate(calls=CALLS, members=MEMBERS, stdout=sys.stdout)
-        print(f"generated in {time.perf_counter() - started:.0f} s")
-    print(f"{Call.objects.count():,} calls, {MEMBERS:,} members, PostgreSQL")
-
-    today = timezone.localdate()
-    last_month_end = today.replace(day=1) - timedelta(days=1)
-    month = period_bounds(last_month_end)
-    year = (today.replace(day=1, year=today.year - 1) + timedelta(days=31)).replace(day=1), today
-    client = staff_client()
-
-    def api(group_by: str, span: tuple[date, date]):
-        query = {"group_by": group_by, "from": span[0].isoformat(), "to": span[1].isoformat()}
-        return lambda: client.get("/api/v1/usage/", query).json()
-
-    measurements = [
-        ("month by member", api("member", month), raw_group_by("c.member_id", *month)),
-        ("month by department", api("department", month), raw_group_by("m.department_id", *month)),
-        (
-            "year by month",
-            api("month", year),
-            raw_group_by("date_trunc('month', c.created_at)", *year),
-        ),
-    ]
-    failures = 0
-    print(f"\n{'report':<22}{'portal ms':>11}{'raw GROUP BY ms':>17}{'ratio':>8}  target")
-    for name, portal, reference in measurements:
-        portal_ms, reference_ms = timed(portal), timed(reference, runs=3)
-        met = portal_ms < TARGET_MS
-        failures += not met
-        print(
-            f"{name:<22}{portal_ms:>11.1f}{reference_ms:>17.1f}{reference_ms / portal_ms:>7.0f}x"
-            f"  {'met' if met else 'MISSED'} (< {TARGET_MS} ms)"
-        )
-
-    day = export_memory(month[0], month[0])
-    whole = export_memory(*month)
-    growth = whole["peak_rss_mb"] - day["peak_rss_mb"]
-    print(f"\n{'CSV export of calls':<22}{'rows':>10}{'MB':>8}{'peak RSS MB':>13}{'s':>7}")
-    for label, reading in (("one day", day), ("one month", whole)):
-        print(
-            f"{label:<22}{reading['rows']:>10,}{reading['bytes'] / 1e6:>8.1f}"
-            f"{reading['peak_rss_mb']:>13.1f}{reading['seconds']:>7.1f}"
-        )
-    flat = growth < 20
-    failures += not flat
-    print(
-        f"memory growth from a day to a month: {growth:+.1f} MB "
-        f"({'met' if flat else 'MISSED'}: under 20 MB, i.e. not growing with the rows)"
+    results: dict = {
+        "machine": machine(),
+        "scale": SCALE,
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    # The live run first: it sets up Django for its own database; the reports then run in a
+    # process of their own (Django is set up once per process).
+    measured = live.run(notifications=notifications, click_seconds=30 if full else 5)
+    results["notify"] = measured["notify"]
+    results["click_to_call"] = measured["click_to_call"]
+    output = subprocess.run(  # noqa: S603 - our own module
+        [sys.executable, "-m", "bench.reports", str(SCALE)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    return 1 if failures else 0
+    print(output.stdout.rsplit("\n", 2)[0], flush=True)
+    from_reports = json.loads(output.stdout.strip().splitlines()[-1])
+    results["reports"] = from_reports["reports"]
+    results["memory"] = {
+        **recordings("58,115" if full else "6,12"),
+        "csv_month_growth_mb": from_reports["csv"]["csv_month_growth_mb"],
+        "csv_month_rows": from_reports["csv"]["csv_month_rows"],
+        "web_worker_growth_mb": measured["web_worker_growth_mb"],
+        "web_worker_notifications": measured["web_worker_notifications"],
+    }
+    results["csv"] = from_reports["csv"]
+
+    markdown = table_markdown(results)
+    print("\n" + markdown)
+    if full:
+        path = BENCH_DIR / "results.json"
+        readme = BENCH_DIR / "README.md"
+        text = readme.read_text()
+        before, _, rest = text.partition(README_START)
+        _, _, after = rest.partition(README_END)
+        readme.write_text(f"{before}{README_START}\n{markdown}\n{README_END}{after}")
+    else:
+        path = BENCH_DIR.parent / "var" / "bench" / f"results-{SCALE}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nfigures written to {path.relative_to(BENCH_DIR.parent)}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -4,16 +4,17 @@ Run in its own process by the benchmark so that the peak memory it reports is th
 """
 
 import json
+import os
 import resource
 import sys
 import time
 from datetime import date
 
-from bench.__main__ import django_setup, staff_client
+from bench.reports import django_setup, staff_client
 
 
 def main(date_from: date, date_to: date) -> None:
-    django_setup()
+    django_setup(os.environ["DATABASE_URL"])
     client = staff_client()
     started = time.perf_counter()
     response = client.get("/reports/calls.csv", {"from": date_from, "to": date_to})

@@ -2,7 +2,8 @@
 
 It checks the source address (optional allow-list), then the operator's HTTP Basic credentials
 (compared in constant time), then the body's size, and hands the raw body to
-`notification_receive`, which keeps it before deciding anything. Every answer, errors included,
+`notification_receive`, which keeps it in the transaction that applies it (both or neither; what
+could not be kept is answered 503 and sent again by the operator). Every answer, errors included,
 is in the seed's body format, {"code": "<7 digits>", "description": "..."}; it does no slow work.
 
 Decisions, with the seed's (operator API spec's) words:

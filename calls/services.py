@@ -13,14 +13,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -641,16 +641,19 @@ NOTIFY_UNKNOWN_CALL = NotifyAnswer(400, "1001002", "Call ID Error")
 def notification_receive(
     *, callidentifier: str, body: bytes, remote_addr: str | None
 ) -> NotifyAnswer:
-    """Keep the notification as it came, then decide what it means and apply it.
+    """Keep the notification as it came, decide what it means and apply it: in one transaction.
 
-    A DatabaseError is left to propagate: the caller must not acknowledge what was not kept.
+    The event and what it changes are committed together, or neither is: a DatabaseError is left
+    to propagate, so that the caller answers 503 and the operator sends it again (applying it
+    twice changes nothing). Any other error keeps the event as received before propagating.
+    One commit per notification, not two: the commit's flush to disk is much of its cost.
     """
     # A text column takes no NUL character (PostgreSQL refuses it): kept as U+FFFD instead.
-    event = CallEvent.objects.create(
-        callidentifier=callidentifier[:200].replace("\x00", "\ufffd"),
-        body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
-        remote_addr=remote_addr,
-    )
+    received = {
+        "callidentifier": callidentifier[:200].replace("\x00", "\ufffd"),
+        "body": body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+        "remote_addr": remote_addr,
+    }
     try:
         # JSON between systems is UTF-8 (RFC 8259, 8.1); json.loads(bytes) would also guess
         # UTF-16/32, which the stored text above could then not be parsed back from.
@@ -666,26 +669,47 @@ def notification_receive(
     except (ValueError, InvalidNotification, RecursionError, OverflowError) as exc:
         # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too; RecursionError is
         # deeply nested JSON, OverflowError a time out of the calendar's range.
-        _event_close(event, CallEvent.Outcome.INVALID, str(exc))
+        CallEvent.objects.create(
+            **received, outcome=CallEvent.Outcome.INVALID, detail=str(exc)[:500]
+        )
         return NOTIFY_BAD_BODY
-    event.status = notification.status
-    event.reason = notification.reason or ""
-    event.operator_timestamp = notification.timestamp
-    event.save(update_fields=["status", "reason", "operator_timestamp", "updated_at"])
+    except Exception:
+        CallEvent.objects.create(**received)  # on record, as received, before the error's 500
+        raise
+    try:
+        with transaction.atomic():
+            return _notification_keep_and_apply(callidentifier, received, notification)
+    except DatabaseError:
+        raise
+    except Exception:
+        CallEvent.objects.create(**received)
+        raise
 
+
+def _notification_keep_and_apply(
+    callidentifier: str, received: dict[str, Any], notification: StatusNotification
+) -> NotifyAnswer:
+    event = CallEvent.objects.create(
+        **received,
+        status=notification.status,
+        reason=notification.reason or "",
+        operator_timestamp=notification.timestamp,
+    )
     if not _identifier_possible(callidentifier):
         _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call can have this identifier.")
         return NOTIFY_UNKNOWN_CALL
-    with transaction.atomic():
-        call = Call.objects.select_for_update().filter(
-            callidentifier=callidentifier
-        ).first() or _call_awaiting_identifier(
-            callidentifier=callidentifier, notification=notification
-        )
-        if call is None:
-            _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call has this identifier.")
-            return NOTIFY_UNKNOWN_CALL
-        return notification_apply(call=call, event=event, notification=notification)
+    call = (
+        # The member comes along for the debit; only the call's row is locked.
+        Call.objects.select_for_update(of=("self",))
+        .select_related("member")
+        .filter(callidentifier=callidentifier)
+        .order_by()
+        .first()
+    ) or _call_awaiting_identifier(callidentifier=callidentifier, notification=notification)
+    if call is None:
+        _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call has this identifier.")
+        return NOTIFY_UNKNOWN_CALL
+    return notification_apply(call=call, event=event, notification=notification)
 
 
 # No telephone call lasts a month; a longer callDuration is a fault, not a bill to make.
@@ -841,7 +865,8 @@ def _advance(call: Call, status: str, **fields: object) -> None:
     call.status = status
     for name, value in fields.items():
         setattr(call, name, value)
-    call.save()
+    # Only what changed: the callers save anything else they change themselves.
+    call.save(update_fields=["status", *fields, "updated_at"])
     if status == Status.ENDED:
         usage_record(call=call)
         recording_register(call=call)

@@ -66,20 +66,23 @@ def recording_register(*, call: Call) -> Recording | None:
     status = _STATUS_FOR_RESULT.get(RecordingResult(result), Status.NOT_RECORDED)
     if status == Status.PENDING and not call.recording_id:
         status = Status.RECORDING_FAILED  # a success with nothing to fetch is no recording
-    recording, created = Recording.objects.get_or_create(
+    # The caller holds the call's row lock, so no one else registers it meanwhile: a plain look
+    # and insert, without get_or_create's savepoint (two round trips fewer per ended call).
+    existing = Recording.objects.filter(call=call).first()
+    if existing is not None:
+        return existing
+    recording = Recording.objects.create(
         call=call,
-        defaults={
-            "operator_result": result,
-            "operator_recording_id": call.recording_id,
-            "recorded_at": call.ended_at or timezone.now(),
-            "status": status,
-            "next_attempt_at": timezone.now() if status == Status.PENDING else None,
-            "last_error": gettext_noop("The operator's recording failed.")
-            if status == Status.RECORDING_FAILED
-            else "",
-        },
+        operator_result=result,
+        operator_recording_id=call.recording_id,
+        recorded_at=call.ended_at or timezone.now(),
+        status=status,
+        next_attempt_at=timezone.now() if status == Status.PENDING else None,
+        last_error=gettext_noop("The operator's recording failed.")
+        if status == Status.RECORDING_FAILED
+        else "",
     )
-    if created and status == Status.PENDING:
+    if status == Status.PENDING:
         _enqueue_download(recording.pk)
     return recording
 

@@ -1,0 +1,450 @@
+"""The portal running as in production, under load: notification intake and click-to-call latency.
+
+Starts, on a fresh PostgreSQL database (BENCH_LIVE_DATABASE_URL) and Redis (BENCH_REDIS_URL):
+gunicorn with the Procfile's workers and threads (bench.settings: the portal plus the reference
+endpoint), a Celery worker with the Procfile's concurrency, and the sandbox operator in this
+process. Then, with wrk from Debian as the load generator:
+
+1. Notification intake. The same lifecycles (4 notifications a call, 10 % sent twice, 16
+   connections) go to the reference endpoint (bench/reference.py: validate, insert one row) and
+   to the portal's real endpoint (authentication, validation, event kept, state moved, debit).
+   Afterwards the database is checked: every acknowledged notification kept, every call ended
+   and debited once, the pool and the rollups equal to the ledger.
+2. The web workers' resident memory before and after the portal's run.
+3. Click-to-call: POST /api/v1/calls/ at a steady 20 calls/s (wrk's delay(), one employee per
+   call); the latency is from the moment wrk sends the POST (its clock) to the moment the sandbox
+   receives the operator's clicktodialbegin (same machine, same clock).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+WRK_DIR = Path(__file__).resolve().parent / "wrk"
+LIVE_DATABASE_URL = os.environ.get(
+    "BENCH_LIVE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clicktodial_bench_live"
+)
+# Two Redis databases of their own (broker, cache), emptied before the run.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
+REDIS_BROKER_DB, REDIS_CACHE_DB = 14, 15
+# As the Procfile runs them.
+GUNICORN_WORKERS, GUNICORN_THREADS, CELERY_CONCURRENCY = 2, 4, 2
+CONNECTIONS = 16
+MEMBERS = 200
+NOTIFY_USERNAME = "bench-operator"
+CLICK_RATE = 20  # calls a second
+NOTIFY_PREFIX = "/clicktodial/v1/clicktodialstatusnotify/"
+REFERENCE_PREFIX = "/bench/reference/"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_recreate(url: str) -> None:
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    server = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def redis_flush() -> None:
+    import redis
+
+    for db in (REDIS_BROKER_DB, REDIS_CACHE_DB):
+        redis.Redis.from_url(f"{REDIS_URL}/{db}").flushdb()
+
+
+def calls_for(notifications: int) -> int:
+    """Calls whose lifecycles make about `notifications` notifications (4.4 a call), rounded up
+    to whole threads' shares."""
+    per_thread = -(-notifications // (CONNECTIONS * 44 // 10))
+    return per_thread * CONNECTIONS
+
+
+def expected_deliveries(first: int, count: int) -> dict[tuple[str, str], int]:
+    """How many times wrk's notify.lua sends each (callidentifier, status): its 10 % rule."""
+    statuses = ("CallingCaller", "CallingCallee", "Connected", "Disconnected")
+    expected = {}
+    for call in range(first, first + count):
+        for step, status in enumerate(statuses, start=1):
+            expected[(f"BENCH{call:010d}", status)] = 2 if (call * 4 + step) % 10 == 0 else 1
+    return expected
+
+
+@dataclass
+class Stack:
+    """The processes under test, and what they need to know."""
+
+    port: int
+    env: dict[str, str]
+    processes: list[subprocess.Popen]
+    log_dir: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def web_worker_pids(self) -> list[int]:
+        master = self.processes[0].pid
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        return [int(pid) for pid in children]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def environment(port: int, sandbox_origin: str, var_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": LIVE_DATABASE_URL,
+        "CELERY_BROKER_URL": f"{REDIS_URL}/{REDIS_BROKER_DB}",
+        "CACHE_URL": f"{REDIS_URL}/{REDIS_CACHE_DB}",
+        "PORTAL_VAR_DIR": str(var_dir),
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "DEBUG": "false",
+        "OPERATOR_API_BASE_URL": f"{sandbox_origin}/clicktodial/v1",
+        "OPERATOR_TOKEN_URL": f"{sandbox_origin}/oauth2/token",
+        "OPERATOR_NOTIFY_USERNAME": NOTIFY_USERNAME,
+        "OPERATOR_NOTIFY_PASSWORD": secrets.token_urlsafe(24),
+    }
+
+
+def stack_start(env: dict[str, str], port: int, log_dir: Path) -> Stack:
+    bin_dir = Path(sys.executable).parent
+    commands = [
+        [
+            str(bin_dir / "gunicorn"),
+            "clicktodial_portal.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(GUNICORN_WORKERS),
+            "--threads",
+            str(GUNICORN_THREADS),
+        ],
+        [
+            str(bin_dir / "celery"),
+            "-A",
+            "clicktodial_portal",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            str(CELERY_CONCURRENCY),
+        ],
+    ]
+    processes = []
+    for command in commands:
+        log = (log_dir / f"{Path(command[0]).name}.log").open("w")
+        processes.append(
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        )
+    stack = Stack(port, env, processes, log_dir)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(stack.url + "/api/v1/calls/", timeout=2).status_code == 401:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        stack.stop()
+        raise RuntimeError(f"gunicorn did not answer; see {log_dir}")
+    while len(stack.web_worker_pids()) < GUNICORN_WORKERS:
+        time.sleep(0.1)
+    return stack
+
+
+def wrk(script: str, url: str, *args: object, threads: int, connections: int) -> dict:
+    """Run one of bench/wrk's scripts until each of its threads has said it is done."""
+    with tempfile.TemporaryDirectory() as scratch:
+        done_file = Path(scratch) / "done"
+        done_file.touch()
+        command = [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            "-d3600s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(WRK_DIR / script),
+            url,
+            "--",
+            *[str(arg) for arg in args],
+            str(done_file),
+        ]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
+        # wrk waits for its duration even when every thread has stopped; a SIGINT ends it.
+        while len(done_file.read_text().splitlines()) < threads and process.poll() is None:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=60)
+    for line in stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return json.loads(line.removeprefix("BENCH_JSON "))
+    raise RuntimeError(f"wrk printed no figures:\n{stdout}")
+
+
+def data_prepare(*, notify_calls: int, warmup_calls: int, click_calls: int) -> None:
+    """Members, a pool, the calls the notifications are about (already dialling, as after the
+    operator's begin answer), and the employees who click, each with an API token."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from calls.models import Call
+    from members.models import Department, Member, MinutePool
+    from members.services import period_bounds
+
+    today = timezone.localdate()
+    start, end = period_bounds(today)
+    MinutePool.objects.create(
+        period_start=start,
+        period_end=end,
+        minutes_allotted=100_000_000,
+        when_exhausted=MinutePool.WhenExhausted.ALLOW_AND_FLAG,
+        # As production's: each debit checks them.
+        alert_thresholds=settings.POOL_ALERT_THRESHOLDS,
+    )
+    department = Department.objects.create(name="Bench")
+    members = Member.objects.bulk_create(
+        Member(name=f"Member {i:05d}", phone_number=f"+86139{i:08d}", department=department)
+        for i in range(MEMBERS)
+    )
+    total = notify_calls + warmup_calls
+    batch = []
+    for index in range(total):
+        batch.append(
+            Call(
+                member=members[index % MEMBERS],
+                caller=f"+86139{index % MEMBERS:08d}",
+                callee=f"+86138{index:08d}",
+                callidentifier=f"BENCH{index:010d}",
+                status=Call.Status.DIALING,
+            )
+        )
+        if len(batch) == 5000:
+            Call.objects.bulk_create(batch)
+            batch = []
+    Call.objects.bulk_create(batch)
+
+    User = get_user_model()
+    users = User.objects.bulk_create(
+        User(username=f"clicker{i:05d}", password=UNUSABLE_PASSWORD_PREFIX)
+        for i in range(click_calls)
+    )
+    Member.objects.bulk_create(
+        Member(
+            name=f"Clicker {i:05d}",
+            phone_number=f"+86136{i:08d}",
+            department=department,
+            user=user,
+        )
+        for i, user in enumerate(users)
+    )
+    Token.objects.bulk_create(
+        Token(key=f"benchclicker{i:028d}", user=user) for i, user in enumerate(users)
+    )
+
+
+def notify_check(first: int, count: int, acked_total: int) -> dict:
+    """What the database says after the portal's run: lost notifications, double debits."""
+    from django.db.models import Count, Sum
+
+    from calls.models import Call, CallEvent
+    from members.models import MinutePool, UsageDaily, UsageEntry, UsageMonthly
+
+    expected = expected_deliveries(first, count)
+    identifiers = sorted({identifier for identifier, _ in expected})
+    kept = {
+        (row["callidentifier"], row["status"]): row["n"]
+        for row in CallEvent.objects.filter(
+            callidentifier__in=identifiers,
+            outcome__in=[
+                CallEvent.Outcome.APPLIED,
+                CallEvent.Outcome.DUPLICATE,
+                CallEvent.Outcome.STALE,
+            ],
+        )
+        .values("callidentifier", "status")
+        .annotate(n=Count("id"))
+    }
+    lost = sum(max(0, times - kept.get(key, 0)) for key, times in expected.items())
+    calls = Call.objects.filter(callidentifier__in=identifiers)
+    ended = calls.filter(status=Call.Status.ENDED).count()
+    debits = UsageEntry.objects.filter(call__callidentifier__in=identifiers).count()
+    ledger = UsageEntry.objects.aggregate(n=Count("id"), billed=Sum("billed_seconds"))
+    pool_billed = MinutePool.objects.aggregate(b=Sum("billed_seconds_used"))["b"] or 0
+    daily = UsageDaily.objects.aggregate(n=Sum("calls"), billed=Sum("billed_seconds"))
+    monthly = UsageMonthly.objects.aggregate(n=Sum("calls"), billed=Sum("billed_seconds"))
+    # The ledger takes one row per call (a unique key); a debit made twice would show in the
+    # pool's balance or the rollups moving by more than the ledger.
+    double_debits = max(0, debits - ended) + sum(
+        max(0, (rollup["n"] or 0) - ledger["n"]) for rollup in (daily, monthly)
+    )
+    return {
+        "expected": sum(expected.values()),
+        "acknowledged": acked_total,
+        "lost": lost,
+        "calls": len(identifiers),
+        "calls_ended": ended,
+        "calls_debited": debits,
+        "double_debits": double_debits,
+        "ledger_matches_pool_and_rollups": pool_billed
+        == ledger["billed"]
+        == daily["billed"]
+        == monthly["billed"],
+    }
+
+
+def click_latencies(sends: list[list[float]], operator) -> list[float]:
+    """Milliseconds from each POST leaving wrk to its clicktodialbegin reaching the sandbox."""
+    sent_at = {int(index): at for index, at in sends}
+    latencies = []
+    for request in list(operator.requests):
+        if not request.path.endswith("/clicktodialbegin") or not isinstance(request.body, dict):
+            continue
+        match = re.search(r"6137(\d{8})$", str(request.body.get("callee", "")))
+        if match and int(match.group(1)) in sent_at:
+            latencies.append(request.received_at.timestamp() * 1000 - sent_at[int(match.group(1))])
+    return latencies
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def run(*, notifications: int, click_seconds: int) -> dict:
+    from sandbox.server import SandboxConfig, SandboxOperator
+
+    database_recreate(LIVE_DATABASE_URL)
+    redis_flush()
+    notify_calls = calls_for(notifications)
+    warmup_calls = calls_for(2000)
+    click_calls = CLICK_RATE * click_seconds
+    port = free_port()
+    var_dir = Path(tempfile.mkdtemp(prefix="clicktodial-bench-"))
+    env = environment(port, "http://127.0.0.1:0", var_dir)
+    operator = SandboxOperator(
+        SandboxConfig(
+            notify_url=env["PORTAL_BASE_URL"] + NOTIFY_PREFIX + "{callidentifier}",
+            notify_username=NOTIFY_USERNAME,
+            notify_password=env["OPERATOR_NOTIFY_PASSWORD"],
+        )
+    )
+    operator.start()
+    env = environment(port, operator.origin, var_dir)
+    env["OPERATOR_NOTIFY_PASSWORD"] = operator.config.notify_password
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print(
+        f"live: {notify_calls:,} calls to notify about, {click_calls} clicks; logs in {var_dir}",
+        flush=True,
+    )
+    data_prepare(notify_calls=notify_calls, warmup_calls=warmup_calls, click_calls=click_calls)
+    stack = stack_start(env, port, var_dir)
+    auth = (
+        "Basic "
+        + base64.b64encode(f"{NOTIFY_USERNAME}:{env['OPERATOR_NOTIFY_PASSWORD']}".encode()).decode()
+    )
+    per_thread = notify_calls // CONNECTIONS
+    try:
+        # Warm-up: every worker has imported and connected before anything is measured.
+        warm = warmup_calls // CONNECTIONS
+        notify = ("notify.lua", stack.url)
+        load = {"threads": CONNECTIONS, "connections": CONNECTIONS}
+        wrk(*notify, notify_calls, warm, MEMBERS, auth, NOTIFY_PREFIX, **load)
+        wrk(*notify, 0, warm, MEMBERS, "-", REFERENCE_PREFIX, **load)
+        reference = wrk(*notify, 0, per_thread, MEMBERS, "-", REFERENCE_PREFIX, **load)
+        rss_before = {pid: rss_mb(pid) for pid in stack.web_worker_pids()}
+        portal = wrk(*notify, 0, per_thread, MEMBERS, auth, NOTIFY_PREFIX, **load)
+        rss_after = {pid: rss_mb(pid) for pid in stack.web_worker_pids()}
+        check = notify_check(0, notify_calls, portal["acked"])
+        for label, figures in (("reference", reference), ("portal", portal)):
+            print(f"  {label}: {json.dumps(figures)}", flush=True)
+        print(f"  database: {json.dumps(check)}", flush=True)
+
+        click = wrk("click.lua", stack.url, click_calls, CLICK_RATE, threads=1, connections=4)
+        time.sleep(2)  # the last begins reach the sandbox
+        latencies = click_latencies(click["sends"], operator)
+    finally:
+        stack.stop()
+        operator.stop()
+    throughput = portal["acked"] / portal["duration_s"]
+    reference_rps = reference["acked"] / reference["duration_s"]
+    growth = max(rss_after[pid] - rss_before[pid] for pid in rss_before if pid in rss_after)
+    return {
+        "notify": {
+            "notifications": portal["acked"],
+            "throughput_rps": round(throughput, 1),
+            "reference_rps": round(reference_rps, 1),
+            "ratio": round(throughput / reference_rps, 2),
+            "p50_ms": portal["p50_ms"],
+            "p99_ms": portal["p99_ms"],
+            "reference_p99_ms": reference["p99_ms"],
+            "refused": portal["refused"],
+            "lost": check["lost"],
+            "double_debits": check["double_debits"],
+            "calls_ended": check["calls_ended"],
+            "calls_debited": check["calls_debited"],
+            "ledger_matches_pool_and_rollups": check["ledger_matches_pool_and_rollups"],
+        },
+        "click_to_call": {
+            "calls": len(latencies),
+            "sent": len(click["sends"]),
+            "rate_per_s": round(len(click["sends"]) / click["duration_s"], 1),
+            "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+            "p95_ms": round(percentile(latencies, 0.95), 1) if latencies else None,
+            "api_p50_ms": click["p50_ms"],
+        },
+        "web_worker_growth_mb": round(growth, 1),
+        "web_worker_notifications": portal["acked"],
+    }
