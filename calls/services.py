@@ -689,7 +689,8 @@ def notification_receive(
 def _notification_keep_and_apply(
     callidentifier: str, received: dict[str, Any], notification: StatusNotification
 ) -> NotifyAnswer:
-    event = CallEvent.objects.create(
+    # Written once, with its outcome, when _event_close decides it (in this transaction).
+    event = CallEvent(
         **received,
         status=notification.status,
         reason=notification.reason or "",
@@ -851,7 +852,10 @@ def _adopt_early_events(*, callidentifier: str) -> None:
 def _event_close(event: CallEvent, outcome: str, detail: str) -> None:
     event.outcome = outcome
     event.detail = detail[:500]
-    event.save(update_fields=["call", "outcome", "detail", "updated_at"])
+    if event.pk is None:
+        event.save()  # the notification being received: one insert, with what became of it
+    else:
+        event.save(update_fields=["call", "outcome", "detail", "updated_at"])
 
 
 def _advance(call: Call, status: str, **fields: object) -> None:

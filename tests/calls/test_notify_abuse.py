@@ -390,7 +390,7 @@ def _raise_operational_error(*args, **kwargs):
 FAULTS = {
     # Where storage fails: keeping the event, closing it (the call already changed in the same
     # transaction), and the debit of the ended call.
-    "keeping the notification": ("calls.services.CallEvent.objects.create", DISCONNECTED),
+    "keeping the notification": ("calls.services.CallEvent.save", DISCONNECTED),
     "closing the event": ("calls.services._event_close", DISCONNECTED),
     "debiting the minutes": ("calls.services.usage_record", DISCONNECTED),
     "advancing the call": ("calls.services._advance", body("Connected")),
@@ -404,10 +404,7 @@ def test_a_notification_not_kept_is_never_acknowledged_and_applies_once_when_sen
     target, notification = FAULTS[fault]
     data = json.dumps(notification)
     before = snapshot(call)
-    if target.endswith("objects.create"):
-        monkeypatch.setattr(CallEvent.objects, "create", _raise_operational_error)
-    else:
-        monkeypatch.setattr(target, _raise_operational_error)
+    monkeypatch.setattr(target, _raise_operational_error)
 
     response = send(client, data, auth=basic())
 
