@@ -1,9 +1,9 @@
 """The portal running as in production, under load: notification intake and click-to-call latency.
 
 Starts, on a fresh PostgreSQL database (BENCH_LIVE_DATABASE_URL) and Redis (BENCH_REDIS_URL):
-gunicorn with the Procfile's workers and threads (bench.settings: the portal plus the reference
-endpoint), a Celery worker with the Procfile's concurrency, and the sandbox operator in this
-process. Then, with wrk from Debian as the load generator:
+the Procfile's web (gunicorn) and worker (Celery) commands, with bench.settings (the portal plus
+the reference endpoint), and the sandbox operator in this process. Then, with wrk from Debian as
+the load generator:
 
 1. Notification intake. The same lifecycles (4 notifications a call, 10 % sent twice, 16
    connections) go to the reference endpoint (bench/reference.py: validate, insert one row) and
@@ -23,10 +23,10 @@ import json
 import os
 import re
 import secrets
+import shlex
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -43,8 +43,6 @@ LIVE_DATABASE_URL = os.environ.get(
 # Two Redis databases of their own (broker, cache), emptied before the run.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
 REDIS_BROKER_DB, REDIS_CACHE_DB = 14, 15
-# As the Procfile runs them.
-GUNICORN_WORKERS, GUNICORN_THREADS, CELERY_CONCURRENCY = 2, 4, 2
 CONNECTIONS = 16
 MEMBERS = 200
 NOTIFY_USERNAME = "bench-operator"
@@ -148,35 +146,32 @@ def environment(port: int, sandbox_origin: str, var_dir: Path) -> dict[str, str]
     }
 
 
+def procfile_commands(port: int) -> dict[str, list[str]]:
+    """The Procfile's web and worker commands, as production runs them, on our port."""
+    commands = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name in ("web", "worker", "recordings"):  # not the sandbox: ours runs in this process
+            words = shlex.split(command.replace("127.0.0.1:8000", f"127.0.0.1:{port}"))
+            # The access log would be written to our log file; it is not what is measured.
+            if "--access-logfile" in words:
+                at = words.index("--access-logfile")
+                del words[at : at + 2]
+            commands[name] = [str(ROOT / words[0]), *words[1:]]
+    return commands
+
+
 def stack_start(env: dict[str, str], port: int, log_dir: Path) -> Stack:
-    bin_dir = Path(sys.executable).parent
-    commands = [
-        [
-            str(bin_dir / "gunicorn"),
-            "clicktodial_portal.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(GUNICORN_WORKERS),
-            "--threads",
-            str(GUNICORN_THREADS),
-        ],
-        [
-            str(bin_dir / "celery"),
-            "-A",
-            "clicktodial_portal",
-            "worker",
-            "--loglevel",
-            "WARNING",
-            "--concurrency",
-            str(CELERY_CONCURRENCY),
-        ],
-    ]
+    procfile = procfile_commands(port)
+    names = ("web", "worker", "recordings")
+    workers = int(procfile["web"][procfile["web"].index("--workers") + 1])
     processes = []
-    for command in commands:
-        log = (log_dir / f"{Path(command[0]).name}.log").open("w")
+    for name in names:
+        log = (log_dir / f"{name}.log").open("w")
         processes.append(
-            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+            subprocess.Popen(  # noqa: S603 - the Procfile's own commands
+                procfile[name], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         )
     stack = Stack(port, env, processes, log_dir)
     deadline = time.monotonic() + 60
@@ -189,7 +184,7 @@ def stack_start(env: dict[str, str], port: int, log_dir: Path) -> Stack:
     else:
         stack.stop()
         raise RuntimeError(f"gunicorn did not answer; see {log_dir}")
-    while len(stack.web_worker_pids()) < GUNICORN_WORKERS:
+    while len(stack.web_worker_pids()) < workers:
         time.sleep(0.1)
     return stack
 
@@ -339,17 +334,35 @@ def notify_check(first: int, count: int, acked_total: int) -> dict:
     }
 
 
-def click_latencies(sends: list[list[float]], operator) -> list[float]:
-    """Milliseconds from each POST leaving wrk to its clicktodialbegin reaching the sandbox."""
+def click_latencies(sends: list[list[float]], operator) -> dict[str, list[float]]:
+    """Milliseconds from each POST leaving wrk to its clicktodialbegin reaching the sandbox, and
+    that time's parts: to the call's row being written, queued (the row to a worker claiming the
+    call), and the worker's begin until the operator has the request."""
+    from calls.models import Call
+
     sent_at = {int(index): at for index, at in sends}
-    latencies = []
+    arrived = {}
     for request in list(operator.requests):
-        if not request.path.endswith("/clicktodialbegin") or not isinstance(request.body, dict):
+        if request.path.endswith("/clicktodialbegin") and isinstance(request.body, dict):
+            match = re.search(r"6137(\d{8})$", str(request.body.get("callee", "")))
+            if match:
+                arrived[int(match.group(1))] = request.received_at.timestamp() * 1000
+    parts: dict[str, list[float]] = {"total": [], "to_row": [], "queued": [], "to_operator": []}
+    calls = Call.objects.filter(callee__startswith="+86137", begun_at__isnull=False)
+    for callee, created_at, begun_at in calls.values_list("callee", "created_at", "begun_at"):
+        index = int(callee[-8:])
+        if index not in sent_at or index not in arrived:
             continue
-        match = re.search(r"6137(\d{8})$", str(request.body.get("callee", "")))
-        if match and int(match.group(1)) in sent_at:
-            latencies.append(request.received_at.timestamp() * 1000 - sent_at[int(match.group(1))])
-    return latencies
+        created, begun = created_at.timestamp() * 1000, begun_at.timestamp() * 1000
+        parts["total"].append(arrived[index] - sent_at[index])
+        parts["to_row"].append(created - sent_at[index])
+        parts["queued"].append(begun - created)
+        parts["to_operator"].append(arrived[index] - begun)
+    return parts
+
+
+def _rounded(statistic, values: list[float]) -> float | None:
+    return round(statistic(values), 1) if values else None
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -412,7 +425,8 @@ def run(*, notifications: int, click_seconds: int) -> dict:
             print(f"  {label}: {json.dumps(figures)}", flush=True)
         print(f"  database: {json.dumps(check)}", flush=True)
 
-        click = wrk("click.lua", stack.url, click_calls, CLICK_RATE, threads=1, connections=4)
+        # Enough connections that a slow answer never holds back the next click: the rate is kept.
+        click = wrk("click.lua", stack.url, click_calls, CLICK_RATE, threads=1, connections=16)
         time.sleep(2)  # the last begins reach the sandbox
         latencies = click_latencies(click["sends"], operator)
     finally:
@@ -438,12 +452,16 @@ def run(*, notifications: int, click_seconds: int) -> dict:
             "ledger_matches_pool_and_rollups": check["ledger_matches_pool_and_rollups"],
         },
         "click_to_call": {
-            "calls": len(latencies),
+            "calls": len(latencies["total"]),
             "sent": len(click["sends"]),
             "rate_per_s": round(len(click["sends"]) / click["duration_s"], 1),
-            "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-            "p95_ms": round(percentile(latencies, 0.95), 1) if latencies else None,
+            "p50_ms": _rounded(statistics.median, latencies["total"]),
+            "p95_ms": _rounded(lambda values: percentile(values, 0.95), latencies["total"]),
             "api_p50_ms": click["p50_ms"],
+            **{
+                f"{part}_p50_ms": _rounded(statistics.median, latencies[part])
+                for part in ("to_row", "queued", "to_operator")
+            },
         },
         "web_worker_growth_mb": round(growth, 1),
         "web_worker_notifications": portal["acked"],

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from kombu import Queue
 from kombu.transport import TRANSPORT_ALIASES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -280,6 +281,17 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Two queues besides the default, so that a click's begin never waits behind recording downloads:
+# "calls" (begin and release: short, spent waiting on the operator, latency counts) and
+# "recordings" (downloads: long, bulk). The periodic sweeps and mails stay on the default queue.
+# The Procfile serves "calls" with a pool of threads and "recordings" with processes; a worker
+# started without -Q serves every queue listed here (the tests' worker does).
+CELERY_TASK_QUEUES = [Queue("celery"), Queue("calls"), Queue("recordings")]
+CELERY_TASK_ROUTES = {
+    "calls.tasks.call_begin_task": {"queue": "calls"},
+    "calls.tasks.call_release_task": {"queue": "calls"},
+    "recordings.tasks.recording_download_task": {"queue": "recordings"},
+}
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

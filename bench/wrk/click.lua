@@ -1,6 +1,6 @@
 -- Employees pressing "Call" at a steady rate, for wrk (bench/live.py runs it).
 --
---   wrk -t1 -c4 -s bench/wrk/click.lua URL -- COUNT RATE DONE_FILE
+--   wrk -t1 -c16 -s bench/wrk/click.lua URL -- COUNT RATE DONE_FILE
 --
 -- Call n is POST /api/v1/calls/ by employee n (API token benchclicker%028d) to +86137%08d, sent at
 -- start + n / RATE seconds: delay() holds each connection until its call's moment, so the rate is
