@@ -9,14 +9,17 @@ from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
+from django import forms
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
-from django.http import StreamingHttpResponse
+from django.db import connection, transaction
+from django.http import QueryDict, StreamingHttpResponse
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from calls import selectors
 from calls.models import Call, Contact
+from calls.views import CallHistoryForm
 from members.models import Department, Member
 from members.services import usage_record
 
@@ -242,6 +245,39 @@ def test_it_filters_by_department(client, admin_user, owner_member, other_member
     response = page(client_for(client, admin_user), department=departments["sales"].pk)
 
     assert listed_ids(response) == [own.pk]
+
+
+@pytest.mark.parametrize("query", ["", "member={member}", "member=nobody&department=0"])
+def test_the_member_and_department_filters_read_as_djangos_select(
+    query, owner_member, other_member, departments
+):
+    Member.objects.create(name="O'Brien & <Sons>", phone_number="+8613912349999")
+    data = QueryDict(query.format(member=other_member.pk))
+    form = CallHistoryForm(data, sees_all=True)
+    plain = CallHistoryForm(data, sees_all=True)
+    for name in ("member", "department"):
+        field = plain.fields[name]
+        plain.fields[name] = forms.ModelChoiceField(
+            queryset=field.queryset, required=False, empty_label=field.empty_label
+        )
+    assert form.is_valid() == plain.is_valid()
+
+    for name in ("member", "department"):
+        assert str(form[name]) == str(plain[name])
+
+
+def test_a_deep_page_seeks_on_the_time_not_only_on_the_cursor(client, admin_user, owner_member):
+    older = make_call(owner_member, at=local(2025, 4, 1))
+    cursor = make_call(owner_member, at=local(2025, 4, 2))
+    admin = client_for(client, admin_user)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = page(admin, after=selectors.HistoryCursor.from_call(cursor).token())
+
+    assert listed_ids(response) == [older.pk]
+    listing = next(q["sql"] for q in queries if 'FROM "calls_call"' in q["sql"])
+    # A bound the database can seek to on calls_call_created_id_idx, beside the OR of the cursor.
+    assert '"calls_call"."created_at" <=' in listing
 
 
 def test_it_filters_by_status(client, admin_user, owner_member):
