@@ -128,7 +128,9 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-def environment(port: int, sandbox_origin: str, var_dir: Path) -> dict[str, str]:
+def environment(
+    port: int, sandbox_origin: str, var_dir: Path, notify_password: str
+) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
@@ -142,7 +144,7 @@ def environment(port: int, sandbox_origin: str, var_dir: Path) -> dict[str, str]
         "OPERATOR_API_BASE_URL": f"{sandbox_origin}/clicktodial/v1",
         "OPERATOR_TOKEN_URL": f"{sandbox_origin}/oauth2/token",
         "OPERATOR_NOTIFY_USERNAME": NOTIFY_USERNAME,
-        "OPERATOR_NOTIFY_PASSWORD": secrets.token_urlsafe(24),
+        "OPERATOR_NOTIFY_PASSWORD": notify_password,
     }
 
 
@@ -380,17 +382,16 @@ def run(*, notifications: int, click_seconds: int) -> dict:
     click_calls = CLICK_RATE * click_seconds
     port = free_port()
     var_dir = Path(tempfile.mkdtemp(prefix="clicktodial-bench-"))
-    env = environment(port, "http://127.0.0.1:0", var_dir)
+    notify_password = secrets.token_urlsafe(24)
     operator = SandboxOperator(
         SandboxConfig(
-            notify_url=env["PORTAL_BASE_URL"] + NOTIFY_PREFIX + "{callidentifier}",
+            notify_url=f"http://127.0.0.1:{port}{NOTIFY_PREFIX}{{callidentifier}}",
             notify_username=NOTIFY_USERNAME,
-            notify_password=env["OPERATOR_NOTIFY_PASSWORD"],
+            notify_password=notify_password,
         )
     )
     operator.start()
-    env = environment(port, operator.origin, var_dir)
-    env["OPERATOR_NOTIFY_PASSWORD"] = operator.config.notify_password
+    env = environment(port, operator.origin, var_dir, notify_password)
     os.environ.update(env)
     import django
 
