@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import re
 import secrets
@@ -79,8 +80,7 @@ def redis_flush() -> None:
 def calls_for(notifications: int) -> int:
     """Calls whose lifecycles make about `notifications` notifications (4.4 a call), rounded up
     to whole threads' shares."""
-    per_thread = -(-notifications // (CONNECTIONS * 44 // 10))
-    return per_thread * CONNECTIONS
+    return math.ceil(notifications / 4.4 / CONNECTIONS) * CONNECTIONS
 
 
 def expected_deliveries(first: int, count: int) -> dict[tuple[str, str], int]:

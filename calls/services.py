@@ -655,35 +655,35 @@ def notification_receive(
         "remote_addr": remote_addr,
     }
     try:
-        # JSON between systems is UTF-8 (RFC 8259, 8.1); json.loads(bytes) would also guess
-        # UTF-16/32, which the stored text above could then not be parsed back from.
-        payload = json.loads(body.decode("utf-8-sig"))
-        # An escaped NUL (\u0000) decodes into text no PostgreSQL column takes: refuse it here,
-        # or saving the event would fail and the operator would resend it for ever.
-        if "\\u0000" in json.dumps(payload):
-            raise InvalidNotification(field="body", problem="contains a NUL character")
-        notification = parse_status_notification(
-            payload, default_region=settings.PHONE_DEFAULT_REGION
-        )
-        _notification_storable(notification)
-    except (ValueError, InvalidNotification, RecursionError, OverflowError) as exc:
-        # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too; RecursionError is
-        # deeply nested JSON, OverflowError a time out of the calendar's range.
-        CallEvent.objects.create(
-            **received, outcome=CallEvent.Outcome.INVALID, detail=str(exc)[:500]
-        )
-        return NOTIFY_BAD_BODY
-    except Exception:
-        CallEvent.objects.create(**received)  # on record, as received, before the error's 500
-        raise
-    try:
+        try:
+            notification = _notification_parse(body)
+        except (ValueError, InvalidNotification, RecursionError, OverflowError) as exc:
+            # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too; RecursionError is
+            # deeply nested JSON, OverflowError a time out of the calendar's range.
+            CallEvent.objects.create(
+                **received, outcome=CallEvent.Outcome.INVALID, detail=str(exc)[:500]
+            )
+            return NOTIFY_BAD_BODY
         with transaction.atomic():
             return _notification_keep_and_apply(callidentifier, received, notification)
     except DatabaseError:
         raise
     except Exception:
-        CallEvent.objects.create(**received)
+        CallEvent.objects.create(**received)  # on record, as received, before the error's 500
         raise
+
+
+def _notification_parse(body: bytes) -> StatusNotification:
+    # JSON between systems is UTF-8 (RFC 8259, 8.1); json.loads(bytes) would also guess
+    # UTF-16/32, which the stored text could then not be parsed back from.
+    payload = json.loads(body.decode("utf-8-sig"))
+    # An escaped NUL (\u0000) decodes into text no PostgreSQL column takes: refuse it here,
+    # or saving the event would fail and the operator would resend it for ever.
+    if "\\u0000" in json.dumps(payload):
+        raise InvalidNotification(field="body", problem="contains a NUL character")
+    notification = parse_status_notification(payload, default_region=settings.PHONE_DEFAULT_REGION)
+    _notification_storable(notification)
+    return notification
 
 
 def _notification_keep_and_apply(

@@ -1,7 +1,6 @@
 """Server-rendered pages: contacts (search, add, edit, import) with Call buttons, the live call
 page, the calls history and its exports."""
 
-import html
 import uuid
 from collections.abc import Iterator
 
@@ -324,26 +323,20 @@ class OnePassSelect(forms.Select):
             selected = not chosen and option_value in wanted
             chosen |= selected
             options.append(
-                f'\n  <option value="{_escape(option_value)}"'
-                f"{' selected' if selected else ''}>{_escape(label)}</option>\n"
+                f'\n  <option value="{conditional_escape(option_value)}"'
+                f"{' selected' if selected else ''}>{conditional_escape(label)}</option>\n"
             )
         html_attrs = _html_attrs(self.build_attrs(self.attrs, attrs))
         return mark_safe(  # noqa: S308 - every value and label above is escaped
-            f'<select name="{_escape(name)}"{html_attrs}>{"".join(options)}\n</select>'
+            f'<select name="{conditional_escape(name)}"{html_attrs}>{"".join(options)}\n</select>'
         )
 
 
-def _escape(text: object) -> str:
-    """conditional_escape, without its lazy-argument wrapper for the plain strings of options."""
-    if type(text) is str:
-        return html.escape(text)
-    return conditional_escape(text)
-
-
 def _html_attrs(attrs: dict) -> str:
-    """Attributes as Django's widgets/attrs.html writes them: in order, True as a bare name."""
+    """Attributes as Django's widgets/attrs.html writes them, in order (flatatt puts the valued
+    ones before the boolean ones): True as a bare name, False left out."""
     return "".join(
-        f" {name}" if value is True else f' {name}="{_escape(str(value))}"'
+        f" {name}" if value is True else f' {name}="{conditional_escape(str(value))}"'
         for name, value in attrs.items()
         if value is not False
     )
