@@ -53,7 +53,11 @@ class CallListCreateView(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         member = contact = None
         if "member" in data.validated_data:
-            member = Member.objects.filter(pk=data.validated_data["member"]).first()
+            member = (
+                Member.objects.select_related("department__business_number")
+                .filter(pk=data.validated_data["member"])
+                .first()
+            )
             if member is None:
                 # Only admins learn whether an id exists; others get the answer a foreign one gets.
                 message = (

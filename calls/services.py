@@ -225,7 +225,10 @@ def contacts_import(
 
 def _member_for_caller(*, user: AbstractBaseUser, member: Member | None) -> Member:
     if member is None:
-        member = Member.objects.filter(user=user).first()
+        # With what sponsor_for reads, in the same statement.
+        member = (
+            Member.objects.select_related("department__business_number").filter(user=user).first()
+        )
         if member is None:
             raise CallNotAllowed(
                 _(
@@ -314,6 +317,9 @@ def call_start(
             limit_note=limit_note[:300],
         )
         transaction.on_commit(lambda: _begin_enqueue(call))
+    # A call just made has no debit and no recording: said so, so that showing it asks nothing.
+    for absent in (Call.usage, Call.recording):
+        absent.related.set_cached_value(call, None)
     logger.info("call %s queued: %s -> %s", call.pk, call.caller, call.callee)
     return call
 
