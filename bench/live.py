@@ -14,6 +14,9 @@ the load generator:
 3. Click-to-call: POST /api/v1/calls/ at a steady 20 calls/s (wrk's delay(), one employee per
    call); the latency is from the moment wrk sends the POST (its clock) to the moment the sandbox
    receives the operator's clicktodialbegin (same machine, same clock).
+
+During each run, where the machine's CPU went (/proc): how busy its cores were, and each
+program's share (web, workers, PostgreSQL, Redis, wrk, this process with the sandbox operator).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -189,6 +193,57 @@ def stack_start(env: dict[str, str], port: int, log_dir: Path) -> Stack:
     while len(stack.web_worker_pids()) < workers:
         time.sleep(0.1)
     return stack
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _program(pid: int, name: str, cmdline: bytes) -> str:
+    """Which part of the stack a process is, from its name and command line."""
+    servers = {"postgres": "PostgreSQL", "redis-server": "Redis", "wrk": "wrk"}
+    if pid == os.getpid():
+        return "bench and sandbox operator"
+    if name in servers:
+        return servers[name]
+    words = cmdline.split(b"\0")
+    if any(word.endswith(b"gunicorn") for word in words[:2]):
+        return "web (gunicorn)"
+    if b"celery" in cmdline:
+        return "worker (recordings)" if b"recordings" in words else "worker (calls)"
+    return "other"
+
+
+def cpu_sample() -> tuple[float, Counter]:
+    """Seconds of CPU so far: the machine's busy time, and each program's (user + system)."""
+    first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(value) for value in first]
+    busy = (sum(ticks[:8]) - ticks[3] - ticks[4]) / CLOCK_TICKS  # all but idle and iowait
+    programs: Counter = Counter()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().split(" (", 1)[1].rsplit(") ", 1)
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        state = fields.split()  # state, ppid, …: utime and stime are the 12th and 13th
+        seconds = (int(state[11]) + int(state[12])) / CLOCK_TICKS
+        programs[_program(int(stat.parent.name), name, cmdline)] += seconds
+    return busy, programs
+
+
+def cpu_use(before: tuple[float, Counter], seconds: float) -> dict:
+    """Percent of the machine's cores, over `seconds` since `before`: busy, and by program."""
+    busy, programs = cpu_sample()
+    capacity = seconds * (os.cpu_count() or 1) / 100
+    used = programs - before[1]  # a process that ended meanwhile is missing from both
+    return {
+        "busy_pct": round((busy - before[0]) / capacity, 1),
+        "by_program_pct": {
+            name: round(seconds / capacity, 1)
+            for name, seconds in used.most_common()
+            if seconds / capacity >= 0.5
+        },
+    }
 
 
 def wrk(script: str, url: str, *args: object, threads: int, connections: int) -> dict:
@@ -419,7 +474,9 @@ def run(*, notifications: int, click_seconds: int) -> dict:
         wrk(*notify, 0, warm, MEMBERS, "-", REFERENCE_PREFIX, **load)
         reference = wrk(*notify, 0, per_thread, MEMBERS, "-", REFERENCE_PREFIX, **load)
         rss_before = {pid: rss_mb(pid) for pid in stack.web_worker_pids()}
+        cpu_before = cpu_sample()
         portal = wrk(*notify, 0, per_thread, MEMBERS, auth, NOTIFY_PREFIX, **load)
+        notify_cpu = cpu_use(cpu_before, portal["duration_s"])
         rss_after = {pid: rss_mb(pid) for pid in stack.web_worker_pids()}
         check = notify_check(0, notify_calls, portal["acked"])
         for label, figures in (("reference", reference), ("portal", portal)):
@@ -427,7 +484,9 @@ def run(*, notifications: int, click_seconds: int) -> dict:
         print(f"  database: {json.dumps(check)}", flush=True)
 
         # Enough connections that a slow answer never holds back the next click: the rate is kept.
+        cpu_before = cpu_sample()
         click = wrk("click.lua", stack.url, click_calls, CLICK_RATE, threads=1, connections=16)
+        click_cpu = cpu_use(cpu_before, click["duration_s"])
         time.sleep(2)  # the last begins reach the sandbox
         latencies = click_latencies(click["sends"], operator)
     finally:
@@ -451,6 +510,7 @@ def run(*, notifications: int, click_seconds: int) -> dict:
             "calls_ended": check["calls_ended"],
             "calls_debited": check["calls_debited"],
             "ledger_matches_pool_and_rollups": check["ledger_matches_pool_and_rollups"],
+            "cpu": notify_cpu,
         },
         "click_to_call": {
             "calls": len(latencies["total"]),
@@ -463,6 +523,7 @@ def run(*, notifications: int, click_seconds: int) -> dict:
                 f"{part}_p50_ms": _rounded(statistics.median, latencies[part])
                 for part in ("to_row", "queued", "to_operator")
             },
+            "cpu": click_cpu,
         },
         "web_worker_growth_mb": round(growth, 1),
         "web_worker_notifications": portal["acked"],
