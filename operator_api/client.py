@@ -133,6 +133,11 @@ class ClickToDialOperator(Protocol):
         """
         ...
 
+    def access_token_check(self, *, timeout: float) -> None:
+        """Hold a valid access token, asking (for at most ``timeout`` seconds) for one if none
+        is kept: the readiness check."""
+        ...
+
 
 class CacheLike(Protocol):
     """The part of Django's cache API the token store uses."""
@@ -299,6 +304,11 @@ class SeedV1Operator:
 
     # The interface ---------------------------------------------------------------------------
 
+    def access_token_check(self, *, timeout: float) -> None:
+        timeout = min(timeout, self._config.connect_timeout, self._config.read_timeout)
+        with self._client(read_timeout=timeout, connect_timeout=timeout) as client:
+            self._access_token(client)
+
     def begin(self, *, sponsor: str, caller: str, callee: str, record: bool | None = None) -> str:
         body: dict[str, Any] = {
             "sponsor": self._number(sponsor),
@@ -381,12 +391,13 @@ class SeedV1Operator:
                     return str(value).strip() or None
         return None
 
-    def _client(self, *, read_timeout: float) -> httpx.Client:
+    def _client(self, *, read_timeout: float, connect_timeout: float | None = None) -> httpx.Client:
+        connect_timeout = connect_timeout or self._config.connect_timeout
         timeout = httpx.Timeout(
-            connect=self._config.connect_timeout,
+            connect=connect_timeout,
             read=read_timeout,
             write=self._config.read_timeout,
-            pool=self._config.connect_timeout,
+            pool=connect_timeout,
         )
         if self._transport is not None:
             return httpx.Client(transport=_BorrowedTransport(self._transport), timeout=timeout)

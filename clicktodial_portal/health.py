@@ -1,0 +1,121 @@
+"""Liveness (/healthz) and readiness (/readyz) for load balancers and orchestrators.
+
+Answered by a middleware placed first: a probe comes from the balancer by IP address (a Host
+that ALLOWED_HOSTS refuses), over plain HTTP (which SECURE_SSL_REDIRECT would redirect), without
+cookies or credentials, and must be answered by what the process itself knows, not by a login
+page or the login lock-out.
+
+/healthz says the process serves requests and touches nothing else: a restart cannot mend a
+database that is down. /readyz checks each part a request may need, in turn (in this thread:
+a probe in another would open a database connection that nothing closes), and answers 503 when
+one the portal cannot work without fails. Where waiting is the risk (the broker, the operator)
+the check gives up after CHECK_TIMEOUT seconds. The operator is reported but does not decide
+readiness: when it is down, calls fail with a clear message and everything else (history,
+reports, recordings, members) still works, which taking every web process out of the balancer
+would stop.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+LIVENESS_PATH = "/healthz"
+READINESS_PATH = "/readyz"
+CHECK_TIMEOUT = 2.0  # seconds; a balancer's probe usually waits a few
+
+
+def _database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _broker() -> None:
+    from clicktodial_portal.celery import app
+
+    with app.connection_for_write(connect_timeout=CHECK_TIMEOUT) as broker:
+        broker.ensure_connection(max_retries=0, timeout=CHECK_TIMEOUT)
+
+
+def _cache() -> None:
+    key, value = "readyz:probe", uuid.uuid4().hex
+    cache.set(key, value, timeout=30)
+    if cache.get(key) != value:
+        raise RuntimeError("a value set could not be read back")
+
+
+def _storage() -> None:
+    from recordings.storage import recordings_storage as storage
+
+    if hasattr(storage, "bucket"):
+        # S3 (django-storages): the bucket exists and these credentials may use it. A HEAD of
+        # one object would not do: a missing bucket reads as a missing object.
+        storage.bucket.meta.client.head_bucket(Bucket=storage.bucket_name)
+        return
+    # A folder: it, or the nearest folder it will be made in, is writable.
+    folder = Path(storage.location)
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise RuntimeError(f"{storage.location} is not a writable folder")
+
+
+def _operator() -> None:
+    from operator_api import get_operator
+
+    get_operator().access_token_check(timeout=CHECK_TIMEOUT)
+
+
+# name, check, whether the portal is unready without it
+CHECKS: list[tuple[str, Callable[[], None], bool]] = [
+    ("database", _database, True),
+    ("broker", _broker, True),
+    ("cache", _cache, True),
+    ("storage", _storage, True),
+    ("operator", _operator, False),
+]
+
+
+def readiness() -> tuple[bool, dict[str, dict[str, object]]]:
+    """Each part's state: ok, or its error; and whether every required part is ok."""
+    ready = True
+    parts: dict[str, dict[str, object]] = {}
+    for name, check, required in CHECKS:
+        started = time.perf_counter()
+        try:
+            check()
+        except Exception as exc:  # any failure is this part's state, reported
+            state: dict[str, object] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            ready = ready and not required
+        else:
+            state = {"ok": True}
+        state["required"] = required
+        state["ms"] = round((time.perf_counter() - started) * 1000, 1)
+        parts[name] = state
+    return ready, parts
+
+
+class HealthCheckMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path == LIVENESS_PATH:
+            return _no_store(JsonResponse({"status": "ok"}))
+        if request.path == READINESS_PATH:
+            ready, parts = readiness()
+            body = {"status": "ready" if ready else "unready", "checks": parts}
+            return _no_store(JsonResponse(body, status=200 if ready else 503))
+        return self.get_response(request)
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,115 @@
+"""/healthz and /readyz, as a load balancer's probe sees them: by IP address, over plain HTTP, with
+no session, and each part's state in the answer."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from django.test import Client, override_settings
+from moto import mock_aws
+
+from clicktodial_portal.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+PROBE = {"HTTP_HOST": "10.0.0.7"}  # a balancer asks by address, which ALLOWED_HOSTS refuses
+DEAD = "127.0.0.1:9"  # the discard port: nothing listens there
+
+
+@pytest.fixture
+def probe() -> Client:
+    return Client(**PROBE)
+
+
+@pytest.fixture(autouse=True)
+def production_like(settings):
+    settings.SECURE_SSL_REDIRECT = True  # a probe over plain HTTP is answered, not redirected
+    settings.ALLOWED_HOSTS = ["portal.example.com"]
+
+
+def test_liveness_answers_without_asking_anything(probe, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = probe.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_ready_when_every_part_answers(probe, sandbox):
+    response = probe.get("/readyz")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "ready"
+    assert set(body["checks"]) == {"database", "broker", "cache", "storage", "operator"}
+    assert all(check["ok"] for check in body["checks"].values()), body
+
+
+def test_the_operator_down_is_reported_but_keeps_the_portal_ready(probe, settings):
+    settings.OPERATOR_TOKEN_URL = f"http://{DEAD}/oauth2/token"
+    response = probe.get("/readyz")
+    assert response.status_code == 200
+    operator = response.json()["checks"]["operator"]
+    assert operator["ok"] is False and operator["required"] is False
+    assert "OperatorUnreachable" in operator["error"]
+
+
+def test_a_broken_cache_makes_the_portal_unready(probe):
+    dead = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://{DEAD}"}
+    # Not the settings fixture: the cache is emptied after each test, before it is restored.
+    with override_settings(CACHES={"default": dead}):
+        response = probe.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unready"
+    assert body["checks"]["cache"]["ok"] is False
+    assert "Connection" in body["checks"]["cache"]["error"]
+    assert body["checks"]["database"]["ok"] is True
+
+
+def test_an_unreachable_broker_makes_the_portal_unready(probe, monkeypatch):
+    monkeypatch.setattr(celery_app.conf, "broker_url", f"redis://{DEAD}/0")
+    response = probe.get("/readyz")
+    assert response.status_code == 503
+    broker = response.json()["checks"]["broker"]
+    assert broker["ok"] is False and broker["required"] is True
+    assert broker["ms"] < 5000  # given up on, not waited for
+
+
+def test_a_recordings_folder_that_cannot_be_written_makes_the_portal_unready(
+    probe, settings, tmp_path
+):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "recordings": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(blocker / "recordings")},
+        },
+    }
+    response = probe.get("/readyz")
+    assert response.status_code == 503
+    assert "not a writable folder" in response.json()["checks"]["storage"]["error"]
+
+
+@pytest.fixture
+def s3_storage(settings, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "recordings": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {"bucket_name": "portal-recordings", "region_name": "us-east-1"},
+            },
+        }
+        yield boto3.client("s3", region_name="us-east-1")
+
+
+def test_object_storage_is_checked_by_its_bucket(probe, s3_storage):
+    missing = probe.get("/readyz").json()["checks"]["storage"]
+    assert missing["ok"] is False and "404" in missing["error"]
+
+    s3_storage.create_bucket(Bucket="portal-recordings")
+    assert probe.get("/readyz").json()["checks"]["storage"]["ok"] is True
