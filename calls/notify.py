@@ -29,10 +29,12 @@ import binascii
 import hmac
 import ipaddress
 import logging
+import time
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -50,6 +52,7 @@ from rest_framework.views import APIView
 
 from calls.models import CallEvent
 from calls.services import NOTIFY_BAD_BODY, NotifyAnswer, notification_receive
+from clicktodial_portal import metrics
 from operator_api import DisconnectReason, NotificationStatus, RecordingResult
 
 logger = logging.getLogger(__name__)
@@ -256,6 +259,13 @@ class StatusNotifyView(APIView):
     parser_classes: list = []
     renderer_classes = [JSONRenderer]
     content_negotiation_class = _AlwaysJSON
+
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        started = time.perf_counter()
+        response = super().dispatch(request, *args, **kwargs)
+        code = response.data.get("code", "") if isinstance(response.data, dict) else ""
+        metrics.NOTIFICATION_SECONDS.labels(code).observe(time.perf_counter() - started)
+        return response
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         # The address first: a caller from elsewhere learns nothing about the credentials.

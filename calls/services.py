@@ -30,6 +30,8 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from calls.messages import HANG_UP_NOT_CONFIRMED
 from calls.models import Call, CallEvent, Contact
+from calls.selectors import REASON_LABELS
+from clicktodial_portal import metrics
 from members.models import AuditLogEntry, Member, MinutePool
 from members.services import (
     call_limits_reached,
@@ -316,6 +318,7 @@ def call_start(
             over_limit=bool(limits),
             limit_note=limit_note[:300],
         )
+        _counted(call)
         transaction.on_commit(lambda: _begin_enqueue(call))
     # A call just made has no debit and no recording: said so, so that showing it asks nothing.
     for absent in (Call.usage, Call.recording):
@@ -421,14 +424,11 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
         logger.info("call %s: not queued any more, begin skipped", call_id)
         return TaskOutcome.DONE
     call = Call.objects.get(pk=call_id)
+    if call.begin_attempts == 1:  # a retry dials the same call again: counted once
+        _counted(call)
 
     try:
-        callidentifier = get_operator().begin(
-            sponsor=call.sponsor,
-            caller=call.caller,
-            callee=call.callee,
-            record=recording_wanted(member=call.member),
-        )
+        callidentifier = _operator_begin(call)
     except OperatorUnreachable as exc:
         with transaction.atomic():
             call = Call.objects.select_for_update().get(pk=call_id)
@@ -480,6 +480,33 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
     logger.info("call %s: begun as %s", call_id, callidentifier)
     _adopt_early_events(callidentifier=callidentifier)
     return TaskOutcome.DONE
+
+
+def _operator_begin(call: Call) -> str:
+    """Ask the operator to place the call; the time from the click, by what came of it, counted
+    in the metrics."""
+    result = "error"  # unless the operator answers, or an OperatorError says why not
+    try:
+        callidentifier = get_operator().begin(
+            sponsor=call.sponsor,
+            caller=call.caller,
+            callee=call.callee,
+            record=recording_wanted(member=call.member),
+        )
+        result = "begun"
+        return callidentifier
+    except OperatorUnreachable:
+        result = "unreachable"
+        raise
+    except OperatorOutcomeUnknown:
+        result = "unknown"
+        raise
+    except OperatorError:
+        result = "refused"
+        raise
+    finally:
+        since_click = (timezone.now() - call.created_at).total_seconds()
+        metrics.BEGIN_SECONDS.labels(result).observe(since_click)
 
 
 def _fail(call: Call, exc: OperatorError) -> None:
@@ -877,9 +904,19 @@ def _advance(call: Call, status: str, **fields: object) -> None:
         setattr(call, name, value)
     # Only what changed: the callers save anything else they change themselves.
     call.save(update_fields=["status", *fields, "updated_at"])
+    _counted(call)
     if status == Status.ENDED:
         usage_record(call=call)
         recording_register(call=call)
+
+
+def _counted(call: Call) -> None:
+    """Count the call's new status in the metrics, once the change is committed; the reason by
+    name when it is one the portal knows (the label's values stay few), else as `other`."""
+    status, reason = call.status, call.reason
+    if reason and reason not in REASON_LABELS and reason != "NotPlaced":
+        reason = "other"
+    transaction.on_commit(lambda: metrics.CALLS.labels(status, reason).inc())
 
 
 # Calls the operator never finished reporting on

@@ -1,9 +1,10 @@
-"""Liveness (/healthz) and readiness (/readyz) for load balancers and orchestrators.
+"""Liveness (/healthz) and readiness (/readyz) for load balancers and orchestrators; and the
+middleware that answers them and Prometheus' /metrics (clicktodial_portal/metrics.py).
 
-Answered by a middleware placed first: a probe comes from the balancer by IP address (a Host
-that ALLOWED_HOSTS refuses), over plain HTTP (which SECURE_SSL_REDIRECT would redirect), without
-cookies or credentials, and must be answered by what the process itself knows, not by a login
-page or the login lock-out.
+Answered by a middleware placed first: a probe or a scrape comes by IP address (a Host that
+ALLOWED_HOSTS refuses), over plain HTTP (which SECURE_SSL_REDIRECT would redirect), without
+cookies, and must be answered by what the process itself knows, not by a login page or the
+login lock-out; nor is it counted among the requests the metrics report.
 
 /healthz says the process serves requests and touches nothing else: a restart cannot mend a
 database that is down. /readyz checks each part a request may need, in turn (in this thread:
@@ -26,6 +27,8 @@ from pathlib import Path
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from clicktodial_portal.metrics import METRICS_PATH, metrics_export
 
 LIVENESS_PATH = "/healthz"
 READINESS_PATH = "/readyz"
@@ -102,18 +105,30 @@ def readiness() -> tuple[bool, dict[str, dict[str, object]]]:
     return ready, parts
 
 
-class HealthCheckMiddleware:
+def liveness(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def readiness_report(request: HttpRequest) -> HttpResponse:
+    ready, parts = readiness()
+    body = {"status": "ready" if ready else "unready", "checks": parts}
+    return JsonResponse(body, status=200 if ready else 503)
+
+
+class ProbeMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.answers = {
+            LIVENESS_PATH: liveness,
+            READINESS_PATH: readiness_report,
+            METRICS_PATH: metrics_export,
+        }
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path == LIVENESS_PATH:
-            return _no_store(JsonResponse({"status": "ok"}))
-        if request.path == READINESS_PATH:
-            ready, parts = readiness()
-            body = {"status": "ready" if ready else "unready", "checks": parts}
-            return _no_store(JsonResponse(body, status=200 if ready else 503))
-        return self.get_response(request)
+        answer = self.answers.get(request.path)
+        if answer is None:
+            return self.get_response(request)
+        return _no_store(answer(request))
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:

@@ -5,6 +5,7 @@ file-system broker, a file cache and local media under `var/`, and the sandbox o
 portal runs with no server installed. Production points the same variables at real engines.
 """
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +19,16 @@ VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
+
+# Prometheus: every process of this host keeps its counts in this folder, and /metrics adds them
+# up (clicktodial_portal/metrics.py). Set here, before anything imports prometheus_client, so
+# that each process (web, workers, commands) finds it the same way.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "metrics"))
+Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+
+# The bearer token Prometheus sends for /metrics; unset, /metrics answers no one.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-embedded-default-set-SECRET_KEY")
@@ -43,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_prometheus",
     "accounts",
     "members",
     "calls",
@@ -50,8 +62,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: probes come by IP address, over HTTP, with no session (clicktodial_portal/health.py).
-    "clicktodial_portal.health.HealthCheckMiddleware",
+    # First: probes and scrapes come by IP address, over HTTP, with no session (health.py).
+    "clicktodial_portal.health.ProbeMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -62,6 +75,8 @@ MIDDLEWARE = [
     "accounts.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Next to last, so that it counts the answers the lock-out below gives too.
+    "clicktodial_portal.metrics.RequestMetricsAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its own answer.
     "axes.middleware.AxesMiddleware",
 ]

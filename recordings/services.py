@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from clicktodial_portal import metrics
 from members.models import AuditLogEntry
 from operator_api import OperatorError, RecordingResult, get_operator
 from recordings.audio import BrokenAudio, UnknownFormat, inspect_audio
@@ -183,6 +184,7 @@ def recording_download(*, recording_id: int, now: datetime | None = None) -> Dow
         # Taken from us meanwhile (an admin reset it): the stored copy is nobody's.
         recording.file.storage.delete(stored_name)
         return DownloadOutcome(None)
+    metrics.RECORDING_DOWNLOADS.labels("ready").inc()
     logger.info(
         "recording %s: stored %s (%s bytes)", recording_id, stored_name, details["size_bytes"]
     )
@@ -249,6 +251,7 @@ def _download_failed(recording: Recording, message: str, *, permanent: bool) -> 
         next_attempt_at=None if delay is None else now + timedelta(seconds=delay),
         updated_at=now,
     )
+    metrics.RECORDING_DOWNLOADS.labels("failed" if gives_up else "retry").inc()
     logger.warning(
         "recording %s: attempt %d failed%s: %s",
         recording.pk,
