@@ -52,6 +52,7 @@ CONNECTIONS = 16
 MEMBERS = 200
 NOTIFY_USERNAME = "bench-operator"
 CLICK_RATE = 20  # calls a second
+CLICK_WARMUP = 2 * CLICK_RATE  # clicks before those measured
 NOTIFY_PREFIX = "/clicktodial/v1/clicktodialstatusnotify/"
 REFERENCE_PREFIX = "/bench/reference/"
 
@@ -213,11 +214,16 @@ def _program(pid: int, name: str, cmdline: bytes) -> str:
     return "other"
 
 
-def cpu_sample() -> tuple[float, Counter]:
-    """Seconds of CPU so far: the machine's busy time, and each program's (user + system)."""
+def cpu_sample() -> tuple[Counter, Counter]:
+    """Seconds so far: the machine's cores busy, waiting for the disk, and taken by the host
+    (steal: a shared machine's other guests); and each program's CPU (user + system)."""
     first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    ticks = [int(value) for value in first]
-    busy = (sum(ticks[:8]) - ticks[3] - ticks[4]) / CLOCK_TICKS  # all but idle and iowait
+    user, nice, system, _idle, iowait, irq, softirq, steal = (int(v) for v in first[:8])
+    machine = Counter(
+        busy=(user + nice + system + irq + softirq) / CLOCK_TICKS,
+        iowait=iowait / CLOCK_TICKS,
+        steal=steal / CLOCK_TICKS,
+    )
     programs: Counter = Counter()
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -228,16 +234,18 @@ def cpu_sample() -> tuple[float, Counter]:
         state = fields.split()  # state, ppid, …: utime and stime are the 12th and 13th
         seconds = (int(state[11]) + int(state[12])) / CLOCK_TICKS
         programs[_program(int(stat.parent.name), name, cmdline)] += seconds
-    return busy, programs
+    return machine, programs
 
 
-def cpu_use(before: tuple[float, Counter], seconds: float) -> dict:
-    """Percent of the machine's cores, over `seconds` since `before`: busy, and by program."""
-    busy, programs = cpu_sample()
+def cpu_use(before: tuple[Counter, Counter], seconds: float) -> dict:
+    """Percent of the machine's cores, over `seconds` since `before`: busy, waiting for the
+    disk, stolen by the host, and used by each program."""
+    machine, programs = cpu_sample()
     capacity = seconds * (os.cpu_count() or 1) / 100
     used = programs - before[1]  # a process that ended meanwhile is missing from both
+    spent = {name: machine[name] - before[0][name] for name in machine}
     return {
-        "busy_pct": round((busy - before[0]) / capacity, 1),
+        **{f"{name}_pct": round(seconds / capacity, 1) for name, seconds in spent.items()},
         "by_program_pct": {
             name: round(seconds / capacity, 1)
             for name, seconds in used.most_common()
@@ -404,13 +412,21 @@ def click_latencies(sends: list[list[float]], operator) -> dict[str, list[float]
             match = re.search(r"6137(\d{8})$", str(request.body.get("callee", "")))
             if match:
                 arrived[int(match.group(1))] = request.received_at.timestamp() * 1000
-    parts: dict[str, list[float]] = {"total": [], "to_row": [], "queued": [], "to_operator": []}
+    first = min(sent_at.values(), default=0)
+    parts: dict[str, list[float]] = {
+        "sent": [],  # since the first click, to see whether slow ones come together
+        "total": [],
+        "to_row": [],
+        "queued": [],
+        "to_operator": [],
+    }
     calls = Call.objects.filter(callee__startswith="+86137", begun_at__isnull=False)
     for callee, created_at, begun_at in calls.values_list("callee", "created_at", "begun_at"):
         index = int(callee[-8:])
         if index not in sent_at or index not in arrived:
             continue
         created, begun = created_at.timestamp() * 1000, begun_at.timestamp() * 1000
+        parts["sent"].append(sent_at[index] - first)
         parts["total"].append(arrived[index] - sent_at[index])
         parts["to_row"].append(created - sent_at[index])
         parts["queued"].append(begun - created)
@@ -420,6 +436,10 @@ def click_latencies(sends: list[list[float]], operator) -> dict[str, list[float]
 
 def _rounded(statistic, values: list[float]) -> float | None:
     return round(statistic(values), 1) if values else None
+
+
+def _p95(values: list[float]) -> float:
+    return percentile(values, 0.95)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -458,7 +478,11 @@ def run(*, notifications: int, click_seconds: int) -> dict:
         f"live: {notify_calls:,} calls to notify about, {click_calls} clicks; logs in {var_dir}",
         flush=True,
     )
-    data_prepare(notify_calls=notify_calls, warmup_calls=warmup_calls, click_calls=click_calls)
+    data_prepare(
+        notify_calls=notify_calls,
+        warmup_calls=warmup_calls,
+        click_calls=CLICK_WARMUP + click_calls,
+    )
     stack = stack_start(env, port, var_dir)
     auth = (
         "Basic "
@@ -484,11 +508,21 @@ def run(*, notifications: int, click_seconds: int) -> dict:
         print(f"  database: {json.dumps(check)}", flush=True)
 
         # Enough connections that a slow answer never holds back the next click: the rate is kept.
+        clicks = ("click.lua", stack.url)
+        load = {"threads": 1, "connections": 16}
+        # Warm-up: the first clicks of a fresh stack are slow once (a token from the operator,
+        # each worker thread's first database connection, code run for the first time).
+        wrk(*clicks, CLICK_WARMUP, CLICK_RATE, 0, **load)
+        time.sleep(2)
         cpu_before = cpu_sample()
-        click = wrk("click.lua", stack.url, click_calls, CLICK_RATE, threads=1, connections=16)
+        click = wrk(*clicks, click_calls, CLICK_RATE, CLICK_WARMUP, **load)
         click_cpu = cpu_use(cpu_before, click["duration_s"])
         time.sleep(2)  # the last begins reach the sandbox
         latencies = click_latencies(click["sends"], operator)
+        print("  slowest clicks (ms): sent at, total = to row + queued + to operator", flush=True)
+        rows = sorted(zip(*latencies.values(), strict=True), key=lambda row: -row[1])
+        for row in rows[:8]:
+            print("   ", "  ".join(f"{figure:8.0f}" for figure in row), flush=True)
     finally:
         stack.stop()
         operator.stop()
@@ -517,11 +551,12 @@ def run(*, notifications: int, click_seconds: int) -> dict:
             "sent": len(click["sends"]),
             "rate_per_s": round(len(click["sends"]) / click["duration_s"], 1),
             "p50_ms": _rounded(statistics.median, latencies["total"]),
-            "p95_ms": _rounded(lambda values: percentile(values, 0.95), latencies["total"]),
+            "p95_ms": _rounded(_p95, latencies["total"]),
             "api_p50_ms": click["p50_ms"],
             **{
-                f"{part}_p50_ms": _rounded(statistics.median, latencies[part])
+                f"{part}_{name}_ms": _rounded(statistic, latencies[part])
                 for part in ("to_row", "queued", "to_operator")
+                for name, statistic in (("p50", statistics.median), ("p95", _p95))
             },
             "cpu": click_cpu,
         },

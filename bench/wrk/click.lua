@@ -1,9 +1,9 @@
 -- Employees pressing "Call" at a steady rate, for wrk (bench/live.py runs it).
 --
---   wrk -t1 -c16 -s bench/wrk/click.lua URL -- COUNT RATE DONE_FILE
+--   wrk -t1 -c16 -s bench/wrk/click.lua URL -- COUNT RATE FIRST DONE_FILE
 --
--- Call n is POST /api/v1/calls/ by employee n (API token benchclicker%028d) to +86137%08d, sent at
--- start + n / RATE seconds: delay() holds each connection until its call's moment, so the rate is
+-- Call n (FIRST to FIRST + COUNT - 1) is POST /api/v1/calls/ by employee n (API token
+-- benchclicker%028d) to +86137%08d, the k-th of them sent at start + k / RATE seconds: delay() holds each connection until its call's moment, so the rate is
 -- kept whatever the answers' latency (as long as a connection is free). The moment each POST
 -- leaves is read from the system clock (LuaJIT's FFI, clock_gettime(CLOCK_REALTIME)), so that
 -- bench/live.py can compare it with when the sandbox operator received the begin request.
@@ -29,7 +29,8 @@ function setup(thread)
 end
 
 function init(args)
-  count, interval, done_file = tonumber(args[1]), 1000 / tonumber(args[2]), args[3]
+  count, interval = tonumber(args[1]), 1000 / tonumber(args[2])
+  first, done_file = tonumber(args[3]), args[4]
   scheduled, sent, accepted, refused = 0, 0, 0, 0
   sent_index, sent_at = {}, {}
   start = now_ms() + 200
@@ -46,7 +47,7 @@ function request()
     -- Asked for one more while stopping: a cheap read.
     return wrk.format("GET", "/api/v1/calls/?page_size=1")
   end
-  local n = sent
+  local n = first + sent
   sent = sent + 1
   sent_index[sent], sent_at[sent] = n, now_ms()
   return wrk.format("POST", "/api/v1/calls/", {
