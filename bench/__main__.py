@@ -12,8 +12,9 @@ reports against a raw GROUP BY, the call history, the CSV export's memory) and r
 58 MB and a 115 MB recording download against the naive way).
 
 Writes the figures to bench/results.json (full run) or var/bench/results-<scale>.json (any other
-scale), prints the table, and, after a full run, writes the table into bench/README.md. Figures
-are printed against their targets, never asserted: this machine class is shared and noisy.
+scale), prints the table, and, after a full run, writes the table into bench/README.md and
+README.md. Figures are printed against their targets, never asserted: this machine class is
+shared and noisy.
 """
 
 from __future__ import annotations
@@ -214,11 +215,11 @@ def main() -> int:
     print("\n" + markdown)
     if full:
         path = BENCH_DIR / "results.json"
-        readme = BENCH_DIR / "README.md"
-        text = readme.read_text()
-        before, _, rest = text.partition(README_START)
-        _, _, after = rest.partition(README_END)
-        readme.write_text(f"{before}{README_START}\n{markdown}\n{README_END}{after}")
+        for readme in (BENCH_DIR / "README.md", BENCH_DIR.parent / "README.md"):
+            text = readme.read_text()
+            before, _, rest = text.partition(README_START)
+            _, _, after = rest.partition(README_END)
+            readme.write_text(f"{before}{README_START}\n{markdown}\n{README_END}{after}")
     else:
         path = BENCH_DIR.parent / "var" / "bench" / f"results-{SCALE}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
