@@ -53,6 +53,7 @@ from rest_framework.views import APIView
 from calls.models import CallEvent
 from calls.services import NOTIFY_BAD_BODY, NotifyAnswer, notification_receive
 from clicktodial_portal import metrics
+from clicktodial_portal.logs import call_logging
 from operator_api import DisconnectReason, NotificationStatus, RecordingResult
 
 logger = logging.getLogger(__name__)
@@ -262,7 +263,8 @@ class StatusNotifyView(APIView):
 
     def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         started = time.perf_counter()
-        response = super().dispatch(request, *args, **kwargs)
+        with call_logging(callidentifier=str(kwargs.get("callidentifier", ""))):
+            response = super().dispatch(request, *args, **kwargs)
         code = response.data.get("code", "") if isinstance(response.data, dict) else ""
         metrics.NOTIFICATION_SECONDS.labels(code).observe(time.perf_counter() - started)
         return response

@@ -32,6 +32,7 @@ from calls.messages import HANG_UP_NOT_CONFIRMED
 from calls.models import Call, CallEvent, Contact
 from calls.selectors import REASON_LABELS
 from clicktodial_portal import metrics
+from clicktodial_portal.logs import call_logging
 from members.models import AuditLogEntry, Member, MinutePool
 from members.services import (
     call_limits_reached,
@@ -323,7 +324,8 @@ def call_start(
     # A call just made has no debit and no recording: said so, so that showing it asks nothing.
     for absent in (Call.usage, Call.recording):
         absent.related.set_cached_value(call, None)
-    logger.info("call %s queued: %s -> %s", call.pk, call.caller, call.callee)
+    with call_logging(call_id=call.pk):
+        logger.info("call %s queued: %s -> %s", call.pk, call.caller, call.callee)
     return call
 
 
@@ -743,7 +745,8 @@ def _notification_keep_and_apply(
     if call is None:
         _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call has this identifier.")
         return NOTIFY_UNKNOWN_CALL
-    return notification_apply(call=call, event=event, notification=notification)
+    with call_logging(call_id=call.pk):
+        return notification_apply(call=call, event=event, notification=notification)
 
 
 # No telephone call lasts a month; a longer callDuration is a fault, not a bill to make.
@@ -905,6 +908,7 @@ def _advance(call: Call, status: str, **fields: object) -> None:
     # Only what changed: the callers save anything else they change themselves.
     call.save(update_fields=["status", *fields, "updated_at"])
     _counted(call)
+    logger.info("call %s is %s%s", call.pk, status, f" ({call.reason})" if call.reason else "")
     if status == Status.ENDED:
         usage_record(call=call)
         recording_register(call=call)

@@ -7,6 +7,7 @@ from django.conf import settings
 
 from calls import services
 from calls.models import Call
+from clicktodial_portal.logs import call_logging
 
 
 def retry_delay(retries: int) -> float:
@@ -22,7 +23,8 @@ def call_begin_task(self, call_id: int) -> None:
     if not Call.objects.filter(pk=call_id).exists():
         return
     last_attempt = self.request.retries >= settings.CALL_BEGIN_MAX_RETRIES
-    outcome = services.call_begin(call_id=call_id, last_attempt=last_attempt)
+    with call_logging(call_id=call_id):
+        outcome = services.call_begin(call_id=call_id, last_attempt=last_attempt)
     if outcome is services.TaskOutcome.RETRY:
         raise self.retry(countdown=retry_delay(self.request.retries))
 
@@ -37,6 +39,7 @@ def call_release_task(self, call_id: int) -> None:
     if not Call.objects.filter(pk=call_id).exists():
         return
     last_attempt = self.request.retries >= settings.CALL_BEGIN_MAX_RETRIES
-    outcome = services.call_release(call_id=call_id, last_attempt=last_attempt)
+    with call_logging(call_id=call_id):
+        outcome = services.call_release(call_id=call_id, last_attempt=last_attempt)
     if outcome is services.TaskOutcome.RETRY:
         raise self.retry(countdown=retry_delay(self.request.retries))

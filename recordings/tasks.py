@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
+from clicktodial_portal.logs import call_logging
 from recordings import services
 from recordings.models import Recording
 
@@ -12,9 +13,11 @@ from recordings.models import Recording
     time_limit=settings.RECORDING_DOWNLOAD_TIME_LIMIT + 60,
 )
 def recording_download_task(recording_id: int) -> None:
-    if not Recording.objects.filter(pk=recording_id).exists():
+    call_id = Recording.objects.filter(pk=recording_id).values_list("call_id", flat=True).first()
+    if call_id is None:
         return
-    outcome = services.recording_download(recording_id=recording_id)
+    with call_logging(call_id=call_id):
+        outcome = services.recording_download(recording_id=recording_id)
     if outcome.retry_in is not None:
         recording_download_task.apply_async((recording_id,), countdown=outcome.retry_in)
 
