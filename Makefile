@@ -27,9 +27,10 @@ run: install
 	$(VENV_PYTHON) manage.py demo_setup
 	.venv/bin/honcho start -f Procfile
 
+# PYTEST_ARGS: some tests only, or pytest's options.
 test: install-dev
 	$(VENV_PYTHON) manage.py compile_translations
-	$(VENV_PYTHON) -m pytest
+	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
 # The fault and abuse tests alone, and their figures as a table (also part of `make test`).
 reliability: install-dev

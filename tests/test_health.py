@@ -67,7 +67,8 @@ def test_a_broken_cache_makes_the_portal_unready(probe):
 
 
 def test_an_unreachable_broker_makes_the_portal_unready(probe, monkeypatch):
-    monkeypatch.setattr(celery_app.conf, "broker_url", f"redis://{DEAD}/0")
+    for name in ("broker_url", "broker_write_url"):  # the second, once read, wins
+        monkeypatch.setattr(celery_app.conf, name, f"redis://{DEAD}/0")
     response = probe.get("/readyz")
     assert response.status_code == 503
     broker = response.json()["checks"]["broker"]

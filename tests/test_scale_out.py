@@ -1,0 +1,224 @@
+"""Two web processes and two workers on one PostgreSQL database and one broker, as two hosts
+would run them: calls placed through both webs, the operator's notifications taken by both,
+every call right and every debit made once.
+
+Each worker talks to its own sandbox operator, and each sandbox notifies a different web, so
+that both webs and both workers certainly do work. Needs what several hosts share: a database
+server and a network broker and cache (CI's second run: PostgreSQL and Redis); on the embedded
+defaults (SQLite, a folder as broker, a file cache) it is skipped, saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Sum
+from prometheus_client.parser import text_string_to_metric_families
+from rest_framework.authtoken.models import Token
+
+from calls.models import Call, CallEvent
+from clicktodial_portal.celery import app as celery_app
+from members.models import Member, MinutePool, UsageEntry
+from sandbox.server import SandboxConfig, SandboxOperator
+from tests.conftest import NOTIFY_PASSWORD, NOTIFY_USERNAME
+from tests.test_worker_death import database_url
+
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+        or settings.CELERY_BROKER_URL.startswith("filesystem://")
+        or "filebased" in settings.CACHES["default"]["BACKEND"],
+        reason="several hosts share a database server, a network broker and a shared cache",
+    ),
+]
+
+CALLS = 12  # placed through the two webs in turn
+METRICS_TOKEN = "scale-out-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def portal_environment(var_dir: Path, operator: SandboxOperator) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,  # the cache: CACHE_URL, as the tests'
+        "PORTAL_VAR_DIR": str(var_dir),  # one host's: its recordings
+        "PROMETHEUS_MULTIPROC_DIR": str(var_dir / "metrics"),  # its counts, not the tests' own
+        "OPERATOR_API_BASE_URL": operator.base_url,
+        "OPERATOR_TOKEN_URL": operator.token_url,
+        "OPERATOR_CLIENT_ID": "test-client",
+        "OPERATOR_CLIENT_SECRET": "test-secret",
+        "OPERATOR_NOTIFY_USERNAME": NOTIFY_USERNAME,
+        "OPERATOR_NOTIFY_PASSWORD": NOTIFY_PASSWORD,
+        "METRICS_TOKEN": METRICS_TOKEN,
+        "CALL_MAX_ACTIVE_PER_MEMBER": "1",
+    }
+
+
+def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603 - this venv's programs, fixed arguments
+        command,
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def procfile(port: int) -> dict[str, list[str]]:
+    """The Procfile's commands, as production runs them, the web on `port`."""
+    commands = {}
+    for line in (Path(settings.BASE_DIR) / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        commands[name] = shlex.split(command.replace("127.0.0.1:8000", f"127.0.0.1:{port}"))
+    return commands
+
+
+def wait_until(condition, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def clickers(count: int) -> list[str]:
+    """Employees, each with a member number and an API token; their tokens."""
+    tokens = []
+    for index in range(count):
+        user = get_user_model().objects.create_user(f"scale-out-{index}", password=None)
+        Member.objects.create(
+            name=f"Scale-out {index}", phone_number=f"+861391000{index:04d}", user=user
+        )
+        tokens.append(Token.objects.create(user=user).key)
+    return tokens
+
+
+def test_two_webs_and_two_workers_share_the_work_and_do_it_once(tmp_path):
+    ports = [free_port(), free_port()]
+    operators = [
+        SandboxOperator(
+            SandboxConfig(
+                client_id="test-client",
+                client_secret="test-secret",
+                notify_url=f"http://127.0.0.1:{port}/clicktodial/v1/clicktodialstatusnotify/"
+                "{callidentifier}",
+                notify_username=NOTIFY_USERNAME,
+                notify_password=NOTIFY_PASSWORD,
+                time_scale=0.02,
+            )
+        )
+        for port in ports
+    ]
+    tokens = clickers(CALLS)
+    processes = []
+    try:
+        for operator in operators:
+            operator.start()
+        for index, (port, operator) in enumerate(zip(ports, operators, strict=True)):
+            # A host: the Procfile's web and two workers, each worker's operator its own.
+            env = portal_environment(tmp_path / f"host-{index}", operator)
+            commands = procfile(port)
+            for name in ("web", "worker", "recordings"):
+                log = tmp_path / f"{name}-{index}.log"
+                command = [part.replace("%h", f"host-{index}") for part in commands[name]]
+                processes.append(spawn(command, env, log))
+        for port in ports:
+            wait_until(
+                lambda port=port: answers(f"http://127.0.0.1:{port}/readyz"),
+                timeout=60,
+                what=f"the web on {port} to be ready",
+            )
+
+        # Both hosts' call workers listening before the first call, so that both take some.
+        wait_until(
+            lambda: (
+                {"calls@host-0", "calls@host-1"}
+                <= {name for reply in celery_app.control.ping(timeout=1) for name in reply}
+            ),
+            timeout=60,
+            what="both call workers",
+        )
+        placed = []
+        for index, token in enumerate(tokens):
+            time.sleep(0.1)
+            response = httpx.post(
+                f"http://127.0.0.1:{ports[index % 2]}/api/v1/calls/",
+                json={"callee": f"+86137{index:08d}"},  # the sandbox's normal call
+                headers={"Authorization": f"Token {token}"},
+                timeout=10,
+            )
+            assert response.status_code == 202, response.text
+            placed.append(response.json()["id"])
+
+        wait_until(
+            lambda: Call.objects.filter(pk__in=placed, status="ended").count() == len(placed),
+            timeout=120,
+            what="every call to end",
+        )
+        scrapes = [
+            httpx.get(
+                f"http://127.0.0.1:{port}/metrics",
+                headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+                timeout=10,
+            ).text
+            for port in ports
+        ]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        for operator in operators:
+            operator.stop()
+
+    calls = Call.objects.filter(pk__in=placed)
+    assert {(c.status, c.reason, c.duration_seconds) for c in calls} == {("ended", "HangUp", 20)}
+    # Each web took notifications, each worker asked its operator to begin calls.
+    for operator in operators:
+        assert any(r.path.endswith("/clicktodialbegin") for r in operator.requests)
+        assert any(sent.status_code == 200 for sent in operator.notifications), operator
+    # Every notification kept once and applied; every call debited exactly once.
+    applied = CallEvent.objects.filter(call__in=calls, outcome=CallEvent.Outcome.APPLIED)
+    assert applied.count() == 4 * len(placed)
+    assert UsageEntry.objects.filter(call__in=calls).count() == len(placed)
+    ledger = UsageEntry.objects.filter(call__in=calls).aggregate(s=Sum("billed_seconds"))["s"]
+    assert MinutePool.objects.get().billed_seconds_used == ledger == 60 * len(placed)
+    # Each web's /metrics adds up what every process of its host counted: the two, every call.
+    ended = [
+        sample.value
+        for scrape in scrapes
+        for family in text_string_to_metric_families(scrape)
+        for sample in family.samples
+        if sample.name == "clicktodial_calls_total"
+        and sample.labels == {"status": "ended", "reason": "HangUp"}
+    ]
+    assert sum(ended) == len(placed)
