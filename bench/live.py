@@ -139,6 +139,11 @@ def environment(
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
+        # deploy/gunicorn.conf.py's defaults, said here so that the harness knows them; no access
+        # log, which would be written to our log file and is not what is measured.
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_ACCESS_LOG": "",
         "DATABASE_URL": LIVE_DATABASE_URL,
         "CELERY_BROKER_URL": f"{REDIS_URL}/{REDIS_BROKER_DB}",
         "CACHE_URL": f"{REDIS_URL}/{REDIS_CACHE_DB}",
@@ -153,25 +158,21 @@ def environment(
     }
 
 
-def procfile_commands(port: int) -> dict[str, list[str]]:
-    """The Procfile's web and worker commands, as production runs them, on our port."""
+def procfile_commands() -> dict[str, list[str]]:
+    """The Procfile's web and worker commands, as production runs them."""
     commands = {}
     for line in (ROOT / "Procfile").read_text().splitlines():
         name, _, command = line.partition(":")
         if name in ("web", "worker", "recordings"):  # not the sandbox: ours runs in this process
-            words = shlex.split(command.replace("127.0.0.1:8000", f"127.0.0.1:{port}"))
-            # The access log would be written to our log file; it is not what is measured.
-            if "--access-logfile" in words:
-                at = words.index("--access-logfile")
-                del words[at : at + 2]
+            words = shlex.split(command)
             commands[name] = [str(ROOT / words[0]), *words[1:]]
     return commands
 
 
 def stack_start(env: dict[str, str], port: int, log_dir: Path) -> Stack:
-    procfile = procfile_commands(port)
+    procfile = procfile_commands()
     names = ("web", "worker", "recordings")
-    workers = int(procfile["web"][procfile["web"].index("--workers") + 1])
+    workers = int(env["WEB_CONCURRENCY"])
     processes = []
     for name in names:
         log = (log_dir / f"{name}.log").open("w")

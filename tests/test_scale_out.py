@@ -83,12 +83,12 @@ def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
     )
 
 
-def procfile(port: int) -> dict[str, list[str]]:
-    """The Procfile's commands, as production runs them, the web on `port`."""
+def procfile() -> dict[str, list[str]]:
+    """The Procfile's commands, as production runs them."""
     commands = {}
     for line in (Path(settings.BASE_DIR) / "Procfile").read_text().splitlines():
         name, _, command = line.partition(":")
-        commands[name] = shlex.split(command.replace("127.0.0.1:8000", f"127.0.0.1:{port}"))
+        commands[name] = shlex.split(command)
     return commands
 
 
@@ -142,7 +142,8 @@ def test_two_webs_and_two_workers_share_the_work_and_do_it_once(tmp_path):
         for index, (port, operator) in enumerate(zip(ports, operators, strict=True)):
             # A host: the Procfile's web and two workers, each worker's operator its own.
             env = portal_environment(tmp_path / f"host-{index}", operator)
-            commands = procfile(port)
+            env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
+            commands = procfile()
             for name in ("web", "worker", "recordings"):
                 log = tmp_path / f"{name}-{index}.log"
                 command = [part.replace("%h", f"host-{index}") for part in commands[name]]

@@ -1,0 +1,26 @@
+"""gunicorn's settings for the portal's web processes (the Procfile and the systemd unit start
+gunicorn with this file). Each one the environment can move, like the portal's own settings.
+
+Threads, not more processes, for concurrency: most of a request is waiting for PostgreSQL, and
+threads share one process's memory. Workers: about one per core (WEB_CONCURRENCY), threads 4.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A slow client or a long CSV export holds a thread, not the worker: this is only how long a
+# worker may go without telling the master it lives before it is replaced.
+timeout = 30
+# On a restart (a deploy), requests under way get this long to finish.
+graceful_timeout = 30
+keepalive = 5  # seconds an idle connection from the proxy is kept
+# The proxy in front (nginx, a load balancer) says which requests were HTTPS: trusted from here.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# One line a request on standard output, with its time in milliseconds; GUNICORN_ACCESS_LOG=""
+# turns it off (the portal's own log lines say what matters about calls).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
