@@ -284,10 +284,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     # Redis hands a task that was taken but never acknowledged (its worker died) to another
-    # worker after visibility_timeout seconds: longer than any countdown the tasks use (minutes).
-    # A JSON object in the environment replaces these (kombu's Redis transport options).
+    # worker after visibility_timeout seconds: longer than any countdown (TASK_COUNTDOWN_LIMIT)
+    # plus the longest task (RECORDING_DOWNLOAD_TIME_LIMIT's default), or a task waiting for its
+    # moment, or still running, would be handed out twice. A JSON object in the environment
+    # replaces these (kombu's Redis transport options).
     CELERY_BROKER_TRANSPORT_OPTIONS = env.json(
-        "CELERY_BROKER_TRANSPORT_OPTIONS", default={"visibility_timeout": 60 * 60}
+        "CELERY_BROKER_TRANSPORT_OPTIONS", default={"visibility_timeout": 2 * 60 * 60}
     )
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -312,6 +314,9 @@ CELERY_TASK_ROUTES = {
     "calls.tasks.call_release_task": {"queue": "calls"},
     "recordings.tasks.recording_download_task": {"queue": "recordings"},
 }
+# The longest a task is sent to wait (countdown) before it runs; a later retry is sent by the
+# periodic sweep once due (see CELERY_BROKER_TRANSPORT_OPTIONS).
+TASK_COUNTDOWN_LIMIT = 10 * 60
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

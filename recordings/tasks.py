@@ -18,8 +18,11 @@ def recording_download_task(recording_id: int) -> None:
         return
     with call_logging(call_id=call_id):
         outcome = services.recording_download(recording_id=recording_id)
-    if outcome.retry_in is not None:
+    if outcome.retry_in is not None and outcome.retry_in <= settings.TASK_COUNTDOWN_LIMIT:
         recording_download_task.apply_async((recording_id,), countdown=outcome.retry_in)
+    # A longer wait is left to recordings_download_due, which sends the task once it is due: a
+    # task a worker held that long would outlast the broker's patience (Redis' visibility
+    # timeout, RabbitMQ's consumer timeout) and be handed out twice.
 
 
 @shared_task

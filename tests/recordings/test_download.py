@@ -258,3 +258,29 @@ def test_the_sweeper_enqueues_lost_downloads_and_frees_stuck_ones(
     assert stuck.status == "pending" and "interrupted" in stuck.last_error
     assert {args[0] for args in enqueued} == {lost.pk, stuck.pk, fresh.pk}
     assert count == 3
+
+
+def test_a_retry_later_than_a_broker_keeps_a_task_is_sent_by_the_sweep_once_due(
+    member, fake_operator, enqueued, django_capture_on_commit_callbacks, settings
+):
+    """A worker holding a task for an hour would be taken for dead by the broker (Redis'
+    visibility timeout, RabbitMQ's consumer timeout): such a wait is the sweep's, not a
+    countdown's."""
+    from recordings.tasks import recording_download_task
+
+    settings.RECORDING_DOWNLOAD_RETRY_DELAY = 2 * settings.TASK_COUNTDOWN_LIMIT
+    settings.RECORDING_DOWNLOAD_RETRY_MAX_DELAY = 4 * settings.TASK_COUNTDOWN_LIMIT
+    recording = registered(member, django_capture_on_commit_callbacks)
+    enqueued.clear()
+    fake_operator.answers = [OperatorUnreachable()]
+
+    recording_download_task(recording.pk)
+
+    recording.refresh_from_db()
+    assert recording.status == "pending" and enqueued == []  # no countdown sent
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.recordings_download_due(now=timezone.now()) == 0  # not due yet
+    due = recording.next_attempt_at + timedelta(seconds=61)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.recordings_download_due(now=due) == 1
+    assert enqueued == [(recording.pk, 0)]
