@@ -363,6 +363,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "recordings-expire": {"task": "recordings.tasks.recordings_expire_task", "schedule": 3600.0},
     "pool-alerts-resend": {"task": "members.tasks.pool_alerts_resend_task", "schedule": 600.0},
+    "pool-rollover": {"task": "members.tasks.pool_rollover_task", "schedule": 600.0},
 }
 
 # Recordings. Whether calls are recorded where no rule (enterprise, department, member; set in

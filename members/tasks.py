@@ -21,3 +21,10 @@ def pool_alerts_resend_task() -> None:
     """Alerts whose every try failed are sent again, until the mail server takes them."""
     for alert_id in services.pool_alerts_pending():
         pool_alert_send_task.delay(alert_id)
+
+
+@shared_task
+def pool_rollover_task() -> None:
+    """Open this month's pool when the month begins, not at its first call: its balance and
+    alerts are there for admins and /metrics from the first minute."""
+    services.pool_current()

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.db import transaction
 from django.db.models import Count, Sum
@@ -155,6 +156,22 @@ def test_a_new_month_opens_a_pool_with_the_last_months_terms(pool):
         "allow_and_flag",
     )
     assert new.billed_seconds_used == 0
+
+
+def test_the_periodic_rollover_opens_the_new_month_before_any_call(pool, monkeypatch):
+    from members.tasks import pool_rollover_task
+
+    next_month = pool.period_end + timedelta(days=1)
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *args: next_month)
+
+    pool_rollover_task()
+
+    opened = MinutePool.objects.get(period_start=next_month)
+    assert opened.minutes_allotted == pool.minutes_allotted
+    assert not Call.objects.exists()
+    assert "members.tasks.pool_rollover_task" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
 
 
 def test_periods_are_calendar_months():
