@@ -1,7 +1,7 @@
 """Fixtures shared by every test: people, members, contacts, and the sandbox operator."""
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -186,3 +186,43 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     terminalreporter.section("reliability figures")
     terminalreporter.write_line(reliability.table())
     terminalreporter.write_line(f"(also in {path})")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """moto's S3 server, over HTTP on a free port, as an S3-compatible store would be; its URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_recordings(s3_server, settings, monkeypatch) -> Callable[[str], object]:
+    """Recordings in an S3 bucket on moto's server, chosen by settings alone; returns a function
+    making a boto3 client to look into the store."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+    def use_bucket(bucket: str):
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "recordings": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {
+                    "bucket_name": bucket,
+                    "endpoint_url": s3_server,
+                    "region_name": "us-east-1",
+                    "location": "recordings",
+                    "file_overwrite": False,
+                },
+            },
+        }
+        return boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+
+    return use_bucket

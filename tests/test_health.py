@@ -3,10 +3,9 @@ no session, and each part's state in the answer."""
 
 from __future__ import annotations
 
-import boto3
 import pytest
 from django.test import Client, override_settings
-from moto import mock_aws
+from kombu import Connection
 
 from clicktodial_portal.celery import app as celery_app
 
@@ -67,8 +66,12 @@ def test_a_broken_cache_makes_the_portal_unready(probe):
 
 
 def test_an_unreachable_broker_makes_the_portal_unready(probe, monkeypatch):
-    for name in ("broker_url", "broker_write_url"):  # the second, once read, wins
-        monkeypatch.setattr(celery_app.conf, name, f"redis://{DEAD}/0")
+    # The app's connection, not its configuration: Celery's settings keep what they once read.
+    monkeypatch.setattr(
+        celery_app,
+        "connection_for_write",
+        lambda **options: Connection(f"redis://{DEAD}/0", **options),
+    )
     response = probe.get("/readyz")
     assert response.status_code == 503
     broker = response.json()["checks"]["broker"]
@@ -93,24 +96,13 @@ def test_a_recordings_folder_that_cannot_be_written_makes_the_portal_unready(
     assert "not a writable folder" in response.json()["checks"]["storage"]["error"]
 
 
-@pytest.fixture
-def s3_storage(settings, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "recordings": {
-                "BACKEND": "storages.backends.s3.S3Storage",
-                "OPTIONS": {"bucket_name": "portal-recordings", "region_name": "us-east-1"},
-            },
-        }
-        yield boto3.client("s3", region_name="us-east-1")
-
-
-def test_object_storage_is_checked_by_its_bucket(probe, s3_storage):
+def test_object_storage_is_checked_by_its_bucket(probe, s3_recordings):
+    client = s3_recordings("portal-readyz")
     missing = probe.get("/readyz").json()["checks"]["storage"]
     assert missing["ok"] is False and "404" in missing["error"]
 
-    s3_storage.create_bucket(Bucket="portal-recordings")
-    assert probe.get("/readyz").json()["checks"]["storage"]["ok"] is True
+    client.create_bucket(Bucket="portal-readyz")
+    try:
+        assert probe.get("/readyz").json()["checks"]["storage"]["ok"] is True
+    finally:
+        client.delete_bucket(Bucket="portal-readyz")

@@ -1,4 +1,5 @@
-"""Recordings in S3-compatible object storage, chosen by settings alone (moto stands in for S3):
+"""Recordings in S3-compatible object storage, chosen by settings alone (moto's S3 server, over
+HTTP, stands in for it):
 stored, served through a signed URL, and deleted by retention."""
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-import boto3
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from moto import mock_aws
 
 from recordings import services
 from tests.recordings.conftest import WAV, ended_call
@@ -25,25 +24,13 @@ BUCKET = "portal-recordings"
 
 
 @pytest.fixture
-def s3(settings, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "recordings": {
-                "BACKEND": "storages.backends.s3.S3Storage",
-                "OPTIONS": {
-                    "bucket_name": BUCKET,
-                    "region_name": "us-east-1",
-                    "location": "recordings",
-                    "file_overwrite": False,
-                },
-            },
-        }
-        yield client
+def s3(s3_recordings):
+    client = s3_recordings(BUCKET)
+    client.create_bucket(Bucket=BUCKET)
+    yield client
+    for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        client.delete_object(Bucket=BUCKET, Key=item["Key"])
+    client.delete_bucket(Bucket=BUCKET)
 
 
 def test_a_recording_goes_to_the_bucket_is_served_by_signed_url_and_expires(
