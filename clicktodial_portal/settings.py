@@ -5,6 +5,7 @@ file-system broker, a file cache and local media under `var/`, and the sandbox o
 portal runs with no server installed. Production points the same variables at real engines.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +28,11 @@ env = environ.Env()
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "metrics"))
 Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+
+# The proxies in front (nginx, a load balancer) whose X-Forwarded-For and X-Forwarded-Proto are
+# believed: addresses or networks, comma-separated; gunicorn's setting reads the same variable.
+FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
+FORWARDED_ALLOW_NETWORKS = [ipaddress.ip_network(n, strict=False) for n in FORWARDED_ALLOW_IPS]
 
 # The bearer token Prometheus sends for /metrics; unset, /metrics answers no one.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
@@ -63,7 +69,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: probes and scrapes come by IP address, over HTTP, with no session (health.py).
+    # The client's address behind our proxies, for all that follows (forwarded.py).
+    "clicktodial_portal.forwarded.ForwardedForMiddleware",
+    # Then probes and scrapes: by IP address, over HTTP, with no session (health.py).
     "clicktodial_portal.health.ProbeMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",

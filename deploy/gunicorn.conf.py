@@ -17,8 +17,9 @@ timeout = 30
 # On a restart (a deploy), requests under way get this long to finish.
 graceful_timeout = 30
 keepalive = 5  # seconds an idle connection from the proxy is kept
-# The proxy in front (nginx, a load balancer) says which requests were HTTPS: trusted from here.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The proxies in front (nginx, a load balancer) say which requests were HTTPS; the portal takes
+# the client's address from them (clicktodial_portal/forwarded.py). Trusted from these only.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # One line a request on standard output, with its time in milliseconds; GUNICORN_ACCESS_LOG=""
 # turns it off (the portal's own log lines say what matters about calls).
