@@ -25,6 +25,7 @@ run: install
 	$(VENV_PYTHON) manage.py collectstatic --noinput --verbosity 0
 	$(VENV_PYTHON) manage.py compile_translations
 	$(VENV_PYTHON) manage.py demo_setup
+	rm -rf var/metrics  # the last run's Prometheus counts (clicktodial_portal/metrics.py)
 	.venv/bin/honcho start -f Procfile
 
 # PYTEST_ARGS: some tests only, or pytest's options.

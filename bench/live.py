@@ -26,6 +26,7 @@ import json
 import math
 import os
 import re
+import resource
 import secrets
 import shlex
 import signal
@@ -235,6 +236,10 @@ def cpu_sample() -> tuple[Counter, Counter]:
         state = fields.split()  # state, ppid, …: utime and stime are the 12th and 13th
         seconds = (int(state[11]) + int(state[12])) / CLOCK_TICKS
         programs[_program(int(stat.parent.name), name, cmdline)] += seconds
+    # A wrk run starts after one sample and has ended before the next: it is in neither, but in
+    # this process's ended children.
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    programs["wrk"] += ended.ru_utime + ended.ru_stime
     return machine, programs
 
 

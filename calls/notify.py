@@ -265,7 +265,8 @@ class StatusNotifyView(APIView):
         started = time.perf_counter()
         with call_logging(callidentifier=str(kwargs.get("callidentifier", ""))):
             response = super().dispatch(request, *args, **kwargs)
-        code = response.data.get("code", "") if isinstance(response.data, dict) else ""
+        data = getattr(response, "data", None)
+        code = data.get("code", "") if isinstance(data, dict) else ""
         metrics.NOTIFICATION_SECONDS.labels(code).observe(time.perf_counter() - started)
         return response
 

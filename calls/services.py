@@ -32,7 +32,7 @@ from calls.messages import HANG_UP_NOT_CONFIRMED
 from calls.models import Call, CallEvent, Contact
 from calls.selectors import REASON_LABELS
 from clicktodial_portal import metrics
-from clicktodial_portal.logs import call_logging
+from clicktodial_portal.logs import call_logging, printable
 from members.models import AuditLogEntry, Member, MinutePool
 from members.services import (
     call_limits_reached,
@@ -908,7 +908,8 @@ def _advance(call: Call, status: str, **fields: object) -> None:
     # Only what changed: the callers save anything else they change themselves.
     call.save(update_fields=["status", *fields, "updated_at"])
     _counted(call)
-    logger.info("call %s is %s%s", call.pk, status, f" ({call.reason})" if call.reason else "")
+    reason = f" ({printable(call.reason)})" if call.reason else ""  # the operator's words
+    logger.info("call %s is %s%s", call.pk, status, reason)
     if status == Status.ENDED:
         usage_record(call=call)
         recording_register(call=call)

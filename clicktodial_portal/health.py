@@ -28,7 +28,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from clicktodial_portal.metrics import METRICS_PATH, metrics_export
+from clicktodial_portal.metrics import METRICS_PATH, bearer_of_the_metrics_token, metrics_export
 
 LIVENESS_PATH = "/healthz"
 READINESS_PATH = "/readyz"
@@ -48,10 +48,13 @@ def _broker() -> None:
 
 
 def _cache() -> None:
-    key, value = "readyz:probe", uuid.uuid4().hex
-    cache.set(key, value, timeout=30)
-    if cache.get(key) != value:
-        raise RuntimeError("a value set could not be read back")
+    key = f"readyz:{uuid.uuid4().hex}"  # each probe its own: concurrent probes cannot collide
+    cache.set(key, "ok", timeout=30)
+    try:
+        if cache.get(key) != "ok":
+            raise RuntimeError("a value set could not be read back")
+    finally:
+        cache.delete(key)
 
 
 def _storage() -> None:
@@ -111,6 +114,10 @@ def liveness(request: HttpRequest) -> HttpResponse:
 
 def readiness_report(request: HttpRequest) -> HttpResponse:
     ready, parts = readiness()
+    if not bearer_of_the_metrics_token(request):
+        # The errors name hosts, users and buckets: only for who may read the metrics.
+        for state in parts.values():
+            state.pop("error", None)
     body = {"status": "ready" if ready else "unready", "checks": parts}
     return JsonResponse(body, status=200 if ready else 503)
 

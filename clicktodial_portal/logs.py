@@ -24,9 +24,14 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 CALL_FIELDS = ("call_id", "callidentifier")
-IDENTIFIER_SHOWN = 64  # characters of an identifier put on log lines
+IDENTIFIER_SHOWN = 100  # characters of an identifier put on log lines: a call's whole one
 
 _about: ContextVar[dict[str, object]] = ContextVar("log_about_call", default={})  # noqa: B039 - never mutated, only replaced
+
+
+def printable(text: str) -> str:
+    """Text from outside (the operator's) as one line on a log: no line breaks, no controls."""
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 @contextmanager
@@ -39,16 +44,17 @@ def call_logging(
     if call_id is not None:
         about["call_id"] = call_id
     if callidentifier:
-        # As the operator's URL gave it, which may be anything: one short printable line.
-        shown = "".join(c if c.isprintable() else "?" for c in callidentifier[:IDENTIFIER_SHOWN])
-        about["callidentifier"] = shown
-    for name, value in about.items():
-        sentry_sdk.set_tag(name, value)  # nothing happens when Sentry is not set up
+        # As the operator's URL gave it, which may be anything.
+        about["callidentifier"] = printable(callidentifier[:IDENTIFIER_SHOWN])
     token = _about.set(about)
-    try:
-        yield
-    finally:
-        _about.reset(token)
+    # A scope of its own, so that the tags end with the block (nothing when Sentry is not set up).
+    with sentry_sdk.new_scope() as scope:
+        for name, value in about.items():
+            scope.set_tag(name, value)
+        try:
+            yield
+        finally:
+            _about.reset(token)
 
 
 _default_factory = logging.getLogRecordFactory()

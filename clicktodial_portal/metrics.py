@@ -5,7 +5,7 @@ PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode), and /metrics, 
 web process, adds them up: Prometheus scrapes each host's web address once. Only counters and
 histograms are kept that way. A count outlives the process that made it, which is what a counter
 means, so the folder needs no bookkeeping when a process ends; it is emptied when the host
-starts (/run is a tmpfs) or `make run` does. What is a state rather than a count, the pool's
+starts (/run is a tmpfs) or `make run` starts. What is a state rather than a count, the pool's
 minutes left and the calls in each status now, is read from the database when scraped.
 
 /metrics answers only with METRICS_TOKEN as a bearer token (Prometheus' `authorization`
@@ -18,6 +18,7 @@ import hmac
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django_prometheus.middleware import PrometheusAfterMiddleware
@@ -80,6 +81,22 @@ class PortalStateCollector(Collector):
     """What is true now, from the database: the pool, and the calls in each status."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        # The same on every host (one database): aggregate them with max(), not sum().
+        up = GaugeMetricFamily(
+            "clicktodial_state_up", "Whether the figures read from the database could be read."
+        )
+        try:
+            figures = list(self._from_database())
+        except DatabaseError:
+            # The counters of every process still go out: a database outage is when they count.
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from figures
+
+    def _from_database(self) -> Iterator[GaugeMetricFamily]:
         from calls.models import Call
         from members.services import pool_current
 
@@ -98,24 +115,35 @@ class PortalStateCollector(Collector):
 
         live = GaugeMetricFamily(
             "clicktodial_calls_in_progress",
-            "Calls now in each status before the end (queued to connected, or unknown).",
+            "Calls now in each status before the end (queued to connected).",
             labels=["status"],
         )
+        # Exactly the live statuses: the filter of the partial index calls_call_live_idx, so a
+        # scrape reads the few live calls, not years of ended ones.
         counts = dict(
-            Call.objects.filter(status__in=[*Call.LIVE_STATUSES, Call.Status.UNKNOWN])
+            Call.objects.filter(status__in=Call.LIVE_STATUSES)
             .values_list("status")
             .annotate(n=Count("pk"))
             .order_by()
         )
-        for status in [*Call.LIVE_STATUSES, Call.Status.UNKNOWN]:
+        for status in sorted(Call.LIVE_STATUSES):
             live.add_metric([status], counts.get(status, 0))
         yield live
 
 
-def metrics_export(request: HttpRequest) -> HttpResponse:
+def bearer_of_the_metrics_token(request: HttpRequest) -> bool:
+    """Whether the request carries METRICS_TOKEN as its bearer token (never, when unset)."""
     token = settings.METRICS_TOKEN
-    given = request.headers.get("Authorization", "")
-    if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return (
+        bool(token)
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(given.strip().encode(), token.encode())
+    )
+
+
+def metrics_export(request: HttpRequest) -> HttpResponse:
+    if not bearer_of_the_metrics_token(request):
         response = HttpResponse("Unauthorized: send METRICS_TOKEN as a bearer token.\n", status=401)
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response

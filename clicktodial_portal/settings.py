@@ -428,15 +428,21 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# Errors, with the call they were about, to Sentry when a DSN is given (its Django, Celery and
-# logging integrations come on by themselves); nothing personal is sent.
+# Errors, with the call they were about, to Sentry when a DSN is given (its Django and Celery
+# integrations come on by themselves). Not sent: users' addresses and cookies (send_default_pii),
+# nor the INFO lines as breadcrumbs, which name the phone numbers called; WARNING lines go with
+# an event as its breadcrumbs, ERROR lines are events.
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
+    import logging
+
     import sentry_sdk
+    from sentry_sdk.integrations.logging import LoggingIntegration
 
     sentry_sdk.init(
         dsn=SENTRY_DSN,
         environment=env.str("SENTRY_ENVIRONMENT", default="production"),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
         send_default_pii=False,
+        integrations=[LoggingIntegration(level=logging.WARNING, event_level=logging.ERROR)],
     )

@@ -25,6 +25,6 @@ def pool_alerts_resend_task() -> None:
 
 @shared_task
 def pool_rollover_task() -> None:
-    """Open this month's pool when the month begins, not at its first call: its balance and
-    alerts are there for admins and /metrics from the first minute."""
+    """Open this month's pool when the month begins, not at its first call: its balance is
+    there for the admins' pages, the API and /metrics from the month's first minutes."""
     services.pool_current()

@@ -15,15 +15,31 @@ PROBE = {"HTTP_HOST": "10.0.0.7"}  # a balancer asks by address, which ALLOWED_H
 DEAD = "127.0.0.1:9"  # the discard port: nothing listens there
 
 
+TOKEN = "readyz-test-token"
+
+
 @pytest.fixture
 def probe() -> Client:
-    return Client(**PROBE)
+    """An operator's probe, with the token that shows what went wrong."""
+    return Client(**PROBE, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
 
 
 @pytest.fixture(autouse=True)
 def production_like(settings):
     settings.SECURE_SSL_REDIRECT = True  # a probe over plain HTTP is answered, not redirected
     settings.ALLOWED_HOSTS = ["portal.example.com"]
+    settings.METRICS_TOKEN = TOKEN
+
+
+@pytest.mark.django_db
+def test_errors_are_shown_only_to_the_bearer_of_the_token(settings):
+    settings.OPERATOR_TOKEN_URL = f"http://{DEAD}/oauth2/token"
+
+    anyone = Client(**PROBE).get("/readyz").json()["checks"]["operator"]
+    operator = Client(**PROBE, HTTP_AUTHORIZATION=f"bearer {TOKEN}").get("/readyz")
+
+    assert anyone["ok"] is False and "error" not in anyone
+    assert "OperatorUnreachable" in operator.json()["checks"]["operator"]["error"]
 
 
 def test_liveness_answers_without_asking_anything(probe, django_assert_num_queries):

@@ -112,22 +112,39 @@ def recording_ready(call: Call, *, timeout: float = 10.0) -> None:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("celery_worker")
+def eventually(check, *, timeout: float = 10.0) -> None:
+    """`check` passes, at once or once the counts a moment behind the database have come in
+    (a counter moves just after the change it counts is committed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            check()
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def test_a_complete_call_moves_the_counters(scrape, api, member, sandbox):
     before = scrape()
 
     call = wait_for(start(api, "+8613800000001")["id"], lambda c: c.status == "ended")
     recording_ready(call)
 
-    after = scrape()
-    for status in ("queued", "dialing", "calling_caller", "calling_callee", "connected"):
-        assert moved(before, after, "clicktodial_calls_total", status=status, reason="") == 1
-    assert moved(before, after, "clicktodial_calls_total", status="ended", reason="HangUp") == 1
-    assert moved(before, after, "clicktodial_call_begin_seconds_count", result="begun") == 1
-    assert moved(before, after, "clicktodial_notification_seconds_count", code="0000000") == 4
-    assert moved(before, after, "clicktodial_recording_downloads_total", result="ready") == 1
-    # django-prometheus' own: the API request that placed the call.
-    requests = "django_http_requests_total_by_view_transport_method_total"
-    assert moved(before, after, requests, view="api-call-list", method="POST") == 1
+    def counted() -> None:
+        after = scrape()
+        for status in ("queued", "dialing", "calling_caller", "calling_callee", "connected"):
+            assert moved(before, after, "clicktodial_calls_total", status=status, reason="") == 1
+        assert moved(before, after, "clicktodial_calls_total", status="ended", reason="HangUp") == 1
+        assert moved(before, after, "clicktodial_call_begin_seconds_count", result="begun") == 1
+        assert moved(before, after, "clicktodial_notification_seconds_count", code="0000000") == 4
+        assert moved(before, after, "clicktodial_recording_downloads_total", result="ready") == 1
+        # django-prometheus' own: the API request that placed the call.
+        requests = "django_http_requests_total_by_view_transport_method_total"
+        assert moved(before, after, requests, view="api-call-list", method="POST") == 1
+
+    eventually(counted)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -138,12 +155,15 @@ def test_retries_and_failures_are_counted(scrape, api, member, sandbox, settings
 
     # The sandbox is never available for this callee: dialled three times, then failed.
     call = wait_for(start(api, "+8613800000010")["id"], lambda c: c.is_final)
-
-    after = scrape()
     assert call.status == "failed"
-    begin_task = "calls.tasks.call_begin_task"
-    assert moved(before, after, "clicktodial_task_retries_total", task=begin_task) == 2
-    assert moved(before, after, "clicktodial_call_begin_seconds_count") == 3
-    # One call: counted once as it reached `dialing`, once as it failed.
-    assert moved(before, after, "clicktodial_calls_total", status="dialing") == 1
-    assert moved(before, after, "clicktodial_calls_total", status="failed") == 1
+
+    def counted() -> None:
+        after = scrape()
+        begin_task = "calls.tasks.call_begin_task"
+        assert moved(before, after, "clicktodial_task_retries_total", task=begin_task) == 2
+        assert moved(before, after, "clicktodial_call_begin_seconds_count") == 3
+        # One call: counted once as it reached `dialing`, once as it failed.
+        assert moved(before, after, "clicktodial_calls_total", status="dialing") == 1
+        assert moved(before, after, "clicktodial_calls_total", status="failed") == 1
+
+    eventually(counted)

@@ -181,14 +181,37 @@ def test_two_webs_and_two_workers_share_the_work_and_do_it_once(tmp_path):
             timeout=120,
             what="every call to end",
         )
-        scrapes = [
-            httpx.get(
-                f"http://127.0.0.1:{port}/metrics",
-                headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
-                timeout=10,
-            ).text
-            for port in ports
-        ]
+
+        def scrapes() -> list[str]:
+            return [
+                httpx.get(
+                    f"http://127.0.0.1:{port}/metrics",
+                    headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+                    timeout=10,
+                ).text
+                for port in ports
+            ]
+
+        # Each web's /metrics adds up what every process of its host counted (the webs their
+        # ends, the workers their begins): the two hosts, every call once. A count comes just
+        # after the commit the test saw, so it is waited for.
+        def total(name: str, **labels: str) -> float:
+            return sum(
+                sample.value
+                for scrape in scrapes()
+                for family in text_string_to_metric_families(scrape)
+                for sample in family.samples
+                if sample.name == name and labels.items() <= sample.labels.items()
+            )
+
+        wait_until(
+            lambda: (
+                total("clicktodial_calls_total", status="ended", reason="HangUp") == len(placed)
+                and total("clicktodial_call_begin_seconds_count", result="begun") == len(placed)
+            ),
+            timeout=10,
+            what="every call's end and begin in the metrics",
+        )
     finally:
         for process in processes:
             if process.poll() is None:
@@ -213,13 +236,3 @@ def test_two_webs_and_two_workers_share_the_work_and_do_it_once(tmp_path):
     assert UsageEntry.objects.filter(call__in=calls).count() == len(placed)
     ledger = UsageEntry.objects.filter(call__in=calls).aggregate(s=Sum("billed_seconds"))["s"]
     assert MinutePool.objects.get().billed_seconds_used == ledger == 60 * len(placed)
-    # Each web's /metrics adds up what every process of its host counted: the two, every call.
-    ended = [
-        sample.value
-        for scrape in scrapes
-        for family in text_string_to_metric_families(scrape)
-        for sample in family.samples
-        if sample.name == "clicktodial_calls_total"
-        and sample.labels == {"status": "ended", "reason": "HangUp"}
-    ]
-    assert sum(ended) == len(placed)
