@@ -3,6 +3,12 @@ no session, and each part's state in the answer."""
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import sys
+
 import pytest
 from django.test import Client, override_settings
 from kombu import Connection
@@ -122,3 +128,37 @@ def test_object_storage_is_checked_by_its_bucket(probe, s3_recordings):
         assert probe.get("/readyz").json()["checks"]["storage"]["ok"] is True
     finally:
         client.delete_bucket(Bucket="portal-readyz")
+
+
+def test_a_server_that_never_answers_is_given_up_on_in_seconds(tmp_path):
+    """A database or cache host that accepts connections and then says nothing (a hung server)
+    fails its check after the settings' timeouts, so the probe answers 503 in time."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections are accepted by the kernel, never answered
+    address = f"127.0.0.1:{silent.getsockname()[1]}"
+    script = (
+        "import json, django; django.setup()\n"
+        "from django.test import Client\n"
+        "print(json.dumps(Client().get('/readyz').json()['checks']))\n"
+    )
+    try:
+        output = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+            [sys.executable, "-c", script],
+            env={
+                **os.environ,
+                "DATABASE_URL": f"postgres://portal@{address}/portal",
+                "CACHE_URL": f"redis://{address}/1",
+                "PORTAL_VAR_DIR": str(tmp_path),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    finally:
+        silent.close()
+
+    checks = json.loads(output.stdout.strip().splitlines()[-1])
+    assert checks["database"]["ok"] is False and checks["database"]["ms"] < 8000
+    assert checks["cache"]["ok"] is False and checks["cache"]["ms"] < 4000
