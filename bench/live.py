@@ -28,7 +28,6 @@ import os
 import re
 import resource
 import secrets
-import shlex
 import signal
 import statistics
 import subprocess
@@ -40,6 +39,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+
+from clicktodial_portal.procfile import procfile_commands
 
 ROOT = Path(__file__).resolve().parent.parent
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
@@ -159,19 +160,11 @@ def environment(
     }
 
 
-def procfile_commands() -> dict[str, list[str]]:
-    """The Procfile's web and worker commands, as production runs them."""
-    commands = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name in ("web", "worker", "recordings"):  # not the sandbox: ours runs in this process
-            words = shlex.split(command)
-            commands[name] = [str(ROOT / words[0]), *words[1:]]
-    return commands
-
-
 def stack_start(env: dict[str, str], port: int, log_dir: Path) -> Stack:
-    procfile = procfile_commands()
+    # The Procfile's web and workers, as production runs them (not its sandbox: ours runs here).
+    procfile = {
+        name: [str(ROOT / words[0]), *words[1:]] for name, words in procfile_commands().items()
+    }
     names = ("web", "worker", "recordings")
     workers = int(env["WEB_CONCURRENCY"])
     processes = []

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from clicktodial_portal.procfile import procfile_commands
+
 ROOT = Path(settings.BASE_DIR)
 UNITS = sorted((ROOT / "deploy" / "systemd").glob("*.service"))
 INSTALL_DIR = "/opt/clicktodial"
@@ -23,14 +25,6 @@ def unit(path: Path) -> configparser.ConfigParser:
     parser.optionxform = str  # systemd's keys are case-sensitive
     parser.read_string(path.read_text())
     return parser
-
-
-def procfile() -> dict[str, list[str]]:
-    commands = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        commands[name] = shlex.split(command)
-    return commands
 
 
 def test_there_is_a_unit_for_each_production_process():
@@ -45,7 +39,7 @@ def test_a_unit_starts_what_the_procfile_starts(path):
     command = shlex.split(service["ExecStart"].replace("%%", "%"))
     command[0] = command[0].removeprefix(f"{INSTALL_DIR}/")
 
-    assert command == procfile()[path.stem.removeprefix("clicktodial-")]
+    assert command == procfile_commands()[path.stem.removeprefix("clicktodial-")]
     assert service["WorkingDirectory"] == INSTALL_DIR  # where the Procfile's relative paths hold
 
 

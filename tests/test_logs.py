@@ -6,14 +6,19 @@ import gzip
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import httpx
 import pytest
 
 from calls.models import Call
+from clicktodial_portal.procfile import procfile_commands
 from tests.calls.test_call_flow import start, wait_for
 
 
@@ -133,3 +138,48 @@ def test_with_a_dsn_errors_go_to_sentry_with_the_call():
 def test_without_a_dsn_sentry_is_not_set_up():
     output = run_portal_python("import sentry_sdk\nprint(sentry_sdk.is_initialized())")
     assert output.stdout.strip() == "False"
+
+
+def test_with_json_logs_gunicorns_own_lines_are_json_too(tmp_path):
+    """The web process's whole output, gunicorn's lines and the access log included, is one JSON
+    object a line: what a log collector expects of it."""
+    port = _free_port()
+    out, err = tmp_path / "out.log", tmp_path / "err.log"
+    web = subprocess.Popen(  # noqa: S603 - the Procfile's web command
+        procfile_commands()["web"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={
+            **os.environ,
+            "LOG_FORMAT": "json",
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "1",
+            "PORTAL_VAR_DIR": str(tmp_path),
+        },
+        stdout=out.open("w"),
+        stderr=err.open("w"),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, err.read_text()
+                time.sleep(0.2)
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+
+    lines = [line for path in (out, err) for line in path.read_text().splitlines() if line]
+    records = [json.loads(line) for line in lines]  # every line: fails on one that is not JSON
+    loggers = {record["logger"] for record in records}
+    assert {"gunicorn.error", "gunicorn.access"} <= loggers
+    (access,) = [r for r in records if r["logger"] == "gunicorn.access"]
+    assert "GET /healthz" in access["message"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -11,7 +11,6 @@ defaults (SQLite, a folder as broker, a file cache) it is skipped, saying so.
 from __future__ import annotations
 
 import os
-import shlex
 import signal
 import socket
 import subprocess
@@ -28,6 +27,7 @@ from rest_framework.authtoken.models import Token
 
 from calls.models import Call, CallEvent
 from clicktodial_portal.celery import app as celery_app
+from clicktodial_portal.procfile import procfile_commands
 from members.models import Member, MinutePool, UsageEntry
 from sandbox.server import SandboxConfig, SandboxOperator
 from tests.conftest import NOTIFY_PASSWORD, NOTIFY_USERNAME
@@ -83,15 +83,6 @@ def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
     )
 
 
-def procfile() -> dict[str, list[str]]:
-    """The Procfile's commands, as production runs them."""
-    commands = {}
-    for line in (Path(settings.BASE_DIR) / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        commands[name] = shlex.split(command)
-    return commands
-
-
 def wait_until(condition, *, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -143,7 +134,7 @@ def test_two_webs_and_two_workers_share_the_work_and_do_it_once(tmp_path):
             # A host: the Procfile's web and two workers, each worker's operator its own.
             env = portal_environment(tmp_path / f"host-{index}", operator)
             env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
-            commands = procfile()
+            commands = procfile_commands()
             for name in ("web", "worker", "recordings"):
                 log = tmp_path / f"{name}-{index}.log"
                 command = [part.replace("%h", f"host-{index}") for part in commands[name]]
