@@ -47,14 +47,17 @@ def call_logging(
         # As the operator's URL gave it, which may be anything.
         about["callidentifier"] = printable(callidentifier[:IDENTIFIER_SHOWN])
     token = _about.set(about)
-    # A scope of its own, so that the tags end with the block (nothing when Sentry is not set up).
-    with sentry_sdk.new_scope() as scope:
-        for name, value in about.items():
-            scope.set_tag(name, value)
-        try:
+    try:
+        if not sentry_sdk.is_initialized():  # the usual case: no scope made per notification
             yield
-        finally:
-            _about.reset(token)
+            return
+        # A scope of its own, so that the tags end with the block.
+        with sentry_sdk.new_scope() as scope:
+            for name, value in about.items():
+                scope.set_tag(name, value)
+            yield
+    finally:
+        _about.reset(token)
 
 
 _default_factory = logging.getLogRecordFactory()

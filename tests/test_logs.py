@@ -6,7 +6,6 @@ import gzip
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ import pytest
 from calls.models import Call
 from clicktodial_portal.procfile import procfile_commands
 from tests.calls.test_call_flow import start, wait_for
+from tests.test_scale_out import free_port
 
 
 def run_portal_python(script: str, **environment: str) -> subprocess.CompletedProcess:
@@ -143,7 +143,7 @@ def test_without_a_dsn_sentry_is_not_set_up():
 def test_with_json_logs_gunicorns_own_lines_are_json_too(tmp_path):
     """The web process's whole output, gunicorn's lines and the access log included, is one JSON
     object a line: what a log collector expects of it."""
-    port = _free_port()
+    port = free_port()
     out, err = tmp_path / "out.log", tmp_path / "err.log"
     web = subprocess.Popen(  # noqa: S603 - the Procfile's web command
         procfile_commands()["web"],
@@ -177,9 +177,3 @@ def test_with_json_logs_gunicorns_own_lines_are_json_too(tmp_path):
     assert {"gunicorn.error", "gunicorn.access"} <= loggers
     (access,) = [r for r in records if r["logger"] == "gunicorn.access"]
     assert "GET /healthz" in access["message"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

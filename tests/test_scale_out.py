@@ -31,7 +31,7 @@ from clicktodial_portal.procfile import procfile_commands
 from members.models import Member, MinutePool, UsageEntry
 from sandbox.server import SandboxConfig, SandboxOperator
 from tests.conftest import NOTIFY_PASSWORD, NOTIFY_USERNAME
-from tests.test_worker_death import database_url
+from tests.test_worker_death import database_url, wait_until
 
 pytestmark = [
     pytest.mark.reliability,
@@ -81,13 +81,6 @@ def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-
-
-def wait_until(condition, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def answers(url: str) -> bool:
