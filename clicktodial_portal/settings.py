@@ -24,10 +24,14 @@ env = environ.Env()
 
 # Prometheus: every process of this host keeps its counts in this folder, and /metrics adds them
 # up (clicktodial_portal/metrics.py). Set here, before anything imports prometheus_client, so
-# that each process (web, workers, commands) finds it the same way.
+# that each process (web, workers) finds it the same way. Empty (manage.py's one-off commands):
+# counts in the process' memory only.
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "metrics"))
-Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
-os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+else:
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # set at all, even empty, means multiprocess
 
 # The proxies in front (nginx, a load balancer) whose X-Forwarded-For and X-Forwarded-Proto are
 # believed: addresses or networks, comma-separated; gunicorn's setting reads the same variable.

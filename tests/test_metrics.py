@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -87,6 +88,27 @@ def test_counts_made_by_another_process_are_added_in(scrape):
 
     after = value(scrape(), "clicktodial_task_retries_total", task="from-another-process")
     assert after - before == 3
+
+
+def test_a_one_off_command_keeps_out_of_the_hosts_metrics_folder(tmp_path):
+    """manage.py's commands (the deployment guide runs them as root) count in their own memory: a
+    file of root's in the units' folder would stop a unit's process that came to have its pid."""
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    count = (
+        "from clicktodial_portal.metrics import TASK_RETRIES; "
+        "TASK_RETRIES.labels('by-hand').inc(); print(TASK_RETRIES.labels('by-hand')._value.get())"
+    )
+    done = subprocess.run(  # noqa: S603 - this venv's Python, fixed arguments
+        [sys.executable, "manage.py", "shell", "-c", count],
+        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split()[-1] == "1.0"  # counted, in memory
+    assert list(folder.iterdir()) == []
 
 
 def moved(before: dict, after: dict, name: str, **labels: str) -> float:
