@@ -203,6 +203,9 @@ class CallEvent(models.Model):
     status = models.CharField(max_length=40, blank=True)
     reason = models.CharField(max_length=40, blank=True)
     operator_timestamp = models.DateTimeField(null=True, blank=True)
+    # CAMARA's events have an id each (CloudEvents), the same when one is sent again: with the
+    # call's lock held, an id seen before is a duplicate. v1's notifications have none.
+    event_id = models.CharField(max_length=200, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED)
     detail = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,4 +1,5 @@
-"""The endpoint the operator posts status notifications to, at the seed's exact path.
+"""The endpoints the operator posts status notifications to: the seed's v1 one at its exact path,
+and, at the end, CAMARA's events (OPERATOR_API=camara).
 
 It checks the source address (optional allow-list), then the operator's HTTP Basic credentials
 (compared in constant time), then the body's size, and hands the raw body to
@@ -36,6 +37,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -51,10 +53,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from calls.models import CallEvent
-from calls.services import NOTIFY_BAD_BODY, NotifyAnswer, notification_receive
+from calls.services import (
+    NOTIFY_BAD_BODY,
+    NotifyAnswer,
+    camara_event_receive,
+    notification_receive,
+)
 from clicktodial_portal import metrics
 from clicktodial_portal.logs import call_logging
-from operator_api import DisconnectReason, NotificationStatus, RecordingResult
+from operator_api import V1_STATUSES, DisconnectReason, RecordingResult
+from operator_api.camara import sink_credential_valid
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +225,7 @@ _notify_schema = extend_schema(
             fields={
                 "caller": serializers.CharField(help_text="Calling party number (E.164)."),
                 "callee": serializers.CharField(help_text="Called party number (E.164)."),
-                "status": serializers.ChoiceField(choices=[s.value for s in NotificationStatus]),
+                "status": serializers.ChoiceField(choices=[s.value for s in V1_STATUSES]),
                 "reason": serializers.ChoiceField(
                     choices=[r.value for r in DisconnectReason],
                     required=False,
@@ -300,16 +308,164 @@ class StatusNotifyView(APIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         """Every refusal and failure in the seed's format; never a 200 for what was not kept."""
-        if isinstance(exc, _Refused):
-            return _answer(exc.answer)
-        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-            return _answer(AUTHENTICATION_FAILURE)
-        if isinstance(exc, exceptions.MethodNotAllowed):
-            return _answer(METHOD_NOT_ALLOWED)
-        if isinstance(exc, exceptions.APIException):
-            return _answer(NotifyAnswer(exc.status_code, "0000002", "Invalid Input Value"))
-        if isinstance(exc, DatabaseError):
-            logger.warning("notification not kept, the operator is asked to retry: %s", exc)
-            return _answer(NOT_STORED)
-        logger.exception("notification failed")
-        return _answer(INTERNAL_ERROR)
+        return _answer(_failure_answer(exc))
+
+
+def _failure_answer(exc: Exception) -> NotifyAnswer:
+    """What a refusal or failure while taking a notification is answered."""
+    if isinstance(exc, _Refused):
+        return exc.answer
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        return AUTHENTICATION_FAILURE
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return METHOD_NOT_ALLOWED
+    if isinstance(exc, exceptions.APIException):
+        return NotifyAnswer(exc.status_code, "0000002", "Invalid Input Value")
+    if isinstance(exc, DatabaseError):
+        logger.warning("notification not kept, the operator is asked to retry: %s", exc)
+        return NOT_STORED
+    logger.exception("notification failed")
+    return INTERNAL_ERROR
+
+
+# CAMARA's events -------------------------------------------------------------------------------
+#
+# With OPERATOR_API=camara the operator posts each call's status changes as CloudEvents
+# (structured mode) to the `sink` the begin request named, presenting the `sinkCredential` the
+# portal issued with it (operator_api.camara). Same checks and the same state machine as v1's
+# notifications; the answers in CAMARA's error format, {"status", "code", "message"}, and 204
+# for an event received.
+
+# v1's answers (NotifyAnswer, as notification_receive gives them) in CAMARA's words.
+_CAMARA_ANSWERS: dict[tuple[int, str], tuple[int, str, str]] = {
+    (400, "0000002"): (400, "INVALID_ARGUMENT", "The event could not be understood."),
+    (400, "1001002"): (404, "NOT_FOUND", "No call has this callId."),
+    (401, "0001004"): (401, "UNAUTHENTICATED", "Missing, invalid or expired credentials."),
+    (403, "0001004"): (403, "PERMISSION_DENIED", "This address may not send events."),
+    (405, "0000002"): (405, "METHOD_NOT_ALLOWED", "Events are sent with POST."),
+    (413, "0000002"): (
+        400,
+        "OUT_OF_RANGE",
+        f"Events over {NOTIFY_MAX_BODY_BYTES} bytes are refused.",
+    ),
+    (500, "0000001"): (500, "INTERNAL", "The event could not be handled."),
+    (503, "0000001"): (503, "UNAVAILABLE", "The event could not be kept now; send it again."),
+}
+
+
+def _camara_answer(answer: NotifyAnswer) -> Response:
+    if 200 <= answer.http_status < 300:
+        return Response(status=204)
+    status, code, message = _CAMARA_ANSWERS.get(
+        (answer.http_status, answer.code),
+        (answer.http_status, "INVALID_ARGUMENT", answer.description),
+    )
+    response = Response({"status": status, "code": code, "message": message}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="clicktodial-events"'
+    if status == 503:
+        response["Retry-After"] = str(NOTIFY_RETRY_AFTER_SECONDS)
+    return response
+
+
+class SinkCredentialAuthentication(BaseAuthentication):
+    """The bearer token the portal gave the operator with the call (its `sinkCredential`)."""
+
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, None]:
+        scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        lifetime = settings.CAMARA_SINK_TOKEN_LIFETIME
+        if scheme.lower() != "bearer" or not sink_credential_valid(
+            token.strip(), lifetime=lifetime
+        ):
+            raise exceptions.AuthenticationFailed()
+        return AnonymousUser(), None
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="clicktodial-events"'
+
+
+class SinkCredentialScheme(OpenApiAuthenticationExtension):
+    target_class = SinkCredentialAuthentication
+    name = "camaraSinkCredential"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The sinkCredential the portal sent with the call (CAMARA).",
+        }
+
+
+_CAMARA_ERROR = inline_serializer(
+    name="CamaraErrorInfo",
+    fields={
+        "status": serializers.IntegerField(help_text="The HTTP status, again."),
+        "code": serializers.CharField(help_text="CAMARA's error code, e.g. INVALID_ARGUMENT."),
+        "message": serializers.CharField(help_text="What went wrong."),
+    },
+)
+
+
+class CamaraEventView(APIView):
+    """CAMARA Click to Dial's status-changed events, as the operator posts them."""
+
+    authentication_classes = [SinkCredentialAuthentication]
+    permission_classes: list = []
+    throttle_classes: list = []
+    parser_classes: list = []
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _AlwaysJSON
+
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        started = time.perf_counter()
+        response = super().dispatch(request, *args, **kwargs)
+        data = getattr(response, "data", None)
+        code = data.get("code", "") if isinstance(data, dict) else ""
+        metrics.NOTIFICATION_SECONDS.labels(code).observe(time.perf_counter() - started)
+        return response
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        if not _address_allowed(request.META.get("REMOTE_ADDR")):
+            raise _Refused(FORBIDDEN_ADDRESS)
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="operator_camara_event",
+        tags=["operator"],
+        summary="CAMARA Click to Dial status-changed event (called by the operator)",
+        description=(
+            "A CloudEvent in structured mode (application/cloudevents+json) of type "
+            "org.camaraproject.click-to-dial.v0.status-changed. Every event received is kept; "
+            "one whose id came before for its call changes nothing."
+        ),
+        request={"application/cloudevents+json": OpenApiTypes.OBJECT},
+        responses={
+            204: OpenApiResponse(description="Event received."),
+            400: OpenApiResponse(_CAMARA_ERROR, description="Not a status-changed event."),
+            401: OpenApiResponse(_CAMARA_ERROR, description="Missing or wrong sinkCredential."),
+            403: OpenApiResponse(_CAMARA_ERROR, description="Source address not allowed."),
+            404: OpenApiResponse(_CAMARA_ERROR, description="No call has this callId."),
+            503: OpenApiResponse(_CAMARA_ERROR, description="Not kept now; send it again."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        remote_addr = request.META.get("REMOTE_ADDR")
+        try:
+            body = _body_read(request)
+        except _Refused:
+            CallEvent.objects.create(
+                callidentifier="",
+                body="",
+                remote_addr=remote_addr,
+                outcome=CallEvent.Outcome.INVALID,
+                detail=f"Event refused unread: Content-Length "
+                f"{str(request.META.get('CONTENT_LENGTH'))[:40]}, the limit is "
+                f"{NOTIFY_MAX_BODY_BYTES} bytes.",
+            )
+            raise
+        answer = camara_event_receive(body=body, remote_addr=remote_addr)
+        return _camara_answer(answer)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """Every refusal and failure in CAMARA's format; never a 2xx for what was not kept."""
+        return _camara_answer(_failure_answer(exc))

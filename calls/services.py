@@ -10,7 +10,7 @@ import enum
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,7 @@ from operator_api import (
     normalize_number,
     parse_status_notification,
 )
+from operator_api.camara import CamaraState, parse_camara_event
 from recordings.selectors import recording_wanted
 from recordings.services import recording_register
 
@@ -81,11 +82,20 @@ _STATUS_RANK = {
 }
 
 _NOTIFIED_STATUS = {
+    NotificationStatus.INITIATING: Status.DIALING,
     NotificationStatus.CALLING_CALLER: Status.CALLING_CALLER,
     NotificationStatus.CALLING_CALLEE: Status.CALLING_CALLEE,
     NotificationStatus.CONNECTED: Status.CONNECTED,
     NotificationStatus.DISCONNECTED: Status.ENDED,
+    NotificationStatus.FAILED: Status.FAILED,
 }
+
+# A CAMARA `failed` event says no more than that.
+OPERATOR_FAILED_MESSAGE = gettext_noop("The operator could not set up the call.")
+ENDED_UNREPORTED_MESSAGE = gettext_noop(
+    "The operator says this call has ended, but its end was never reported, so how long it "
+    "lasted is not known. An administrator must settle it."
+)
 
 # A call cancelled before its begin request went out ends with this reason.
 REASON_CANCELLED = "Cancelled"
@@ -629,13 +639,25 @@ def calls_expire_silent(*, now: datetime | None = None) -> int:
         | Q(status=Status.CONNECTED, updated_at__lt=connected_cutoff)
     )
     changed = 0
-    for call_id in silent.values_list("pk", flat=True):
+    for call_id, callidentifier in silent.values_list("pk", "callidentifier"):
+        # Asked before the call's lock is taken: no row stays locked while the operator answers.
+        said = _operator_state(call_id, callidentifier)
         with transaction.atomic():
             call = Call.objects.select_for_update().get(pk=call_id)
             cutoff = connected_cutoff if call.status == Status.CONNECTED else ringing_cutoff
             if call.is_final or call.status == Status.UNKNOWN or call.updated_at >= cutoff:
                 continue  # a notification or the worker got there first
-            if call.status == Status.QUEUED:
+            if said in _OPERATOR_STILL_ON:
+                # Only its news was lost (or it is a long call): looked at again after as long.
+                call.save(update_fields=["updated_at"])
+                logger.info("call %s: silent, but the operator says it is %s", call_id, said)
+                continue
+            if said is CamaraState.FAILED:
+                _advance(call, Status.FAILED, error_message=OPERATOR_FAILED_MESSAGE, ended_at=now)
+            elif said is CamaraState.DISCONNECTED:
+                # Ended, the operator says, but how long it lasted went with the lost event.
+                _advance(call, Status.UNKNOWN, error_message=ENDED_UNREPORTED_MESSAGE)
+            elif call.status == Status.QUEUED:
                 _advance(
                     call,
                     Status.FAILED,
@@ -654,6 +676,29 @@ def calls_expire_silent(*, now: datetime | None = None) -> int:
         logger.warning("%d silent calls given an outcome", changed)
         _unknown_calls_alert(since=now)
     return changed
+
+
+_OPERATOR_STILL_ON = {
+    CamaraState.INITIATING,
+    CamaraState.CALLING_CALLER,
+    CamaraState.CALLING_CALLEE,
+    CamaraState.CONNECTED,
+}
+
+
+def _operator_state(call_id: int, callidentifier: str | None) -> CamaraState | None:
+    """What the operator says of a silent call now, when its API can tell (CAMARA's GET
+    /calls/{callId}; v1 has no such request); None when it cannot, or could not be asked."""
+    if not callidentifier:
+        return None  # the begin answer never came: nothing to ask about
+    lookup = getattr(get_operator(), "call_state", None)
+    if lookup is None:
+        return None
+    try:
+        return lookup(callidentifier=callidentifier)
+    except OperatorError as exc:
+        logger.warning("call %s: the operator could not say what became of it: %s", call_id, exc)
+        return None
 
 
 # Notifications
@@ -676,6 +721,45 @@ NOTIFY_UNKNOWN_CALL = NotifyAnswer(400, "1001002", "Call ID Error")
 def notification_receive(
     *, callidentifier: str, body: bytes, remote_addr: str | None
 ) -> NotifyAnswer:
+    """A v1 status notification, for the call its URL names: see `_receive`."""
+    return _receive(
+        body=body,
+        remote_addr=remote_addr,
+        callidentifier=callidentifier,
+        parse=lambda: (callidentifier, "", _notification_parse(body)),
+    )
+
+
+def camara_event_receive(*, body: bytes, remote_addr: str | None) -> NotifyAnswer:
+    """A CAMARA status-changed event (CloudEvents, structured mode): see `_receive`. The call is
+    the one its `data.callId` names; an event id seen before for the call changes nothing."""
+
+    def parse() -> tuple[str, str, StatusNotification]:
+        event = parse_camara_event(_json_loads(body), default_region=settings.PHONE_DEFAULT_REGION)
+        _notification_storable(event.notification)
+        return event.call_id, event.event_id, event.notification
+
+    return _receive(
+        body=body, remote_addr=remote_addr, callidentifier=_camara_call_id(body), parse=parse
+    )
+
+
+def _camara_call_id(body: bytes) -> str:
+    """The event's data.callId, for the record of an event that may not parse."""
+    try:
+        call_id = json.loads(body.decode("utf-8-sig"))["data"]["callId"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return ""
+    return call_id if isinstance(call_id, str) else ""
+
+
+def _receive(
+    *,
+    body: bytes,
+    remote_addr: str | None,
+    callidentifier: str,
+    parse: Callable[[], tuple[str, str, StatusNotification]],
+) -> NotifyAnswer:
     """Keep the notification as it came, decide what it means and apply it: in one transaction.
 
     The event and what it changes are committed together, or neither is: a DatabaseError is left
@@ -691,7 +775,7 @@ def notification_receive(
     }
     try:
         try:
-            notification = _notification_parse(body)
+            callidentifier, event_id, notification = parse()
         except (ValueError, InvalidNotification, RecursionError, OverflowError) as exc:
             # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too; RecursionError is
             # deeply nested JSON, OverflowError a time out of the calendar's range.
@@ -699,8 +783,11 @@ def notification_receive(
                 **received, outcome=CallEvent.Outcome.INVALID, detail=str(exc)[:500]
             )
             return NOTIFY_BAD_BODY
+        received["callidentifier"] = callidentifier[:200].replace("\x00", "\ufffd")
         with transaction.atomic():
-            return _notification_keep_and_apply(callidentifier, received, notification)
+            return _notification_keep_and_apply(
+                callidentifier, received, notification, event_id=event_id
+            )
     except DatabaseError:
         raise
     except Exception:
@@ -708,7 +795,7 @@ def notification_receive(
         raise
 
 
-def _notification_parse(body: bytes) -> StatusNotification:
+def _json_loads(body: bytes) -> object:
     # JSON between systems is UTF-8 (RFC 8259, 8.1); json.loads(bytes) would also guess
     # UTF-16/32, which the stored text could then not be parsed back from.
     payload = json.loads(body.decode("utf-8-sig"))
@@ -716,17 +803,27 @@ def _notification_parse(body: bytes) -> StatusNotification:
     # or saving the event would fail and the operator would resend it for ever.
     if "\\u0000" in json.dumps(payload):
         raise InvalidNotification(field="body", problem="contains a NUL character")
+    return payload
+
+
+def _notification_parse(body: bytes) -> StatusNotification:
+    payload = _json_loads(body)
     notification = parse_status_notification(payload, default_region=settings.PHONE_DEFAULT_REGION)
     _notification_storable(notification)
     return notification
 
 
 def _notification_keep_and_apply(
-    callidentifier: str, received: dict[str, Any], notification: StatusNotification
+    callidentifier: str,
+    received: dict[str, Any],
+    notification: StatusNotification,
+    *,
+    event_id: str = "",
 ) -> NotifyAnswer:
     # Written once, with its outcome, when _event_close decides it (in this transaction).
     event = CallEvent(
         **received,
+        event_id=event_id,
         status=notification.status,
         reason=notification.reason or "",
         operator_timestamp=notification.timestamp,
@@ -746,6 +843,10 @@ def _notification_keep_and_apply(
         _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call has this identifier.")
         return NOTIFY_UNKNOWN_CALL
     with call_logging(call_id=call.pk):
+        if event_id and call.events.filter(event_id=event_id).exists():
+            event.call = call
+            _event_close(event, CallEvent.Outcome.DUPLICATE, f"Event {event_id} came before.")
+            return NOTIFY_OK
         return notification_apply(call=call, event=event, notification=notification)
 
 
@@ -834,6 +935,8 @@ def notification_apply(
         fields["connected_at"] = notification.timestamp
     if target == Status.ENDED:
         fields.update(_ending_fields(call, notification))
+    if target == Status.FAILED:
+        fields.update(ended_at=notification.timestamp, error_message=OPERATOR_FAILED_MESSAGE)
     _advance(call, target, **fields)
     _event_close(event, CallEvent.Outcome.APPLIED, "")
     return NOTIFY_OK

@@ -344,10 +344,20 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# The operator (defaults: the sandbox that `make run` starts on port 8100).
+# The operator (defaults: the sandbox that `make run` starts on port 8100), and which API it
+# speaks: the seed's v1, or CAMARA Click to Dial 0.1 (operator_api/camara.py). The sandbox
+# serves both; the members, pool, history and recordings stay the same whichever is used.
+OPERATOR_API = env.str("OPERATOR_API", default="v1")
+if OPERATOR_API not in ("v1", "camara"):
+    raise ImproperlyConfigured(f"OPERATOR_API is {OPERATOR_API!r}: use v1 or camara.")
 OPERATOR_API_BASE_URL = env.str(
-    "OPERATOR_API_BASE_URL", default="http://127.0.0.1:8100/clicktodial/v1"
+    "OPERATOR_API_BASE_URL",
+    default="http://127.0.0.1:8100"
+    + ("/click-to-dial/v0.1rc1" if OPERATOR_API == "camara" else "/clicktodial/v1"),
 ).rstrip("/")
+# CAMARA: how long the bearer token the portal gives the operator with each call (its
+# sinkCredential, for posting the call's events) stays valid; longer than any call lasts.
+CAMARA_SINK_TOKEN_LIFETIME = env.int("CAMARA_SINK_TOKEN_LIFETIME", default=24 * 60 * 60)
 OPERATOR_TOKEN_URL = env.str("OPERATOR_TOKEN_URL", default="http://127.0.0.1:8100/oauth2/token")
 OPERATOR_CLIENT_ID = env.str("OPERATOR_CLIENT_ID", default="sandbox-client")
 OPERATOR_CLIENT_SECRET = env.str("OPERATOR_CLIENT_SECRET", default="sandbox-secret")

@@ -8,7 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.views import language_set
 from calls import api as calls_api
-from calls.notify import StatusNotifyView
+from calls.notify import CamaraEventView, StatusNotifyView
 from members import api as members_api
 from recordings import api as recordings_api
 
@@ -44,6 +44,8 @@ urlpatterns = [
         StatusNotifyView.as_view(),
         name="operator-status-notify",
     ),
+    # CAMARA's events (OPERATOR_API=camara): the sink the portal names in each begin request.
+    path("clicktodial/camara/events", CamaraEventView.as_view(), name="operator-camara-events"),
     path("", include("calls.urls")),
     path("", include("members.urls")),
     path("", include("recordings.urls")),

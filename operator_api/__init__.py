@@ -1,9 +1,10 @@
 """The operator's Click to Dial API, as one interface for the rest of the portal.
 
-``get_operator()`` builds the configured adapter from Django settings; everything else here is
-plain Python with no Django models: the adapter interface and the seed's v1 implementation
-(:mod:`operator_api.client`), the incremental reading of its answers with a recording's base64
-streamed out (:mod:`operator_api.answers`), the operator's error codes as exceptions
+``get_operator()`` builds the configured adapter from Django settings (OPERATOR_API); everything
+else here is plain Python with no Django models: the adapter interface and the seed's v1
+implementation (:mod:`operator_api.client`), the CAMARA one (:mod:`operator_api.camara`), the
+incremental reading of their answers with a recording's base64 streamed out
+(:mod:`operator_api.answers`), the operator's error codes as exceptions
 (:mod:`operator_api.errors`), phone number forms (:mod:`operator_api.numbers`) and status
 notification parsing (:mod:`operator_api.notifications`).
 """
@@ -40,6 +41,7 @@ from operator_api.errors import (
     error_from_response,
 )
 from operator_api.notifications import (
+    V1_STATUSES,
     DisconnectReason,
     InvalidNotification,
     NotificationStatus,
@@ -56,6 +58,7 @@ from operator_api.numbers import (
 
 __all__ = [
     "ERROR_CODES",
+    "V1_STATUSES",
     "AuthenticationFailure",
     "CallIdError",
     "ClickToDialOperator",
@@ -115,4 +118,16 @@ def get_operator() -> ClickToDialOperator:
         download_timeout=float(getattr(settings, "OPERATOR_DOWNLOAD_TIMEOUT", 300.0)),
         record_field=getattr(settings, "OPERATOR_RECORD_FIELD", "record"),
     )
+    if settings.OPERATOR_API == "camara":
+        from django.urls import reverse
+
+        from operator_api.camara import CamaraOperator, sink_credential_issue
+
+        lifetime = settings.CAMARA_SINK_TOKEN_LIFETIME
+        return CamaraOperator(
+            config,
+            token_store=TokenStore(cache),
+            sink_url=settings.PORTAL_BASE_URL.rstrip("/") + reverse("operator-camara-events"),
+            sink_credential=lambda: sink_credential_issue(lifetime=lifetime),
+        )
     return SeedV1Operator(config, token_store=TokenStore(cache))

@@ -171,15 +171,19 @@ _JSON_WHITESPACE = frozenset(b" \t\r\n")
 
 
 class AnswerParser:
-    """An incremental parser for one JSON object, with ``filedata`` streamed to a writer.
+    """An incremental parser for one JSON object, with ``filedata`` (or ``streamed_key``)
+    streamed to a writer.
 
     ``feed`` it the body's chunks, then ``close`` it to get the object. The streamed string's
     place in the object holds the number of bytes written. ``stream_to`` may be None (begin,
     release): then ``filedata``, were it there, is parsed like any other value.
     """
 
-    def __init__(self, *, stream_to: Base64Writer | None = None) -> None:
+    def __init__(
+        self, *, stream_to: Base64Writer | None = None, streamed_key: str = STREAMED_KEY
+    ) -> None:
         self._writer = stream_to
+        self._streamed_key = streamed_key.lower()
         self._state = _VALUE
         self._stack: list[_Frame] = []
         self._root: dict[str, Any] | None = None
@@ -343,7 +347,7 @@ class AnswerParser:
     def _streams_here(self, frame: _Frame | None) -> bool:
         if self._writer is None or frame is None or not isinstance(frame.value, dict):
             return False
-        if (frame.key or "").lower() != STREAMED_KEY or frame.path not in STREAMED_PATHS:
+        if (frame.key or "").lower() != self._streamed_key or frame.path not in STREAMED_PATHS:
             return False
         if self.streamed:
             raise CorruptFiledata("two recordings in one answer")

@@ -14,7 +14,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 from urllib.parse import quote, quote_plus, urlsplit
@@ -35,6 +35,7 @@ from operator_api.numbers import NumberFormat, format_for_operator
 
 __all__ = [
     "ClickToDialOperator",
+    "OAuthOperator",
     "OperatorConfig",
     "ReleaseOperation",
     "SeedV1Operator",
@@ -248,6 +249,7 @@ class _Answer:
 
     status: int
     envelope: dict[str, Any] | None
+    headers: httpx.Headers = field(default_factory=httpx.Headers)
 
     @property
     def code(self) -> str | None:
@@ -283,8 +285,14 @@ def _corrupt_recording(exc: CorruptFiledata) -> OperatorError:
     )
 
 
-class SeedV1Operator:
-    """The seed's Click to Dial API v1, over HTTPS with an OAuth2 client-credentials token."""
+class OAuthOperator:
+    """What every operator API here shares: an OAuth2 client-credentials token (kept for all
+    processes in the shared cache), a short-lived HTTP client per operation, answers read as they
+    arrive, and the log lines. The API itself is a subclass's: :class:`SeedV1Operator`,
+    :class:`operator_api.camara.CamaraOperator`."""
+
+    # The answer's string that holds a recording's audio, in base64 (streamed, never kept whole).
+    RECORDING_KEY = "filedata"
 
     def __init__(
         self,
@@ -302,12 +310,190 @@ class SeedV1Operator:
     def config(self) -> OperatorConfig:
         return self._config
 
-    # The interface ---------------------------------------------------------------------------
-
     def access_token_check(self, *, timeout: float) -> None:
         timeout = min(timeout, self._config.connect_timeout, self._config.read_timeout)
         with self._client(read_timeout=timeout, connect_timeout=timeout) as client:
             self._access_token(client)
+
+    def _client(self, *, read_timeout: float, connect_timeout: float | None = None) -> httpx.Client:
+        connect_timeout = connect_timeout or self._config.connect_timeout
+        timeout = httpx.Timeout(
+            connect=connect_timeout,
+            read=read_timeout,
+            write=self._config.read_timeout,
+            pool=connect_timeout,
+        )
+        if self._transport is not None:
+            return httpx.Client(transport=_BorrowedTransport(self._transport), timeout=timeout)
+        # A client per operation: adapters are built per use, and nothing is left open after.
+        return httpx.Client(verify=_ssl_context(), timeout=timeout)
+
+    # The token -------------------------------------------------------------------------------
+
+    def _access_token(self, client: httpx.Client) -> str:
+        return self._tokens.get_or_fetch(
+            key=self._token_key, fetch=lambda: self._fetch_token(client)
+        )
+
+    def _fetch_token(self, client: httpx.Client) -> tuple[str, int]:
+        """Ask the token endpoint for a token; return it with how long to cache it."""
+        config = self._config
+        form = {"grant_type": "client_credentials"}
+        auth: httpx.BasicAuth | None = None
+        if config.token_auth == TokenAuth.BASIC:
+            # RFC 6749 §2.3.1: id and secret are form-encoded before going into Basic auth.
+            auth = httpx.BasicAuth(quote_plus(config.client_id), quote_plus(config.client_secret))
+        else:
+            form |= {"client_id": config.client_id, "client_secret": config.client_secret}
+
+        path = urlsplit(config.token_url).path
+        started = time.monotonic()
+        try:
+            response = client.post(
+                config.token_url, data=form, auth=auth, headers={"Accept": "application/json"}
+            )
+        except httpx.RequestError as exc:
+            # Asking for a token changes nothing at the operator: whatever went wrong, no call
+            # was placed and asking again is safe.
+            self._log_failure("POST", path, exc, started)
+            raise OperatorUnreachable(description=type(exc).__name__) from exc
+        self._log("POST", path, response.status_code, started)
+
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            payload = {}
+        description = (
+            payload.get("error_description") or payload.get("error") or payload.get("description")
+        )
+        description = None if description is None else str(description)
+
+        if response.status_code >= 500:
+            raise OperatorUnreachable(
+                description=description or "token endpoint error",
+                http_status=response.status_code,
+            )
+        if response.status_code >= 400:
+            raise AuthenticationFailure(
+                code=_code_text(payload.get("code")),
+                description=description,
+                http_status=response.status_code,
+            )
+        token = payload.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise OperatorUnreachable(
+                message=gettext_noop(
+                    "The operator's sign-in service gave an unusable answer. "
+                    "Nothing was done; try again later."
+                ),
+                description="no access_token in the token answer",
+                http_status=response.status_code,
+            )
+        return token, self._cache_lifetime(payload.get("expires_in"))
+
+    def _cache_lifetime(self, expires_in: object) -> int:
+        try:
+            lifetime = int(float(expires_in))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            lifetime = _DEFAULT_TOKEN_LIFETIME
+        # Refresh a margin before expiry, so a token never expires in the middle of a request.
+        # A token shorter-lived than the margin is kept for half its life instead.
+        margin = self._config.token_refresh_margin
+        return lifetime - margin if lifetime > margin else lifetime // 2
+
+    # Requests --------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        client: httpx.Client,
+        *,
+        method: str,
+        url: str,
+        body: dict[str, Any] | None,
+        token: str,
+        acts: bool,
+        stream_to: Base64Writer | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> _Answer:
+        """Send one request with the token; its answer, parsed as it arrives.
+
+        ``acts``: whether the request changes something at the operator, which decides what a
+        lost answer means. ``stream_to``: where the recording's base64 string is decoded to.
+        """
+        path = urlsplit(url).path
+        started = time.monotonic()
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+            **(headers or {}),
+        }
+        try:
+            with client.stream(method, url, json=body, headers=headers) as response:
+                # Parsed as it comes off the socket: a recording's base64 is decoded into
+                # ``stream_to`` on the way, and neither the body nor the string is ever whole.
+                parser = AnswerParser(stream_to=stream_to, streamed_key=self.RECORDING_KEY)
+                envelope: dict[str, Any] | None = None
+                try:
+                    for chunk in response.iter_bytes(_READ_CHUNK):
+                        parser.feed(chunk)
+                    envelope = parser.close()
+                except UnreadableAnswer:
+                    # Not JSON, or cut off: read no further; the status decides what it means.
+                    envelope = None
+                except CorruptFiledata as exc:
+                    raise _corrupt_recording(exc) from None
+                self._log(method, path, response.status_code, started, self._log_note(response))
+                return _Answer(response.status_code, envelope, response.headers)
+        except (
+            httpx.ConnectError,
+            httpx.ConnectTimeout,
+            httpx.PoolTimeout,
+            httpx.UnsupportedProtocol,
+        ) as exc:
+            # Nothing left this machine, or nothing reached the operator: nothing was done.
+            self._log_failure(method, path, exc, started)
+            raise OperatorUnreachable(description=type(exc).__name__) from exc
+        except httpx.RequestError as exc:
+            # Read timeouts, dropped connections, failed writes: the request may have arrived.
+            self._log_failure(method, path, exc, started)
+            if acts:
+                raise OperatorOutcomeUnknown(description=type(exc).__name__) from exc
+            raise OperatorError(
+                message=gettext_noop("The operator did not finish answering. Try again later."),
+                description=type(exc).__name__,
+                permanent=False,
+            ) from exc
+
+    # Logging ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _log_note(response: httpx.Response) -> str:
+        """What an API adds to a request's log line (CAMARA: the answer's x-correlator)."""
+        return ""
+
+    @staticmethod
+    def _log(method: str, path: str, status: int, started: float, note: str = "") -> None:
+        elapsed_ms = (time.monotonic() - started) * 1000
+        logger.info("operator %s %s -> %d in %.0f ms%s", method, path, status, elapsed_ms, note)
+
+    @staticmethod
+    def _log_failure(method: str, path: str, exc: Exception, started: float) -> None:
+        elapsed_ms = (time.monotonic() - started) * 1000
+        logger.warning(
+            "operator %s %s failed after %.0f ms: %s",
+            method,
+            path,
+            elapsed_ms,
+            type(exc).__name__,
+        )
+
+
+class SeedV1Operator(OAuthOperator):
+    """The seed's Click to Dial API v1, over HTTPS with an OAuth2 client-credentials token."""
+
+    # The interface ---------------------------------------------------------------------------
 
     def begin(self, *, sponsor: str, caller: str, callee: str, record: bool | None = None) -> str:
         body: dict[str, Any] = {
@@ -391,19 +577,6 @@ class SeedV1Operator:
                     return str(value).strip() or None
         return None
 
-    def _client(self, *, read_timeout: float, connect_timeout: float | None = None) -> httpx.Client:
-        connect_timeout = connect_timeout or self._config.connect_timeout
-        timeout = httpx.Timeout(
-            connect=connect_timeout,
-            read=read_timeout,
-            write=self._config.read_timeout,
-            pool=connect_timeout,
-        )
-        if self._transport is not None:
-            return httpx.Client(transport=_BorrowedTransport(self._transport), timeout=timeout)
-        # A client per operation: adapters are built per use, and nothing is left open after.
-        return httpx.Client(verify=_ssl_context(), timeout=timeout)
-
     def _call(
         self,
         *,
@@ -424,8 +597,14 @@ class SeedV1Operator:
         with self._client(read_timeout=read_timeout or self._config.read_timeout) as client:
             for attempt in (1, 2):
                 token = self._access_token(client)
-                answer = self._post(
-                    client, url=url, body=body, token=token, acts=acts, stream_to=stream_to
+                answer = self._request(
+                    client,
+                    method="POST",
+                    url=url,
+                    body=body,
+                    token=token,
+                    acts=acts,
+                    stream_to=stream_to,
                 )
                 refused = answer.status == 401 or answer.code == _AUTHENTICATION_FAILURE_CODE
                 if not refused or (stream_to is not None and stream_to.written):
@@ -468,143 +647,4 @@ class SeedV1Operator:
             description="the answer is not JSON",
             http_status=status,
             permanent=False,
-        )
-
-    def _post(
-        self,
-        client: httpx.Client,
-        *,
-        url: str,
-        body: dict[str, Any],
-        token: str,
-        acts: bool,
-        stream_to: Base64Writer | None = None,
-    ) -> _Answer:
-        path = urlsplit(url).path
-        started = time.monotonic()
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        try:
-            with client.stream("POST", url, json=body, headers=headers) as response:
-                # Parsed as it comes off the socket: a recording's base64 is decoded into
-                # ``stream_to`` on the way, and neither the body nor the string is ever whole.
-                parser = AnswerParser(stream_to=stream_to)
-                envelope: dict[str, Any] | None = None
-                try:
-                    for chunk in response.iter_bytes(_READ_CHUNK):
-                        parser.feed(chunk)
-                    envelope = parser.close()
-                except UnreadableAnswer:
-                    # Not JSON, or cut off: read no further; the status decides what it means.
-                    envelope = None
-                except CorruptFiledata as exc:
-                    raise _corrupt_recording(exc) from None
-                self._log(path, response.status_code, started)
-                return _Answer(response.status_code, envelope)
-        except (
-            httpx.ConnectError,
-            httpx.ConnectTimeout,
-            httpx.PoolTimeout,
-            httpx.UnsupportedProtocol,
-        ) as exc:
-            # Nothing left this machine, or nothing reached the operator: nothing was done.
-            self._log_failure(path, exc, started)
-            raise OperatorUnreachable(description=type(exc).__name__) from exc
-        except httpx.RequestError as exc:
-            # Read timeouts, dropped connections, failed writes: the request may have arrived.
-            self._log_failure(path, exc, started)
-            if acts:
-                raise OperatorOutcomeUnknown(description=type(exc).__name__) from exc
-            raise OperatorError(
-                message=gettext_noop("The operator did not finish answering. Try again later."),
-                description=type(exc).__name__,
-                permanent=False,
-            ) from exc
-
-    # The token -------------------------------------------------------------------------------
-
-    def _access_token(self, client: httpx.Client) -> str:
-        return self._tokens.get_or_fetch(
-            key=self._token_key, fetch=lambda: self._fetch_token(client)
-        )
-
-    def _fetch_token(self, client: httpx.Client) -> tuple[str, int]:
-        """Ask the token endpoint for a token; return it with how long to cache it."""
-        config = self._config
-        form = {"grant_type": "client_credentials"}
-        auth: httpx.BasicAuth | None = None
-        if config.token_auth == TokenAuth.BASIC:
-            # RFC 6749 §2.3.1: id and secret are form-encoded before going into Basic auth.
-            auth = httpx.BasicAuth(quote_plus(config.client_id), quote_plus(config.client_secret))
-        else:
-            form |= {"client_id": config.client_id, "client_secret": config.client_secret}
-
-        path = urlsplit(config.token_url).path
-        started = time.monotonic()
-        try:
-            response = client.post(
-                config.token_url, data=form, auth=auth, headers={"Accept": "application/json"}
-            )
-        except httpx.RequestError as exc:
-            # Asking for a token changes nothing at the operator: whatever went wrong, no call
-            # was placed and asking again is safe.
-            self._log_failure(path, exc, started)
-            raise OperatorUnreachable(description=type(exc).__name__) from exc
-        self._log(path, response.status_code, started)
-
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        if not isinstance(payload, dict):
-            payload = {}
-        description = (
-            payload.get("error_description") or payload.get("error") or payload.get("description")
-        )
-        description = None if description is None else str(description)
-
-        if response.status_code >= 500:
-            raise OperatorUnreachable(
-                description=description or "token endpoint error",
-                http_status=response.status_code,
-            )
-        if response.status_code >= 400:
-            raise AuthenticationFailure(
-                code=_code_text(payload.get("code")),
-                description=description,
-                http_status=response.status_code,
-            )
-        token = payload.get("access_token")
-        if not isinstance(token, str) or not token:
-            raise OperatorUnreachable(
-                message=gettext_noop(
-                    "The operator's sign-in service gave an unusable answer. "
-                    "Nothing was done; try again later."
-                ),
-                description="no access_token in the token answer",
-                http_status=response.status_code,
-            )
-        return token, self._cache_lifetime(payload.get("expires_in"))
-
-    def _cache_lifetime(self, expires_in: object) -> int:
-        try:
-            lifetime = int(float(expires_in))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            lifetime = _DEFAULT_TOKEN_LIFETIME
-        # Refresh a margin before expiry, so a token never expires in the middle of a request.
-        # A token shorter-lived than the margin is kept for half its life instead.
-        margin = self._config.token_refresh_margin
-        return lifetime - margin if lifetime > margin else lifetime // 2
-
-    # Logging ---------------------------------------------------------------------------------
-
-    @staticmethod
-    def _log(path: str, status: int, started: float) -> None:
-        elapsed_ms = (time.monotonic() - started) * 1000
-        logger.info("operator POST %s -> %d in %.0f ms", path, status, elapsed_ms)
-
-    @staticmethod
-    def _log_failure(path: str, exc: Exception, started: float) -> None:
-        elapsed_ms = (time.monotonic() - started) * 1000
-        logger.warning(
-            "operator POST %s failed after %.0f ms: %s", path, elapsed_ms, type(exc).__name__
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 from operator_api.numbers import InvalidPhoneNumber, normalize_number
 
 __all__ = [
+    "V1_STATUSES",
     "DisconnectReason",
     "InvalidNotification",
     "NotificationStatus",
@@ -28,10 +30,23 @@ __all__ = [
 
 
 class NotificationStatus(StrEnum):
+    # CAMARA's first state: the operator has taken the request and is setting the call up.
+    INITIATING = "Initiating"
     CALLING_CALLER = "CallingCaller"
     CALLING_CALLEE = "CallingCallee"
     CONNECTED = "Connected"
     DISCONNECTED = "Disconnected"
+    # CAMARA's: the call could not be set up (v1 has no such notification).
+    FAILED = "Failed"
+
+
+# The statuses the seed's v1 notifications report.
+V1_STATUSES = (
+    NotificationStatus.CALLING_CALLER,
+    NotificationStatus.CALLING_CALLEE,
+    NotificationStatus.CONNECTED,
+    NotificationStatus.DISCONNECTED,
+)
 
 
 class DisconnectReason(StrEnum):
@@ -146,7 +161,7 @@ def _number(fields: dict[str, Any], name: str, *, default_region: str) -> str:
         ) from None
 
 
-def _choice(value: object, *, name: str, choices: type[_Enum]) -> _Enum:
+def _choice(value: object, *, name: str, choices: Iterable[_Enum]) -> _Enum:
     if not isinstance(value, str):
         raise InvalidNotification(field=name, problem=f"{value!r} is not text")
     text = value.strip()
@@ -224,9 +239,15 @@ def _recording_id(value: object) -> str | None:
     raise InvalidNotification(field=_RECORDING_ID, problem=f"{value!r} is not an identifier")
 
 
-def parse_status_notification(payload: object, *, default_region: str = "CN") -> StatusNotification:
+def parse_status_notification(
+    payload: object,
+    *,
+    default_region: str = "CN",
+    statuses: Iterable[NotificationStatus] = V1_STATUSES,
+) -> StatusNotification:
     """Parse one notification body (the decoded JSON object), or raise
-    :class:`InvalidNotification` naming the field that is missing or wrong."""
+    :class:`InvalidNotification` naming the field that is missing or wrong. ``statuses``: those
+    the API reports (CAMARA's events are read with this too, with all of them)."""
     if not isinstance(payload, dict):
         raise InvalidNotification(
             field=None, problem=f"the notification must be a JSON object, not {payload!r}"
@@ -239,7 +260,7 @@ def parse_status_notification(payload: object, *, default_region: str = "CN") ->
     raw_status = fields.get(_STATUS)
     if _is_blank(raw_status):
         raise InvalidNotification(field=_STATUS, problem="is missing")
-    status = _choice(raw_status, name=_STATUS, choices=NotificationStatus)
+    status = _choice(raw_status, name=_STATUS, choices=statuses)
 
     # A reason only means something for the end of a call; operators send empty or stale
     # reasons with other statuses, which we ignore rather than refuse.

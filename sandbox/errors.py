@@ -39,8 +39,55 @@ METHOD_NOT_ALLOWED = OperatorError(405, "0000002", "Invalid Input Value")
 
 
 class ApiError(Exception):
-    """Raised inside an endpoint to stop and answer with ``error``."""
+    """Raised inside an endpoint to stop and answer with ``error`` (v1's or CAMARA's)."""
 
-    def __init__(self, error: OperatorError) -> None:
-        super().__init__(f"{error.status} {error.code} {error.description}")
+    def __init__(self, error: OperatorError | CamaraError) -> None:
+        super().__init__(f"{error.status} {error.code}")
         self.error = error
+
+
+# CAMARA Click to Dial 0.1's answers: {"status", "code", "message"}.
+
+
+@dataclass(frozen=True)
+class CamaraError:
+    """One CAMARA error answer."""
+
+    status: int
+    code: str
+    message: str
+
+    def body(self) -> dict[str, object]:
+        return {"status": self.status, "code": self.code, "message": self.message}
+
+
+CAMARA_INVALID_ARGUMENT = CamaraError(
+    400, "INVALID_ARGUMENT", "Client specified an invalid argument, request body or query param."
+)
+CAMARA_UNAUTHENTICATED = CamaraError(
+    401,
+    "UNAUTHENTICATED",
+    "Request not authenticated due to missing, invalid, or expired credentials.",
+)
+CAMARA_NOT_FOUND = CamaraError(404, "NOT_FOUND", "The specified resource is not found.")
+CAMARA_METHOD_NOT_ALLOWED = CamaraError(405, "METHOD_NOT_ALLOWED", "The method is not allowed.")
+CAMARA_CALL_ENDED = CamaraError(409, "CONFLICT", "The call has already ended.")
+CAMARA_INVALID_PHONE_NUMBER = CamaraError(
+    422, "INVALID_PHONE_NUMBER", "Caller or callee number is not a valid E.164 phone number."
+)
+CAMARA_SAME_CALLER_CALLEE = CamaraError(
+    422, "SAME_CALLER_CALLEE", "Caller and callee cannot be the same number."
+)
+CAMARA_INTERNAL = CamaraError(500, "INTERNAL", "Unknown server error.")
+
+# What a scenario's refused begin is in CAMARA's words.
+CAMARA_FOR_V1: dict[OperatorError, CamaraError] = {
+    USER_IN_BLACKLIST: CamaraError(
+        422,
+        "CALLEE_NOT_AVAILABLE",
+        "Callee number is currently not reachable or not allowed to receive a call.",
+    ),
+    INTERNAL_SERVICE_ERROR: CAMARA_INTERNAL,
+    SERVICE_UNAVAILABLE: CamaraError(503, "UNAVAILABLE", "Service Unavailable."),
+    TRAFFIC_CONTROL_FAILURE: CamaraError(429, "TOO_MANY_REQUESTS", "Rate limit reached."),
+}

@@ -1,4 +1,4 @@
-"""The sandbox operator: the seed's Click to Dial v1 API served over real HTTP.
+"""The sandbox operator: the seed's Click to Dial v1 API and CAMARA's 0.1, over real HTTP.
 
 Why real HTTP and real threads: the portal's hard parts are exactly the ones a mock hides -- tokens
 that expire or get revoked, a begin answer that arrives late or never, status notifications that
@@ -19,6 +19,7 @@ import re
 import secrets
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +33,14 @@ from sandbox.audio import tone_wav
 from sandbox.errors import (
     AUTHENTICATION_FAILURE,
     CALL_ID_ERROR,
+    CAMARA_CALL_ENDED,
+    CAMARA_FOR_V1,
+    CAMARA_INVALID_ARGUMENT,
+    CAMARA_INVALID_PHONE_NUMBER,
+    CAMARA_METHOD_NOT_ALLOWED,
+    CAMARA_NOT_FOUND,
+    CAMARA_SAME_CALLER_CALLEE,
+    CAMARA_UNAUTHENTICATED,
     DIRECTION_ERROR,
     INTERNAL_SERVICE_ERROR,
     INVALID_INPUT,
@@ -53,6 +62,10 @@ from sandbox.scenarios import (
 log = logging.getLogger("sandbox")
 
 API_PREFIX = "/clicktodial/v1"
+# CAMARA Click to Dial 0.1.0-rc.1: its servers' URL is {apiRoot}/click-to-dial/v0.1rc1.
+CAMARA_PREFIX = "/click-to-dial/v0.1rc1"
+CAMARA_EVENT_TYPE = "org.camaraproject.click-to-dial.v0.status-changed"
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 TOKEN_PATH = "/oauth2/token"  # noqa: S105 -- a URL path, not a secret
 NOTIFY_PATH = "/clicktodial/v1/clicktodialstatusnotify/{callidentifier}"
 NOTIFY_TIMEOUT = 10.0  # seconds per notification POST
@@ -156,6 +169,10 @@ class SandboxCall:
     recording_id: str | None = None
     # Whether the begin request asked for a recording ("record": 0 turns it off; absent is on).
     record: bool = True
+    # "v1", or "camara": then events go to ``sink`` as CloudEvents with ``sink_token``.
+    api: str = "v1"
+    sink: str = ""
+    sink_token: str = ""
     download_attempts: int = 0
     _started: float = field(default_factory=time.monotonic, repr=False)
     _connected: float | None = field(default=None, repr=False)
@@ -197,6 +214,18 @@ class SandboxOperator:
             (re.compile(API_PREFIX + r"/clicktodialbegin"), self._begin),
             (re.compile(API_PREFIX + r"/clicktodialrelease/([^/]+)"), self._release),
             (re.compile(API_PREFIX + r"/recordingdownload/([^/]+)"), self._download),
+        ]
+        # CAMARA's: (method, path) -> endpoint.
+        self._camara_routes: list[tuple[str, re.Pattern[str], Callable[..., _Response]]] = [
+            ("POST", re.compile(CAMARA_PREFIX + r"/calls"), self._camara_create),
+            # An empty callId ("/calls/") is answered 400, as CAMARA's test definitions ask.
+            ("GET", re.compile(CAMARA_PREFIX + r"/calls/([^/]*)"), self._camara_get),
+            ("DELETE", re.compile(CAMARA_PREFIX + r"/calls/([^/]*)"), self._camara_delete),
+            (
+                "GET",
+                re.compile(CAMARA_PREFIX + r"/calls/([^/]*)/recording"),
+                self._camara_recording,
+            ),
         ]
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -248,6 +277,11 @@ class SandboxOperator:
         return self.origin + API_PREFIX
 
     @property
+    def camara_base_url(self) -> str:
+        """Where CAMARA Click to Dial 0.1 is served: {apiRoot}/click-to-dial/v0.1rc1."""
+        return self.origin + CAMARA_PREFIX
+
+    @property
     def token_url(self) -> str:
         return self.origin + TOKEN_PATH
 
@@ -272,8 +306,10 @@ class SandboxOperator:
             response = self._route(method, path, lowered, raw)
         except ApiError as exc:
             response = _Response(exc.error.status, exc.error.body())
-            if exc.error is AUTHENTICATION_FAILURE:
+            if exc.error in (AUTHENTICATION_FAILURE, CAMARA_UNAUTHENTICATED):
                 response.headers["WWW-Authenticate"] = 'Bearer realm="sandbox"'
+        if "x-correlator" in lowered:  # CAMARA: echoed
+            response.headers["x-correlator"] = lowered["x-correlator"]
         outcome = response.body.get("code") or response.body.get("error") or "ok"
         log.info("%s %s -> %s %s", method, path, response.status, outcome)
         return response
@@ -298,6 +334,8 @@ class SandboxOperator:
             return self._issue_token(headers, raw)
         if path == "/healthz" and method == "GET":
             return _Response(200, {"status": "ok"})
+        if path.startswith(CAMARA_PREFIX + "/"):
+            return self._camara_route(method, path, headers, raw)
         for pattern, endpoint in self._routes:
             match = pattern.fullmatch(path)
             if match is None:
@@ -343,13 +381,13 @@ class SandboxOperator:
                 return True
         return False
 
-    def _authenticate(self, headers: dict[str, str]) -> None:
+    def _authenticate(self, headers: dict[str, str], refusal=AUTHENTICATION_FAILURE) -> None:
         scheme, _, token = headers.get("authorization", "").partition(" ")
         token = token.strip()
         with self._lock:
             expiry = self._tokens.get(token)
         if scheme.lower() != "bearer" or expiry is None or expiry <= time.monotonic():
-            raise ApiError(AUTHENTICATION_FAILURE)
+            raise ApiError(refusal)
 
     # -- the three API endpoints -----------------------------------------------------------------
 
@@ -407,10 +445,139 @@ class SandboxOperator:
             return _Response(200, {**SUCCESS, "result": {"filedata": filedata}})
         return _Response(200, {**SUCCESS, "filedata": filedata})
 
+    # -- CAMARA Click to Dial 0.1 ----------------------------------------------------------------
+
+    def _camara_route(
+        self, method: str, path: str, headers: dict[str, str], raw: bytes
+    ) -> _Response:
+        matched = False
+        for route_method, pattern, endpoint in self._camara_routes:
+            match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            matched = True
+            if method != route_method:
+                continue
+            self._authenticate(headers, CAMARA_UNAUTHENTICATED)
+            if match.groups() and not match.group(1):
+                raise ApiError(CAMARA_INVALID_ARGUMENT)  # no callId
+            if method == "POST":
+                try:
+                    data = _json_object(raw)
+                except ApiError:
+                    raise ApiError(CAMARA_INVALID_ARGUMENT) from None
+                return endpoint(data)
+            return endpoint(*match.groups())
+        raise ApiError(CAMARA_METHOD_NOT_ALLOWED if matched else CAMARA_NOT_FOUND)
+
+    def _camara_create(self, data: dict[str, Any]) -> _Response:
+        numbers = []
+        for party in ("caller", "callee"):
+            value = data.get(party)
+            number = value.get("number") if isinstance(value, dict) else None
+            if not isinstance(number, str):
+                raise ApiError(CAMARA_INVALID_ARGUMENT)
+            if not _E164.fullmatch(number):
+                raise ApiError(CAMARA_INVALID_PHONE_NUMBER)
+            numbers.append(number)
+        caller, callee = numbers
+        if caller == callee:
+            raise ApiError(CAMARA_SAME_CALLER_CALLEE)
+        sink, credential = data.get("sink"), data.get("sinkCredential")
+        token = credential.get("accessToken") if isinstance(credential, dict) else None
+        if sink is not None and (
+            not isinstance(sink, str)
+            or not sink.startswith(("http://", "https://"))
+            or not isinstance(token, str)
+            or credential.get("credentialType") != "ACCESSTOKEN"
+        ):
+            raise ApiError(CAMARA_INVALID_ARGUMENT)
+        record = data.get("recordingEnabled", True)
+        if not isinstance(record, bool):
+            raise ApiError(CAMARA_INVALID_ARGUMENT)
+        scenario = scenario_for(callee)
+        if scenario.begin_error is not None:
+            raise ApiError(CAMARA_FOR_V1.get(scenario.begin_error, CAMARA_INVALID_ARGUMENT))
+        call = self._place_call(
+            "",
+            caller,
+            callee,
+            scenario,
+            record=record,
+            api="camara",
+            sink=sink or "",
+            sink_token=token or "",
+        )
+        if scenario.slow_begin:
+            self._stopping.wait(self.config.begin_delay_slow)
+        return _Response(201, self._camara_resource(call))
+
+    def _camara_get(self, call_id: str) -> _Response:
+        with self._lock:
+            call = self.calls.get(call_id)
+            if call is None or call.api != "camara":
+                raise ApiError(CAMARA_NOT_FOUND)
+            return _Response(200, self._camara_resource(call))
+
+    def _camara_delete(self, call_id: str) -> _Response:
+        with self._lock:
+            call = self.calls.get(call_id)
+            if call is None or call.api != "camara":
+                raise ApiError(CAMARA_NOT_FOUND)
+            if call.state == DISCONNECTED:
+                raise ApiError(CAMARA_CALL_ENDED)
+            self._finish(call, "HangUp", self._talk_seconds_so_far(call))
+            call._wake.set()
+        return _Response(204, {})
+
+    def _camara_recording(self, call_id: str) -> _Response:
+        with self._lock:
+            call = self.calls.get(call_id)
+            if call is None or call.api != "camara" or call.recording_id is None:
+                raise ApiError(CAMARA_NOT_FOUND)
+            call.download_attempts += 1
+            if call.download_attempts <= call.scenario.download_failures:
+                raise ApiError(CAMARA_FOR_V1[INTERNAL_SERVICE_ERROR])
+            seconds = min(call.call_duration or 0, MAX_RECORDING_SECONDS)
+        if call.scenario.filedata == "corrupt":
+            content = "UklGRi4uLi4=!!not base64!!"
+        else:
+            audio = tone_wav(seconds, sequence=call.sequence)
+            with self._lock:
+                self.recordings[call.recording_id] = audio
+            content = base64.b64encode(audio).decode("ascii")
+        body = {
+            "callId": call_id,
+            "content": content,
+            "contentType": "audio/wav",
+            "generatedAt": _timestamp(call.ended_at or _utcnow()),
+        }
+        return _Response(200, body)
+
+    @staticmethod
+    def _camara_resource(call: SandboxCall) -> dict[str, Any]:
+        return {
+            "callId": call.callidentifier,
+            "caller": {"number": call.caller},
+            "callee": {"number": call.callee},
+            "status": _CAMARA_STATES[call.state],
+            "createdAt": _timestamp(call.created_at),
+            "recordingEnabled": call.record,
+        }
+
     # -- calls and notifications -----------------------------------------------------------------
 
     def _place_call(
-        self, sponsor: str, caller: str, callee: str, scenario: Scenario, *, record: bool
+        self,
+        sponsor: str,
+        caller: str,
+        callee: str,
+        scenario: Scenario,
+        *,
+        record: bool,
+        api: str = "v1",
+        sink: str = "",
+        sink_token: str = "",
     ) -> SandboxCall:
         with self._lock:
             callidentifier = secrets.token_hex(8).upper()
@@ -424,6 +591,9 @@ class SandboxOperator:
                 scenario,
                 sequence=len(self.calls),
                 record=record,
+                api=api,
+                sink=sink,
+                sink_token=sink_token,
             )
             self.calls[callidentifier] = call
         thread = threading.Thread(target=self._drive, args=(call,), name=f"call-{callidentifier}")
@@ -434,6 +604,11 @@ class SandboxOperator:
     def _drive(self, call: SandboxCall) -> None:
         """The call's thread: send each scheduled status, then the Disconnected, in order."""
         scenario = call.scenario
+        if call.api == "camara":
+            # CAMARA's first event: the call is being set up.
+            with self._lock:
+                body = self._notification_body(call)
+            self._notify(call, body)
         for at, status in scenario.progress:
             if self._sleep_until(call, at):
                 break  # released or stopped
@@ -497,15 +672,54 @@ class SandboxOperator:
         body["timeStamp"] = _timestamp(_utcnow())
         return body
 
+    def _camara_event(self, call: SandboxCall, body: dict[str, Any]) -> dict[str, Any]:
+        """v1's notification body as CAMARA's status-changed CloudEvent."""
+        status: dict[str, str] = {"state": _CAMARA_STATES[body["status"]]}
+        data: dict[str, Any] = {
+            "callId": call.callidentifier,
+            "caller": call.caller,
+            "callee": call.callee,
+            "status": status,
+        }
+        if body["status"] == DISCONNECTED:
+            status["reason"] = _lower_first(body["reason"])
+            data["callDuration"] = str(body["callDuration"])
+            if "recordingResult" in body:
+                data["recordingResult"] = _lower_first(body["recordingResult"])
+        data["timestamp"] = body["timeStamp"]
+        return {
+            "id": str(uuid.uuid4()),
+            "source": self.origin + CAMARA_PREFIX,
+            "type": CAMARA_EVENT_TYPE,
+            "specversion": "1.0",
+            "datacontenttype": "application/json",
+            "time": body["timeStamp"],
+            "data": data,
+        }
+
     def _notify(self, call: SandboxCall, body: dict[str, Any]) -> None:
         """POST one notification once (no retries) and record the outcome, whatever it is."""
-        url = self.config.notify_url.replace("{callidentifier}", call.callidentifier)
-        auth = (self.config.notify_username, self.config.notify_password)
+        if call.api == "camara":
+            if not call.sink:
+                return  # no sink given: CAMARA's events are optional
+            url = call.sink
+            body = self._camara_event(call, body)
+            post: dict[str, Any] = {
+                "content": json.dumps(body).encode(),
+                "headers": {
+                    "Content-Type": "application/cloudevents+json",
+                    "Authorization": f"Bearer {call.sink_token}",
+                },
+            }
+        else:
+            url = self.config.notify_url.replace("{callidentifier}", call.callidentifier)
+            auth = (self.config.notify_username, self.config.notify_password)
+            post = {"json": body, "auth": auth}
         status_code: int | None = None
         response_body: str | None = None
         error: str | None = None
         try:
-            response = self._http.post(url, json=body, auth=auth, timeout=NOTIFY_TIMEOUT)
+            response = self._http.post(url, timeout=NOTIFY_TIMEOUT, **post)
             status_code, response_body = response.status_code, response.text
         except Exception as exc:  # a failed delivery is data for the tests, not a crash
             error = f"{type(exc).__name__}: {exc}"
@@ -513,10 +727,25 @@ class SandboxOperator:
         with self._lock:
             self.notifications.append(sent)
         outcome = status_code if error is None else error
-        log.info("notify %s %s -> %s", call.callidentifier, body["status"], outcome)
+        status = body["data"]["status"]["state"] if call.api == "camara" else body["status"]
+        log.info("notify %s %s -> %s", call.callidentifier, status, outcome)
 
 
 # -- HTTP plumbing -------------------------------------------------------------------------------
+
+
+_CAMARA_STATES = {
+    "Initiated": "initiating",
+    "CallingCaller": "callingCaller",
+    "CallingCallee": "callingCallee",
+    "Connected": "connected",
+    "Disconnected": "disconnected",
+}
+
+
+def _lower_first(word: str) -> str:
+    """v1's HangUp, Success as CAMARA writes them: hangUp, success."""
+    return word[:1].lower() + word[1:]
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
@@ -595,10 +824,11 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
     def _send(self, response: _Response) -> None:
-        payload = json.dumps(response.body).encode()
+        payload = b"" if response.status == 204 else json.dumps(response.body).encode()
         try:
             self.send_response(response.status)
-            self.send_header("Content-Type", "application/json")
+            if payload:
+                self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             for name, value in response.headers.items():
                 self.send_header(name, value)

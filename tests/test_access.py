@@ -38,8 +38,9 @@ from tests.recordings.conftest import ended_call, stored_recording
 pytestmark = pytest.mark.django_db
 
 # Not swept here: Django's admin, the API's schema and docs, logging in and out, choosing the
-# language (anyone may; tests/accounts/test_language.py), and the operator's notify endpoint
-# (Basic auth for the operator; tests/calls/test_notify.py).
+# language (anyone may; tests/accounts/test_language.py), and the operator's notify endpoints
+# (Basic auth for v1's, tests/calls/test_notify.py; the sinkCredential for CAMARA's events,
+# tests/calls/test_camara_flow.py).
 SKIPPED_NAMES = {
     "api-schema",
     "api-docs",
@@ -47,6 +48,7 @@ SKIPPED_NAMES = {
     "logout",
     "language-set",
     "operator-status-notify",
+    "operator-camara-events",
 }
 SKIPPED_PREFIXES = ("admin/", "static/", "media/")
 

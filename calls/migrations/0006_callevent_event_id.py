@@ -1,0 +1,15 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("calls", "0005_contact_shared"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="callevent",
+            name="event_id",
+            field=models.CharField(blank=True, max_length=200),
+        ),
+    ]

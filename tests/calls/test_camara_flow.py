@@ -1,0 +1,245 @@
+"""Calls through the portal with OPERATOR_API=camara, against the sandbox's CAMARA API over real
+HTTP: the same outcomes, debits and recordings as on v1, with CAMARA's events coming back to the
+portal's sink as CloudEvents, authenticated by the credential the portal issued."""
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from calls.models import Call, CallEvent
+from calls.services import (
+    ENDED_UNREPORTED_MESSAGE,
+    NEVER_REPORTED_MESSAGE,
+    OPERATOR_FAILED_MESSAGE,
+    calls_expire_silent,
+)
+from members.models import MinutePool, UsageEntry
+from operator_api.camara import EVENT_TYPE, sink_credential_issue
+from recordings.models import Recording
+from tests.calls.test_call_flow import requests_to, start, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
+
+
+@pytest.fixture
+def camara(make_sandbox, settings, live_server):
+    operator = make_sandbox()
+    settings.OPERATOR_API = "camara"
+    settings.OPERATOR_API_BASE_URL = operator.camara_base_url
+    settings.PORTAL_BASE_URL = live_server.url
+    return operator
+
+
+def events_sent(operator, call_id: str) -> list:
+    return [n for n in operator.notifications if n.callidentifier == call_id]
+
+
+def test_a_complete_call(api, member, camara):
+    started = start(api, "+8613800000001")
+
+    call = wait_for(started["id"], lambda c: c.status == "ended")
+
+    assert (call.reason, call.duration_seconds, call.billed_minutes) == ("HangUp", 20, 1)
+    assert UsageEntry.objects.filter(call=call).count() == 1
+    applied = call.events.filter(outcome=CallEvent.Outcome.APPLIED)
+    assert list(applied.values_list("status", flat=True)) == [
+        "CallingCaller",
+        "CallingCallee",
+        "Connected",
+        "Disconnected",
+    ]
+    # Every event came with the credential the portal gave, and was answered 204.
+    (create,) = requests_to(camara, "/calls")
+    token = create.body["sinkCredential"]["accessToken"]
+    assert create.body["sink"].endswith(reverse("operator-camara-events"))
+    sent = events_sent(camara, call.callidentifier)
+    assert [n.status_code for n in sent] == [204] * 5  # initiating and the four
+    assert len({n.body["id"] for n in sent}) == 5
+    assert camara.calls[call.callidentifier].sink_token == token
+
+    recording = Recording.objects.get(call=call)
+    wait_for(call.pk, lambda c: Recording.objects.get(call=c).status == "ready")
+    recording.refresh_from_db()
+    assert recording.operator_recording_id == call.callidentifier
+
+
+def test_a_busy_callee_is_not_billed(api, member, camara):
+    call = wait_for(start(api, "+8613800000002")["id"], lambda c: c.status == "ended")
+    assert (call.reason, call.billed_minutes) == ("CalleeBusy", 0)
+
+
+def test_hanging_up_deletes_the_call(api, member, camara):
+    started = start(api, "+8613800000006")
+    wait_for(started["id"], lambda c: c.status == "connected")
+
+    assert api.post(reverse("api-call-hangup", args=[started["id"]])).status_code == 202
+
+    call = wait_for(started["id"], lambda c: c.status == "ended")
+    assert call.reason == "HangUp"
+    (delete,) = [r for r in camara.requests if r.method == "DELETE"]
+    assert delete.path.endswith(f"/calls/{call.callidentifier}")
+
+
+def test_a_refused_call_fails_with_camaras_code_and_a_plain_message(api, member, camara):
+    call = wait_for(start(api, "+8613800000008")["id"], lambda c: c.is_final)
+    assert (call.status, call.error_code) == ("failed", "CALLEE_NOT_AVAILABLE")
+    assert "cannot be reached" in call.error_message
+    assert not call.callidentifier
+
+
+# The sink, posted to directly
+
+
+def cloud_event(call: Call, state: str, **data) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "source": "https://operator.example/click-to-dial",
+        "specversion": "1.0",
+        "type": EVENT_TYPE,
+        "time": "2026-11-27T10:00:00Z",
+        "data": {
+            "callId": call.callidentifier,
+            "caller": call.caller,
+            "callee": call.callee,
+            "status": {"state": state, **data.pop("status", {})},
+            "timestamp": "2026-11-27T10:00:00Z",
+            **data,
+        },
+    }
+
+
+def post(client: Client, body, token: str | None, content_type="application/cloudevents+json"):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return client.post(reverse("operator-camara-events"), raw, content_type=content_type, **headers)
+
+
+@pytest.fixture
+def dialling_call(member):
+    return Call.objects.create(
+        member=member,
+        caller=member.phone_number,
+        callee="+8613700000001",
+        callidentifier="call-under-test",
+        status=Call.Status.DIALING,
+    )
+
+
+@pytest.fixture
+def token(settings) -> str:
+    return sink_credential_issue(lifetime=settings.CAMARA_SINK_TOKEN_LIFETIME).access_token
+
+
+def test_an_event_sent_twice_is_applied_once(client, dialling_call, token):
+    ended = cloud_event(
+        dialling_call, "disconnected", status={"reason": "hangUp"}, callDuration="61"
+    )
+    connected = cloud_event(dialling_call, "connected")
+    assert post(client, connected, token).status_code == 204
+    assert post(client, ended, token).status_code == 204
+    again = post(client, ended, token)
+
+    assert again.status_code == 204
+    dialling_call.refresh_from_db()
+    assert (dialling_call.status, dialling_call.billed_minutes) == ("ended", 2)
+    assert UsageEntry.objects.filter(call=dialling_call).count() == 1
+    assert MinutePool.objects.get().billed_seconds_used == 120
+    last = dialling_call.events.last()
+    assert (last.outcome, last.event_id) == ("duplicate", ended["id"])
+
+
+def test_a_failed_event_fails_the_call_unbilled(client, dialling_call, token):
+    assert post(client, cloud_event(dialling_call, "failed"), token).status_code == 204
+    dialling_call.refresh_from_db()
+    assert dialling_call.status == "failed"
+    assert dialling_call.error_message == OPERATOR_FAILED_MESSAGE
+    assert not UsageEntry.objects.filter(call=dialling_call).exists()
+
+
+@pytest.mark.parametrize("bearer", [None, "made-up", "wrong:token:sig"])
+def test_events_without_the_portals_credential_are_refused(client, dialling_call, bearer):
+    response = post(client, cloud_event(dialling_call, "connected"), bearer)
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "status": 401,
+        "code": "UNAUTHENTICATED",
+        "message": "Missing, invalid or expired credentials.",
+    }
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    dialling_call.refresh_from_db()
+    assert dialling_call.status == "dialing"
+
+
+def test_refusals_are_in_camaras_format_and_kept(client, dialling_call, token):
+    unknown = cloud_event(dialling_call, "connected", callId="no-such-call")
+    answer = post(client, unknown, token)
+    assert (answer.status_code, answer.json()["code"]) == (404, "NOT_FOUND")
+
+    answer = post(client, b"{not json", token)
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "status": 400,
+        "code": "INVALID_ARGUMENT",
+        "message": "The event could not be understood.",
+    }
+    kept = CallEvent.objects.order_by("id")
+    assert [e.outcome for e in kept] == ["unknown_call", "invalid"]
+    assert kept[0].callidentifier == "no-such-call"
+
+
+# Calls the portal stopped hearing about: asked after (GET /calls/{callId})
+
+
+def age(call: Call, seconds: int) -> None:
+    Call.objects.filter(pk=call.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=seconds + 1)
+    )
+
+
+def test_a_silent_call_the_operator_still_has_is_left_to_go_on(api, member, camara, settings):
+    call = wait_for(start(api, "+8613800000006")["id"], lambda c: c.status == "connected")
+    age(call, settings.CALL_MAX_DURATION)
+
+    assert calls_expire_silent() == 0
+
+    call.refresh_from_db()
+    assert call.status == "connected"
+    assert timezone.now() - call.updated_at < timedelta(seconds=30)  # looked at again later
+    assert [r.method for r in camara.requests if r.path.endswith(call.callidentifier)] == ["GET"]
+
+
+def test_a_silent_call_the_operator_ended_waits_for_an_admin(api, member, camara, settings):
+    call = wait_for(start(api, "+8613800000006")["id"], lambda c: c.status == "connected")
+    # Its end happens at the operator, but the event never arrives.
+    camara.calls[call.callidentifier].sink = "http://127.0.0.1:9/lost"
+    assert api.post(reverse("api-call-hangup", args=[call.pk])).status_code == 202
+    assert camara.wait_for_call_end(call.callidentifier, timeout=10)
+    age(call, settings.CALL_MAX_DURATION)
+
+    assert calls_expire_silent() == 1
+
+    call.refresh_from_db()
+    assert (call.status, call.error_message) == ("unknown", ENDED_UNREPORTED_MESSAGE)
+    assert not UsageEntry.objects.filter(call=call).exists()  # billed when settled, once
+
+
+def test_a_silent_call_the_operator_does_not_know_becomes_unknown(member, camara, settings):
+    call = Call.objects.create(
+        member=member,
+        caller=member.phone_number,
+        callee="+8613700000001",
+        callidentifier="never-heard-of",
+        status=Call.Status.CALLING_CALLER,
+    )
+    age(call, settings.CALL_RINGING_TIMEOUT)
+
+    assert calls_expire_silent() == 1
+
+    call.refresh_from_db()
+    assert (call.status, call.error_message) == ("unknown", NEVER_REPORTED_MESSAGE)
