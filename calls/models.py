@@ -85,7 +85,8 @@ class Call(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     # The operator's word for how the call ended (HangUp, CalleeBusy, ...) or why it failed.
     reason = models.CharField(max_length=40, blank=True)
-    error_code = models.CharField(max_length=20, blank=True)
+    # The operator's code: v1's are 7 digits, CAMARA's words (RECORDING_NOT_SUPPORTED).
+    error_code = models.CharField(max_length=64, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
 
     callidentifier = models.CharField(max_length=100, null=True, blank=True, unique=True)
@@ -203,8 +204,9 @@ class CallEvent(models.Model):
     status = models.CharField(max_length=40, blank=True)
     reason = models.CharField(max_length=40, blank=True)
     operator_timestamp = models.DateTimeField(null=True, blank=True)
-    # CAMARA's events have an id each (CloudEvents), the same when one is sent again: with the
-    # call's lock held, an id seen before is a duplicate. v1's notifications have none.
+    # CAMARA's events have a source and an id each (CloudEvents), the same when one is sent
+    # again: with the call's lock held, a pair seen before is a duplicate. v1's have neither.
+    event_source = models.CharField(max_length=300, blank=True)
     event_id = models.CharField(max_length=200, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED)
     detail = models.CharField(max_length=500, blank=True)

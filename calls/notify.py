@@ -62,7 +62,7 @@ from calls.services import (
 from clicktodial_portal import metrics
 from clicktodial_portal.logs import call_logging
 from operator_api import V1_STATUSES, DisconnectReason, RecordingResult
-from operator_api.camara import sink_credential_valid
+from operator_api.camara import sink_credential_reference
 
 logger = logging.getLogger(__name__)
 
@@ -259,9 +259,10 @@ _notify_schema = extend_schema(
 )
 
 
-class StatusNotifyView(APIView):
-    # The operator authenticates with its own Basic credentials; no user session, no CSRF.
-    authentication_classes = [OperatorBasicAuthentication]
+class _OperatorCallbackView(APIView):
+    """What both notification endpoints share: the operator's own authentication (no user
+    session, no CSRF), the source address checked first, the body read raw, the answer timed."""
+
     # Authentication refuses whoever is not the operator; nothing more to permit.
     permission_classes: list = []
     throttle_classes: list = []
@@ -283,6 +284,11 @@ class StatusNotifyView(APIView):
         if not _address_allowed(request.META.get("REMOTE_ADDR")):
             raise _Refused(FORBIDDEN_ADDRESS)
         super().initial(request, *args, **kwargs)
+
+
+class StatusNotifyView(_OperatorCallbackView):
+    # The operator authenticates with its own Basic credentials.
+    authentication_classes = [OperatorBasicAuthentication]
 
     @_notify_schema
     def post(self, request: Request, callidentifier: str) -> Response:
@@ -341,7 +347,7 @@ _CAMARA_ANSWERS: dict[tuple[int, str], tuple[int, str, str]] = {
     (400, "0000002"): (400, "INVALID_ARGUMENT", "The event could not be understood."),
     (400, "1001002"): (404, "NOT_FOUND", "No call has this callId."),
     (401, "0001004"): (401, "UNAUTHENTICATED", "Missing, invalid or expired credentials."),
-    (403, "0001004"): (403, "PERMISSION_DENIED", "This address may not send events."),
+    (403, "0001004"): (403, "PERMISSION_DENIED", "Not allowed to send this event."),
     (405, "0000002"): (405, "METHOD_NOT_ALLOWED", "Events are sent with POST."),
     (413, "0000002"): (
         400,
@@ -369,16 +375,16 @@ def _camara_answer(answer: NotifyAnswer) -> Response:
 
 
 class SinkCredentialAuthentication(BaseAuthentication):
-    """The bearer token the portal gave the operator with the call (its `sinkCredential`)."""
+    """The bearer token the portal gave the operator with a call (its `sinkCredential`); the
+    call it was issued for is ``request.auth``."""
 
-    def authenticate(self, request: Request) -> tuple[AnonymousUser, None]:
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, str]:
         scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
         lifetime = settings.CAMARA_SINK_TOKEN_LIFETIME
-        if scheme.lower() != "bearer" or not sink_credential_valid(
-            token.strip(), lifetime=lifetime
-        ):
+        issued_for = sink_credential_reference(token.strip(), lifetime=lifetime)
+        if scheme.lower() != "bearer" or issued_for is None:
             raise exceptions.AuthenticationFailed()
-        return AnonymousUser(), None
+        return AnonymousUser(), issued_for
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="clicktodial-events"'
@@ -406,28 +412,10 @@ _CAMARA_ERROR = inline_serializer(
 )
 
 
-class CamaraEventView(APIView):
+class CamaraEventView(_OperatorCallbackView):
     """CAMARA Click to Dial's status-changed events, as the operator posts them."""
 
     authentication_classes = [SinkCredentialAuthentication]
-    permission_classes: list = []
-    throttle_classes: list = []
-    parser_classes: list = []
-    renderer_classes = [JSONRenderer]
-    content_negotiation_class = _AlwaysJSON
-
-    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        started = time.perf_counter()
-        response = super().dispatch(request, *args, **kwargs)
-        data = getattr(response, "data", None)
-        code = data.get("code", "") if isinstance(data, dict) else ""
-        metrics.NOTIFICATION_SECONDS.labels(code).observe(time.perf_counter() - started)
-        return response
-
-    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
-        if not _address_allowed(request.META.get("REMOTE_ADDR")):
-            raise _Refused(FORBIDDEN_ADDRESS)
-        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="operator_camara_event",
@@ -463,7 +451,9 @@ class CamaraEventView(APIView):
                 f"{NOTIFY_MAX_BODY_BYTES} bytes.",
             )
             raise
-        answer = camara_event_receive(body=body, remote_addr=remote_addr)
+        answer = camara_event_receive(
+            body=body, remote_addr=remote_addr, credential_for=request.auth
+        )
         return _camara_answer(answer)
 
     def handle_exception(self, exc: Exception) -> Response:

@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +89,8 @@ _NOTIFIED_STATUS = {
     NotificationStatus.DISCONNECTED: Status.ENDED,
     NotificationStatus.FAILED: Status.FAILED,
 }
+
+_ERROR_CODE_LENGTH = Call._meta.get_field("error_code").max_length
 
 # A CAMARA `failed` event says no more than that.
 OPERATOR_FAILED_MESSAGE = gettext_noop("The operator could not set up the call.")
@@ -466,7 +468,7 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
             _advance(
                 call,
                 Status.UNKNOWN,
-                error_code=exc.code or "",
+                error_code=(exc.code or "")[:_ERROR_CODE_LENGTH],
                 error_message=OUTCOME_UNKNOWN_MESSAGE,
             )
         logger.warning("call %s: begin outcome unknown: %s", call_id, exc)
@@ -504,6 +506,7 @@ def _operator_begin(call: Call) -> str:
             caller=call.caller,
             callee=call.callee,
             record=recording_wanted(member=call.member),
+            reference=str(call.pk),
         )
         result = "begun"
         return callidentifier
@@ -529,7 +532,7 @@ def _fail(call: Call, exc: OperatorError) -> None:
         call,
         Status.FAILED,
         reason=(exc.description or type(exc).__name__)[:40],
-        error_code=exc.code or "",
+        error_code=(exc.code or "")[:_ERROR_CODE_LENGTH],
         error_message=exc.message,
         ended_at=timezone.now(),
     )
@@ -689,13 +692,10 @@ _OPERATOR_STILL_ON = {
 def _operator_state(call_id: int, callidentifier: str | None) -> CamaraState | None:
     """What the operator says of a silent call now, when its API can tell (CAMARA's GET
     /calls/{callId}; v1 has no such request); None when it cannot, or could not be asked."""
-    if not callidentifier:
-        return None  # the begin answer never came: nothing to ask about
-    lookup = getattr(get_operator(), "call_state", None)
-    if lookup is None:
-        return None
+    if settings.OPERATOR_API != "camara" or not callidentifier:
+        return None  # v1 cannot tell; or the begin answer never came: nothing to ask about
     try:
-        return lookup(callidentifier=callidentifier)
+        return get_operator().call_state(callidentifier=callidentifier)
     except OperatorError as exc:
         logger.warning("call %s: the operator could not say what became of it: %s", call_id, exc)
         return None
@@ -716,6 +716,8 @@ class NotifyAnswer:
 NOTIFY_OK = NotifyAnswer(200, "0000000", "Success")
 NOTIFY_BAD_BODY = NotifyAnswer(400, "0000002", "Invalid Input Value")
 NOTIFY_UNKNOWN_CALL = NotifyAnswer(400, "1001002", "Call ID Error")
+# A CAMARA event whose credential the portal issued for another call.
+NOTIFY_NOT_THIS_CALLS = NotifyAnswer(403, "0001004", "Authentication Failure")
 
 
 def notification_receive(
@@ -726,22 +728,41 @@ def notification_receive(
         body=body,
         remote_addr=remote_addr,
         callidentifier=callidentifier,
-        parse=lambda: (callidentifier, "", _notification_parse(body)),
+        parse=lambda: _Parsed(callidentifier, _notification_parse(body)),
     )
 
 
-def camara_event_receive(*, body: bytes, remote_addr: str | None) -> NotifyAnswer:
+def camara_event_receive(
+    *, body: bytes, remote_addr: str | None, credential_for: str
+) -> NotifyAnswer:
     """A CAMARA status-changed event (CloudEvents, structured mode): see `_receive`. The call is
-    the one its `data.callId` names; an event id seen before for the call changes nothing."""
-
-    def parse() -> tuple[str, str, StatusNotification]:
-        event = parse_camara_event(_json_loads(body), default_region=settings.PHONE_DEFAULT_REGION)
-        _notification_storable(event.notification)
-        return event.call_id, event.event_id, event.notification
-
+    the one its `data.callId` names, and must be the one its credential was issued for
+    (``credential_for``, the portal's id for the call); an event seen before (the same source
+    and id) changes nothing."""
     return _receive(
-        body=body, remote_addr=remote_addr, callidentifier=_camara_call_id(body), parse=parse
+        body=body,
+        remote_addr=remote_addr,
+        callidentifier=_camara_call_id(body),
+        parse=lambda: _camara_parse(body, credential_for=credential_for),
     )
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A notification understood: its call, what it says and, for CAMARA's events, the event's
+    identity (`event_source`, `event_id`) and the call its credential was issued for."""
+
+    callidentifier: str
+    notification: StatusNotification
+    event: dict[str, str] = field(default_factory=dict)
+    credential_for: str | None = None
+
+
+def _camara_parse(body: bytes, *, credential_for: str | None) -> _Parsed:
+    event = parse_camara_event(_json_loads(body), default_region=settings.PHONE_DEFAULT_REGION)
+    _notification_storable(event.notification)
+    identity = {"event_source": event.source, "event_id": event.event_id}
+    return _Parsed(event.call_id, event.notification, identity, credential_for)
 
 
 def _camara_call_id(body: bytes) -> str:
@@ -758,7 +779,7 @@ def _receive(
     body: bytes,
     remote_addr: str | None,
     callidentifier: str,
-    parse: Callable[[], tuple[str, str, StatusNotification]],
+    parse: Callable[[], _Parsed],
 ) -> NotifyAnswer:
     """Keep the notification as it came, decide what it means and apply it: in one transaction.
 
@@ -775,7 +796,7 @@ def _receive(
     }
     try:
         try:
-            callidentifier, event_id, notification = parse()
+            parsed = parse()
         except (ValueError, InvalidNotification, RecursionError, OverflowError) as exc:
             # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too; RecursionError is
             # deeply nested JSON, OverflowError a time out of the calendar's range.
@@ -783,11 +804,10 @@ def _receive(
                 **received, outcome=CallEvent.Outcome.INVALID, detail=str(exc)[:500]
             )
             return NOTIFY_BAD_BODY
-        received["callidentifier"] = callidentifier[:200].replace("\x00", "\ufffd")
+        received["callidentifier"] = parsed.callidentifier[:200].replace("\x00", "\ufffd")
+        received.update(parsed.event)
         with transaction.atomic():
-            return _notification_keep_and_apply(
-                callidentifier, received, notification, event_id=event_id
-            )
+            return _notification_keep_and_apply(parsed, received)
     except DatabaseError:
         raise
     except Exception:
@@ -813,17 +833,11 @@ def _notification_parse(body: bytes) -> StatusNotification:
     return notification
 
 
-def _notification_keep_and_apply(
-    callidentifier: str,
-    received: dict[str, Any],
-    notification: StatusNotification,
-    *,
-    event_id: str = "",
-) -> NotifyAnswer:
+def _notification_keep_and_apply(parsed: _Parsed, received: dict[str, Any]) -> NotifyAnswer:
+    callidentifier, notification = parsed.callidentifier, parsed.notification
     # Written once, with its outcome, when _event_close decides it (in this transaction).
     event = CallEvent(
         **received,
-        event_id=event_id,
         status=notification.status,
         reason=notification.reason or "",
         operator_timestamp=notification.timestamp,
@@ -843,9 +857,13 @@ def _notification_keep_and_apply(
         _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call has this identifier.")
         return NOTIFY_UNKNOWN_CALL
     with call_logging(call_id=call.pk):
-        if event_id and call.events.filter(event_id=event_id).exists():
-            event.call = call
-            _event_close(event, CallEvent.Outcome.DUPLICATE, f"Event {event_id} came before.")
+        event.call = call
+        if parsed.credential_for is not None and parsed.credential_for != str(call.pk):
+            detail = f"The credential was issued for call {parsed.credential_for[:40]}."
+            _event_close(event, CallEvent.Outcome.MISMATCH, detail)
+            return NOTIFY_NOT_THIS_CALLS
+        if parsed.event and call.events.filter(**parsed.event).exists():
+            _event_close(event, CallEvent.Outcome.DUPLICATE, "The same event came before.")
             return NOTIFY_OK
         return notification_apply(call=call, event=event, notification=notification)
 
@@ -980,11 +998,17 @@ def _adopt_early_events(*, callidentifier: str) -> None:
         callidentifier=callidentifier, call__isnull=True, outcome=CallEvent.Outcome.UNKNOWN_CALL
     ).order_by("received_at", "id")
     for event in early:
-        notification = parse_status_notification(
-            json.loads(event.body), default_region=settings.PHONE_DEFAULT_REGION
-        )
+        if event.event_id:  # a CAMARA event, read as it was received
+            notification = _camara_parse(event.body.encode(), credential_for=None).notification
+        else:
+            notification = _notification_parse(event.body.encode())
         with transaction.atomic():
             call = Call.objects.select_for_update().get(callidentifier=callidentifier)
+            identity = {"event_source": event.event_source, "event_id": event.event_id}
+            if event.event_id and call.events.filter(**identity).exclude(pk=event.pk).exists():
+                event.call = call
+                _event_close(event, CallEvent.Outcome.DUPLICATE, "The same event came before.")
+                continue
             notification_apply(call=call, event=event, notification=notification)
 
 

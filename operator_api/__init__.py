@@ -128,6 +128,6 @@ def get_operator() -> ClickToDialOperator:
             config,
             token_store=TokenStore(cache),
             sink_url=settings.PORTAL_BASE_URL.rstrip("/") + reverse("operator-camara-events"),
-            sink_credential=lambda: sink_credential_issue(lifetime=lifetime),
+            sink_credential=lambda reference: sink_credential_issue(reference, lifetime=lifetime),
         )
     return SeedV1Operator(config, token_store=TokenStore(cache))

@@ -29,7 +29,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, BinaryIO
-from urllib.parse import quote
 
 import httpx
 from django.core import signing
@@ -69,7 +68,7 @@ __all__ = [
     "camara_error",
     "parse_camara_event",
     "sink_credential_issue",
-    "sink_credential_valid",
+    "sink_credential_reference",
 ]
 
 # Its servers' URL, OPERATOR_API_BASE_URL, is {apiRoot}/click-to-dial/v0.1rc1.
@@ -107,21 +106,24 @@ class SinkCredential:
 _SINK_SALT = "clicktodial.camara.sink-credential"
 
 
-def sink_credential_issue(*, lifetime: int) -> SinkCredential:
-    """A new token for the operator to present with a call's events: random, signed with the
-    portal's SECRET_KEY and dated, so that it is checked with no state kept, and runs out."""
-    token = signing.TimestampSigner(salt=_SINK_SALT).sign(secrets.token_urlsafe(18))
+def sink_credential_issue(reference: str, *, lifetime: int) -> SinkCredential:
+    """A new token for the operator to present with one call's events: the portal's id for the
+    call and a random part, signed with SECRET_KEY and dated, so that it is checked with no
+    state kept, names the only call it is good for, and runs out."""
+    value = f"{reference}.{secrets.token_urlsafe(12)}"
+    token = signing.TimestampSigner(salt=_SINK_SALT).sign(value)
     return SinkCredential(token, datetime.now(UTC) + timedelta(seconds=lifetime))
 
 
-def sink_credential_valid(token: str, *, lifetime: int) -> bool:
-    """Whether the portal issued this token less than ``lifetime`` seconds ago (SECRET_KEY, or
-    one of SECRET_KEY_FALLBACKS while keys are being rotated)."""
+def sink_credential_reference(token: str, *, lifetime: int) -> str | None:
+    """The call a token the portal issued less than ``lifetime`` seconds ago is good for (signed
+    with SECRET_KEY, or one of SECRET_KEY_FALLBACKS while keys are being rotated); None for
+    any other token."""
     try:
-        signing.TimestampSigner(salt=_SINK_SALT).unsign(token, max_age=lifetime)
+        value = signing.TimestampSigner(salt=_SINK_SALT).unsign(token, max_age=lifetime)
     except signing.BadSignature:  # SignatureExpired is one too
-        return False
-    return True
+        return None
+    return value.rpartition(".")[0]
 
 
 # The one type of event CAMARA Click to Dial 0.1 sends (CloudEvents 1.0, structured mode).
@@ -269,7 +271,7 @@ class CamaraOperator(OAuthOperator):
         *,
         token_store: TokenStore,
         sink_url: str,
-        sink_credential: Callable[[], SinkCredential],
+        sink_credential: Callable[[str], SinkCredential],
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(config, token_store=token_store, transport=transport)
@@ -278,11 +280,19 @@ class CamaraOperator(OAuthOperator):
 
     # The interface ---------------------------------------------------------------------------
 
-    def begin(self, *, sponsor: str, caller: str, callee: str, record: bool | None = None) -> str:
+    def begin(
+        self,
+        *,
+        sponsor: str,
+        caller: str,
+        callee: str,
+        record: bool | None = None,
+        reference: str = "",
+    ) -> str:
         body: dict[str, Any] = {"caller": {"number": caller}, "callee": {"number": callee}}
         if self._sink_url:
             body["sink"] = self._sink_url
-            body["sinkCredential"] = self._sink_credential().as_body()
+            body["sinkCredential"] = self._sink_credential(reference).as_body()
         if record is not None:
             body["recordingEnabled"] = record
         resource = self._send("POST", "/calls", body=body, acts=True)
@@ -345,12 +355,6 @@ class CamaraOperator(OAuthOperator):
             ) from None
 
     # Requests --------------------------------------------------------------------------------
-
-    @staticmethod
-    def _path_segment(callidentifier: str) -> str:
-        if not callidentifier:
-            raise ValueError("callidentifier must not be empty.")
-        return quote(callidentifier, safe="")
 
     def _send(
         self,

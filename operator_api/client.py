@@ -111,10 +111,20 @@ class OperatorConfig:
 class ClickToDialOperator(Protocol):
     """What the portal needs from an operator. Numbers are E.164; errors are OperatorError."""
 
-    def begin(self, *, sponsor: str, caller: str, callee: str, record: bool | None = None) -> str:
+    def begin(
+        self,
+        *,
+        sponsor: str,
+        caller: str,
+        callee: str,
+        record: bool | None = None,
+        reference: str = "",
+    ) -> str:
         """Ask the operator to ring ``caller`` then ``callee``; return the callidentifier.
 
         ``record``: ask for the call to be recorded (True) or not (False); None says nothing.
+        ``reference``: the portal's own id for the call (CAMARA binds the credential its events
+        come with to it; v1 has no use for it).
         """
         ...
 
@@ -405,6 +415,13 @@ class OAuthOperator:
 
     # Requests --------------------------------------------------------------------------------
 
+    @staticmethod
+    def _path_segment(callidentifier: str) -> str:
+        if not callidentifier:
+            raise ValueError("callidentifier must not be empty.")
+        # Identifiers come from the operator; quoting keeps one from reshaping our URL.
+        return quote(callidentifier, safe="")
+
     def _request(
         self,
         client: httpx.Client,
@@ -495,7 +512,15 @@ class SeedV1Operator(OAuthOperator):
 
     # The interface ---------------------------------------------------------------------------
 
-    def begin(self, *, sponsor: str, caller: str, callee: str, record: bool | None = None) -> str:
+    def begin(
+        self,
+        *,
+        sponsor: str,
+        caller: str,
+        callee: str,
+        record: bool | None = None,
+        reference: str = "",
+    ) -> str:
         body: dict[str, Any] = {
             "sponsor": self._number(sponsor),
             "caller": self._number(caller),
@@ -558,13 +583,6 @@ class SeedV1Operator(OAuthOperator):
 
     def _number(self, e164: str) -> str:
         return format_for_operator(e164, number_format=self._config.number_format)
-
-    @staticmethod
-    def _path_segment(callidentifier: str) -> str:
-        if not callidentifier:
-            raise ValueError("callidentifier must not be empty.")
-        # Identifiers come from the operator; quoting keeps one from reshaping our URL.
-        return quote(callidentifier, safe="")
 
     @staticmethod
     def _callidentifier(envelope: dict[str, Any]) -> str | None:

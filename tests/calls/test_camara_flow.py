@@ -7,19 +7,22 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from calls import services
 from calls.models import Call, CallEvent
 from calls.services import (
     ENDED_UNREPORTED_MESSAGE,
     NEVER_REPORTED_MESSAGE,
     OPERATOR_FAILED_MESSAGE,
+    _adopt_early_events,
     calls_expire_silent,
 )
 from members.models import MinutePool, UsageEntry
-from operator_api.camara import EVENT_TYPE, sink_credential_issue
+from operator_api.camara import EVENT_TYPE, camara_error, sink_credential_issue
 from recordings.models import Recording
 from tests.calls.test_call_flow import requests_to, start, wait_for
 
@@ -130,9 +133,14 @@ def dialling_call(member):
     )
 
 
+def token_for(call: Call) -> str:
+    lifetime = settings.CAMARA_SINK_TOKEN_LIFETIME
+    return sink_credential_issue(str(call.pk), lifetime=lifetime).access_token
+
+
 @pytest.fixture
-def token(settings) -> str:
-    return sink_credential_issue(lifetime=settings.CAMARA_SINK_TOKEN_LIFETIME).access_token
+def token(dialling_call) -> str:
+    return token_for(dialling_call)
 
 
 def test_an_event_sent_twice_is_applied_once(client, dialling_call, token):
@@ -151,6 +159,57 @@ def test_an_event_sent_twice_is_applied_once(client, dialling_call, token):
     assert MinutePool.objects.get().billed_seconds_used == 120
     last = dialling_call.events.last()
     assert (last.outcome, last.event_id) == ("duplicate", ended["id"])
+    assert last.detail == "The same event came before."  # by its id, before any state rule
+
+
+def test_an_event_id_is_unique_within_its_source_only(client, dialling_call, token):
+    connected = cloud_event(dialling_call, "connected")
+    ended = cloud_event(
+        dialling_call, "disconnected", status={"reason": "hangUp"}, callDuration="5"
+    )
+    ended["id"], ended["source"] = connected["id"], "https://other-producer.example"
+
+    assert post(client, connected, token).status_code == 204
+    assert post(client, ended, token).status_code == 204
+
+    dialling_call.refresh_from_db()
+    assert dialling_call.status == "ended"
+    assert list(dialling_call.events.values_list("outcome", flat=True)) == ["applied", "applied"]
+
+
+def test_a_credential_is_good_for_its_own_call_only(client, dialling_call, member):
+    other = Call.objects.create(
+        member=member, caller=member.phone_number, callee="+8613700000002", status="dialing"
+    )
+    answer = post(client, cloud_event(dialling_call, "connected"), token_for(other))
+
+    assert answer.status_code == 403
+    assert answer.json()["code"] == "PERMISSION_DENIED"
+    dialling_call.refresh_from_db()
+    assert dialling_call.status == "dialing"
+    (kept,) = CallEvent.objects.all()
+    assert (kept.outcome, kept.call) == ("mismatch", dialling_call)
+
+
+def test_an_event_before_its_call_is_known_is_applied_once_it_is(client, member):
+    # Two calls to the same callee, neither with its identifier yet: the event matches neither.
+    twins = [
+        Call.objects.create(
+            member=member, caller=member.phone_number, callee="+8613700000003", status="dialing"
+        )
+        for _ in range(2)
+    ]
+    early = cloud_event(twins[0], "callingCaller", callId="camara-early-1")
+    assert post(client, early, token_for(twins[0])).status_code == 404
+
+    # The begin answer names it (what call_begin does with the identifier it is given).
+    Call.objects.filter(pk=twins[0].pk).update(callidentifier="camara-early-1")
+    _adopt_early_events(callidentifier="camara-early-1")
+
+    twins[0].refresh_from_db()
+    assert twins[0].status == "calling_caller"
+    (event,) = twins[0].events.all()
+    assert (event.outcome, event.event_id) == ("applied", early["id"])
 
 
 def test_a_failed_event_fails_the_call_unbilled(client, dialling_call, token):
@@ -243,3 +302,21 @@ def test_a_silent_call_the_operator_does_not_know_becomes_unknown(member, camara
 
     call.refresh_from_db()
     assert (call.status, call.error_message) == ("unknown", NEVER_REPORTED_MESSAGE)
+
+
+def test_a_long_camara_error_code_is_kept_whole(member, monkeypatch):
+    """CAMARA's codes are words (RECORDING_NOT_SUPPORTED: 23 characters), not v1's 7 digits."""
+
+    class Refusing:
+        def begin(self, **details):
+            raise camara_error(http_status=422, code="RECORDING_NOT_SUPPORTED", message="no")
+
+    monkeypatch.setattr(services, "get_operator", Refusing)
+    call = Call.objects.create(
+        member=member, caller=member.phone_number, callee="+8613700000004", status="queued"
+    )
+    services.call_begin(call_id=call.pk, last_attempt=True)
+
+    call.refresh_from_db()
+    assert (call.status, call.error_code) == ("failed", "RECORDING_NOT_SUPPORTED")
+    assert call.error_message == "The operator refused the call: it cannot record this call."

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -37,7 +38,7 @@ from operator_api.camara import (
     camara_error,
     parse_camara_event,
     sink_credential_issue,
-    sink_credential_valid,
+    sink_credential_reference,
 )
 from sandbox import SandboxConfig, SandboxOperator
 from sandbox.server import CAMARA_PREFIX
@@ -64,7 +65,7 @@ def adapter(sandbox: SandboxOperator, **config) -> CamaraOperator:
         ),
         token_store=TokenStore(LocMemCache(f"camara-{uuid.uuid4()}", {})),
         sink_url=SINK,
-        sink_credential=lambda: CREDENTIAL,
+        sink_credential=lambda reference: CREDENTIAL,
     )
 
 
@@ -121,7 +122,11 @@ def test_the_x_correlator_is_logged_with_the_request(operator, caplog):
 def test_the_state_release_and_recording_of_a_call(operator):
     camara = adapter(operator)
     call_id = camara.begin(sponsor="", caller=CALLER, callee="+8613800000001", record=True)
-    assert camara.call_state(callidentifier=call_id) in set(CamaraState)
+    deadline = time.monotonic() + 10
+    while operator.calls[call_id].state != "Connected":
+        assert time.monotonic() < deadline, "the call did not connect"
+        time.sleep(0.005)
+    assert camara.call_state(callidentifier=call_id) is CamaraState.CONNECTED
 
     assert operator.wait_for_call_end(call_id, timeout=10)
     assert camara.call_state(callidentifier=call_id) is CamaraState.DISCONNECTED
@@ -189,7 +194,7 @@ def test_wrong_client_credentials_are_an_authentication_failure(operator):
         ),
         token_store=TokenStore(LocMemCache("camara-wrong", {})),
         sink_url="",
-        sink_credential=lambda: CREDENTIAL,
+        sink_credential=lambda reference: CREDENTIAL,
     )
     with pytest.raises(AuthenticationFailure):
         camara.begin(sponsor="", caller=CALLER, callee="+8613700000006")
@@ -305,23 +310,40 @@ def test_a_disconnected_event_needs_its_reason():
     assert raised.value.field == "reason"
 
 
-def test_v1_notifications_do_not_take_camaras_states():
+@pytest.mark.parametrize("status", ["Initiating", "Failed"])
+def test_v1_notifications_do_not_take_camaras_states(status):
     from operator_api import parse_status_notification
 
-    body = {"caller": CALLER, "callee": "+8613800000001", "status": "Failed"}
-    with pytest.raises(InvalidNotification):
+    body = {"caller": CALLER, "callee": "+8613800000001", "status": status}
+    with pytest.raises(InvalidNotification) as raised:
         parse_status_notification({**body, "timeStamp": "2026-11-27T10:00:00.000Z"})
+    assert raised.value.field == "status"
 
 
 # The sink credential
 
 
-def test_a_sink_credential_is_valid_until_it_runs_out(settings):
-    issued = sink_credential_issue(lifetime=60)
-    assert sink_credential_valid(issued.access_token, lifetime=60)
-    assert issued.expires_at - datetime.now(UTC) <= timedelta(seconds=60)
-    assert not sink_credential_valid(issued.access_token + "x", lifetime=60)
-    assert not sink_credential_valid("made-up", lifetime=60)
+def test_a_sink_credential_names_its_call_and_runs_out(settings, monkeypatch):
+    issued = sink_credential_issue("42", lifetime=60)
+    assert sink_credential_reference(issued.access_token, lifetime=60) == "42"
+    assert timedelta(seconds=59) < issued.expires_at - datetime.now(UTC) <= timedelta(seconds=60)
+    assert sink_credential_reference(issued.access_token + "x", lifetime=60) is None
+    assert sink_credential_reference("42.made-up", lifetime=60) is None
+    # Issued two minutes ago, it ran out after one.
+    now = time.time()
+    with monkeypatch.context() as earlier:
+        earlier.setattr(time, "time", lambda: now - 120)
+        old = sink_credential_issue("42", lifetime=60)
+    assert sink_credential_reference(old.access_token, lifetime=60) is None
+    assert sink_credential_reference(old.access_token, lifetime=180) == "42"
     # Signed with the portal's secret: another key does not make it.
     settings.SECRET_KEY = "another-key-" * 5
-    assert not sink_credential_valid(issued.access_token, lifetime=60)
+    assert sink_credential_reference(issued.access_token, lifetime=60) is None
+
+
+def test_the_credential_is_issued_for_the_call_begun(operator):
+    camara = adapter(operator)
+    asked: list[str] = []
+    camara._sink_credential = lambda reference: asked.append(reference) or CREDENTIAL
+    camara.begin(sponsor="", caller=CALLER, callee="+8613700000007", reference="12")
+    assert asked == ["12"]
