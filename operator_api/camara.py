@@ -35,7 +35,13 @@ from django.core import signing
 from django.utils.translation import gettext_noop
 
 from operator_api.answers import Base64Writer
-from operator_api.client import OAuthOperator, OperatorConfig, ReleaseOperation, TokenStore
+from operator_api.client import (
+    OAuthOperator,
+    OperatorAnswer,
+    OperatorConfig,
+    ReleaseOperation,
+    TokenStore,
+)
 from operator_api.errors import (
     AuthenticationFailure,
     CallIdError,
@@ -368,30 +374,18 @@ class CamaraOperator(OAuthOperator):
     ) -> dict[str, Any]:
         """Send one request and return the answer's JSON object ({} for a 204).
 
-        A 401 fetches a new token and sends the request once more; a second 401 raises
+        A 401 fetches a new token and sends the request once more; a second one raises
         AuthenticationFailure. Anything else that is not 2xx raises the mapped error.
         """
-        url = self._config.base_url.rstrip("/") + path
-        headers = {"x-correlator": str(uuid.uuid4())}
-        with self._client(read_timeout=read_timeout or self._config.read_timeout) as client:
-            for _attempt in (1, 2):
-                token = self._access_token(client)
-                answer = self._request(
-                    client,
-                    method=method,
-                    url=url,
-                    body=body,
-                    token=token,
-                    acts=acts,
-                    stream_to=stream_to,
-                    headers=headers,
-                )
-                if answer.status != 401 or (stream_to is not None and stream_to.written):
-                    break
-                self._tokens.invalidate(key=self._token_key, token=token)
-            else:
-                raise self._error(answer.status, answer.envelope)
-
+        answer = self._with_token(
+            method=method,
+            url=self._config.base_url.rstrip("/") + path,
+            body=body,
+            acts=acts,
+            read_timeout=read_timeout,
+            stream_to=stream_to,
+            headers={"x-correlator": str(uuid.uuid4())},
+        )
         if 200 <= answer.status < 300:
             if answer.envelope is not None:
                 return answer.envelope
@@ -423,6 +417,10 @@ class CamaraOperator(OAuthOperator):
             code=str(code) if code not in (None, "") else None,
             message=str(message) if message not in (None, "") else None,
         )
+
+    @staticmethod
+    def _token_refused(answer: OperatorAnswer) -> bool:
+        return answer.status == 401  # CAMARA's UNAUTHENTICATED (a code v1 used means nothing)
 
     @staticmethod
     def _log_note(response: httpx.Response) -> str:

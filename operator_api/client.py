@@ -254,7 +254,7 @@ class _BorrowedTransport(httpx.BaseTransport):
 
 
 @dataclass
-class _Answer:
+class OperatorAnswer:
     """An operator answer: HTTP status and its JSON envelope (None when not a JSON object)."""
 
     status: int
@@ -416,6 +416,44 @@ class OAuthOperator:
     # Requests --------------------------------------------------------------------------------
 
     @staticmethod
+    def _token_refused(answer: OperatorAnswer) -> bool:
+        """Whether the operator refused the access token (v1 also says so with 0001004)."""
+        return answer.status == 401 or answer.code == _AUTHENTICATION_FAILURE_CODE
+
+    def _with_token(
+        self,
+        *,
+        method: str,
+        url: str,
+        body: dict[str, Any] | None,
+        acts: bool,
+        read_timeout: float | None = None,
+        stream_to: Base64Writer | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> OperatorAnswer:
+        """Send the request with the access token; if the token is refused, fetch another and
+        send it once more. The answer may still be a refusal, for the API to raise."""
+        with self._client(read_timeout=read_timeout or self._config.read_timeout) as client:
+            for attempt in (1, 2):
+                token = self._access_token(client)
+                answer = self._request(
+                    client,
+                    method=method,
+                    url=url,
+                    body=body,
+                    token=token,
+                    acts=acts,
+                    stream_to=stream_to,
+                    headers=headers,
+                )
+                if not self._token_refused(answer) or (stream_to is not None and stream_to.written):
+                    # Audio already written cannot be taken back: the refusal stands.
+                    return answer
+                logger.info("operator refused the access token (attempt %d)", attempt)
+                self._tokens.invalidate(key=self._token_key, token=token)
+        return answer
+
+    @staticmethod
     def _path_segment(callidentifier: str) -> str:
         if not callidentifier:
             raise ValueError("callidentifier must not be empty.")
@@ -433,7 +471,7 @@ class OAuthOperator:
         acts: bool,
         stream_to: Base64Writer | None = None,
         headers: dict[str, str] | None = None,
-    ) -> _Answer:
+    ) -> OperatorAnswer:
         """Send one request with the token; its answer, parsed as it arrives.
 
         ``acts``: whether the request changes something at the operator, which decides what a
@@ -462,7 +500,7 @@ class OAuthOperator:
                 except CorruptFiledata as exc:
                     raise _corrupt_recording(exc) from None
                 self._log(method, path, response.status_code, started, self._log_note(response))
-                return _Answer(response.status_code, envelope, response.headers)
+                return OperatorAnswer(response.status_code, envelope, response.headers)
         except (
             httpx.ConnectError,
             httpx.ConnectTimeout,
@@ -611,31 +649,18 @@ class SeedV1Operator(OAuthOperator):
         and the request sent once more; a second refusal raises AuthenticationFailure.
         ``stream_to``: where a ``filedata`` string in the answer is decoded to as it arrives.
         """
-        url = self._config.base_url.rstrip("/") + path
-        with self._client(read_timeout=read_timeout or self._config.read_timeout) as client:
-            for attempt in (1, 2):
-                token = self._access_token(client)
-                answer = self._request(
-                    client,
-                    method="POST",
-                    url=url,
-                    body=body,
-                    token=token,
-                    acts=acts,
-                    stream_to=stream_to,
-                )
-                refused = answer.status == 401 or answer.code == _AUTHENTICATION_FAILURE_CODE
-                if not refused or (stream_to is not None and stream_to.written):
-                    # Audio already written cannot be taken back: the refusal stands.
-                    break
-                logger.info("operator refused the access token (attempt %d)", attempt)
-                self._tokens.invalidate(key=self._token_key, token=token)
-            else:
-                raise AuthenticationFailure(
-                    code=answer.code,
-                    description=answer.description,
-                    http_status=answer.status,
-                )
+        answer = self._with_token(
+            method="POST",
+            url=self._config.base_url.rstrip("/") + path,
+            body=body,
+            acts=acts,
+            read_timeout=read_timeout,
+            stream_to=stream_to,
+        )
+        if self._token_refused(answer):
+            raise AuthenticationFailure(
+                code=answer.code, description=answer.description, http_status=answer.status
+            )
 
         if answer.envelope is None:
             raise self._unreadable(answer.status, acts=acts)

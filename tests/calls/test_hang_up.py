@@ -21,7 +21,15 @@ class FakeOperator:
         self.release_error = release_error
         self.released: list[str] = []
 
-    def begin(self, *, sponsor: str, caller: str, callee: str, record: bool | None = None) -> str:
+    def begin(
+        self,
+        *,
+        sponsor: str,
+        caller: str,
+        callee: str,
+        record: bool | None = None,
+        reference: str = "",
+    ) -> str:
         return self.on_begin()
 
     def release(self, *, callidentifier: str, operation) -> None:
