@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from calls.models import Call, Contact
 from tests.browser.conftest import log_in as browser_log_in
+from tests.calls.test_camara_flow import use_camara
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,6 +38,40 @@ def notification_sent(sandbox, status: str, *, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not any(n.body.get("status") == status for n in sandbox.notifications):
         assert time.monotonic() < deadline, f"the sandbox never sent {status}"
+        time.sleep(0.02)
+
+
+def test_call_follow_and_hang_up_through_camara(
+    page, live_server, make_sandbox, member, contacts, settings
+):
+    """The same, with the operator's CAMARA API: the page cannot tell the difference."""
+    sandbox = make_sandbox(time_scale=0.2)
+    use_camara(sandbox, settings, live_server)
+    log_in(page, live_server)
+
+    page.get_by_role("button", name="Call Liu Yang").click()
+
+    status = page.locator(".call-status .big")
+    expect(page.get_by_role("heading", name="Call to Liu Yang")).to_be_visible()
+    event_sent(sandbox, "connected")
+    expect(status).to_have_text("Connected", timeout=2_000)
+
+    page.get_by_role("button", name="Hang up").click()
+
+    event_sent(sandbox, "disconnected")
+    expect(status).to_have_text(re.compile(r"Ended \(hung up(, \d+ s)?\)"), timeout=2_000)
+    (delete,) = [r for r in sandbox.requests if r.method == "DELETE"]
+    assert delete.path.endswith(f"/calls/{Call.objects.get().callidentifier}")
+
+
+def event_sent(sandbox, state: str, *, timeout: float = 10.0) -> None:
+    """The sandbox has sent a CAMARA event with this state."""
+    deadline = time.monotonic() + timeout
+    while not any(
+        n.body.get("data", {}).get("status", {}).get("state") == state
+        for n in sandbox.notifications
+    ):
+        assert time.monotonic() < deadline, f"the sandbox never sent {state}"
         time.sleep(0.02)
 
 

@@ -29,12 +29,17 @@ from tests.calls.test_call_flow import requests_to, start, wait_for
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
 
-@pytest.fixture
-def camara(make_sandbox, settings, live_server):
-    operator = make_sandbox()
+def use_camara(operator, settings, live_server) -> None:
+    """The portal on the sandbox's CAMARA API, its events coming back to the live server."""
     settings.OPERATOR_API = "camara"
     settings.OPERATOR_API_BASE_URL = operator.camara_base_url
     settings.PORTAL_BASE_URL = live_server.url
+
+
+@pytest.fixture
+def camara(make_sandbox, settings, live_server):
+    operator = make_sandbox()
+    use_camara(operator, settings, live_server)
     return operator
 
 
