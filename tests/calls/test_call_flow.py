@@ -13,8 +13,9 @@ from tests.reliability import record
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
 
-def wait_for(call_id: int, predicate, *, timeout: float = 10.0) -> Call:
-    """Poll the database until the call satisfies `predicate` (notifications arrive over HTTP)."""
+def wait_for(call_id: int, predicate, *, timeout: float = 30.0) -> Call:
+    """Poll the database until the call satisfies `predicate` (notifications arrive over HTTP).
+    Usually a second or two; the limit is for a loaded CI machine's slowest broker."""
     deadline = time.monotonic() + timeout
     while True:
         call = Call.objects.get(pk=call_id)
