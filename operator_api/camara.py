@@ -334,17 +334,7 @@ class CamaraOperator(OAuthOperator):
             read_timeout=self._config.download_timeout,
             stream_to=writer,
         )
-        if not writer.closed or writer.written == 0:
-            raise OperatorError(
-                message=gettext_noop(
-                    "The operator sent no recording for this call. Try again later."
-                ),
-                description="no content in the recording answer"
-                if not writer.closed
-                else "empty content in the recording answer",
-                http_status=200,
-                permanent=False,
-            )
+        self._recording_received(writer, answer="recording answer")
         return writer.written
 
     def call_state(self, *, callidentifier: str) -> CamaraState:
@@ -391,21 +381,7 @@ class CamaraOperator(OAuthOperator):
                 return answer.envelope
             if answer.status == 204 or method == "DELETE":
                 return {}
-            if acts:
-                raise OperatorOutcomeUnknown(
-                    message=gettext_noop(
-                        "The operator's answer could not be read. The request may have been "
-                        "carried out."
-                    ),
-                    description="the answer is not JSON",
-                    http_status=answer.status,
-                )
-            raise OperatorError(
-                message=gettext_noop("The operator's answer could not be read. Try again later."),
-                description="the answer is not JSON",
-                http_status=answer.status,
-                permanent=False,
-            )
+            raise self._unreadable(answer.status, acts=acts)
         raise self._error(answer.status, answer.envelope)
 
     @staticmethod

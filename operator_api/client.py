@@ -521,6 +521,44 @@ class OAuthOperator:
                 permanent=False,
             ) from exc
 
+    @staticmethod
+    def _unreadable(status: int, *, acts: bool) -> OperatorError:
+        """The error for an answer that is not a JSON object (an HTML error page, say)."""
+        if status in (503, 504) or 400 <= status < 500:
+            return error_from_response(http_status=status, code=None, description=None)
+        if 200 <= status < 300 and acts:
+            return OperatorOutcomeUnknown(
+                message=gettext_noop(
+                    "The operator's answer could not be read. The request may have been "
+                    "carried out."
+                ),
+                description="the answer is not JSON",
+                http_status=status,
+            )
+        return OperatorError(
+            message=gettext_noop("The operator's answer could not be read. Try again later."),
+            description="the answer is not JSON",
+            http_status=status,
+            permanent=False,
+        )
+
+    def _recording_received(
+        self, writer: Base64Writer, *, answer: str, code: str | None = None
+    ) -> None:
+        """Raise unless the ``answer`` held a recording (its audio string, whole, not empty)."""
+        if writer.closed and writer.written:
+            return
+        field = self.RECORDING_KEY
+        raise OperatorError(
+            message=gettext_noop("The operator sent no recording for this call. Try again later."),
+            code=code,
+            description=f"no {field} in the {answer}"
+            if not writer.closed
+            else f"empty {field} in the {answer}",
+            http_status=200,
+            permanent=False,
+        )
+
     # Logging ---------------------------------------------------------------------------------
 
     @staticmethod
@@ -603,18 +641,9 @@ class SeedV1Operator(OAuthOperator):
             read_timeout=self._config.download_timeout,
             stream_to=writer,
         )
-        if not writer.closed or writer.written == 0:
-            raise OperatorError(
-                message=gettext_noop(
-                    "The operator sent no recording for this call. Try again later."
-                ),
-                code=_code_text(envelope.get("code")),
-                description="no filedata in the download answer"
-                if not writer.closed
-                else "empty filedata in the download answer",
-                http_status=200,
-                permanent=False,
-            )
+        self._recording_received(
+            writer, answer="download answer", code=_code_text(envelope.get("code"))
+        )
         return writer.written
 
     # Requests --------------------------------------------------------------------------------
@@ -669,25 +698,4 @@ class SeedV1Operator(OAuthOperator):
             return answer.envelope
         raise error_from_response(
             http_status=answer.status, code=answer.code, description=answer.description
-        )
-
-    @staticmethod
-    def _unreadable(status: int, *, acts: bool) -> OperatorError:
-        """The error for an answer that is not a JSON object (an HTML error page, say)."""
-        if status in (503, 504) or 400 <= status < 500:
-            return error_from_response(http_status=status, code=None, description=None)
-        if 200 <= status < 300 and acts:
-            return OperatorOutcomeUnknown(
-                message=gettext_noop(
-                    "The operator's answer could not be read. The request may have been "
-                    "carried out."
-                ),
-                description="the answer is not JSON",
-                http_status=status,
-            )
-        return OperatorError(
-            message=gettext_noop("The operator's answer could not be read. Try again later."),
-            description="the answer is not JSON",
-            http_status=status,
-            permanent=False,
         )
