@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
+import requests
 
 from clicktodial_portal.procfile import procfile_commands
 
@@ -179,9 +179,9 @@ def stack_start(env: dict[str, str], port: int, log_dir: Path) -> Stack:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(stack.url + "/api/v1/calls/", timeout=2).status_code == 401:
+            if requests.get(stack.url + "/api/v1/calls/", timeout=2).status_code == 401:
                 break
-        except httpx.TransportError:
+        except requests.RequestException:
             time.sleep(0.2)
     else:
         stack.stop()

@@ -7,7 +7,7 @@ For each size, a WAV file of that many megabytes is generated and its download a
 HTTP server on 127.0.0.1 serves it as the operator would. Each download then runs in a process of
 its own, so that its reading is its own:
 
-- naive: `httpx.post(...)`, `response.json()`, `base64.b64decode(...)`, write the file;
+- naive: `requests.post(...)`, `response.json()`, `base64.b64decode(...)`, write the file;
 - portal: `SeedV1Operator.recording_download` (incremental JSON, base64 decoded in slices) into a
   file on disk, exactly what the download task does before handing the file to storage.
 
@@ -114,10 +114,12 @@ def _rss_kb(field: str) -> int:
 
 
 def _download_naive(base_url: str, callidentifier: str, destination: Path) -> int:
-    import httpx
+    import requests
 
-    token = httpx.post(base_url + "/token", data={"grant_type": "client_credentials"}).json()
-    response = httpx.post(
+    token = requests.post(
+        base_url + "/token", data={"grant_type": "client_credentials"}, timeout=30
+    ).json()
+    response = requests.post(
         f"{base_url}/clicktodial/v1/recordingdownload/{callidentifier}",
         json={"recordingId": "r1"},
         headers={"Authorization": f"Bearer {token['access_token']}"},

@@ -8,15 +8,27 @@
   notification, 401.)
 - Always: calls.E002 when an OPERATOR_NOTIFY_ALLOWED_IPS entry is no address or network, which
   would otherwise fail every notification at run time.
+- Always: calls.E003 when OPERATOR_NOTIFY_AUTH is neither "basic" nor "none", or is "none" with
+  no OPERATOR_NOTIFY_ALLOWED_IPS: anyone could then post call statuses. The web process runs the
+  checks as it starts (clicktodial_portal/wsgi.py), so such a portal does not start.
+- `check --deploy`: calls.E004 for a placeholder left in a secret (``change-me``, as the
+  deployment guide's example file has it) — the operator notify password, the operator client
+  secret, METRICS_TOKEN.
 """
 
 import ipaddress
+import re
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
 # The default in clicktodial_portal/settings.py, for the sandbox that `make run` starts.
 SANDBOX_NOTIFY_PASSWORD = "sandbox-notify-secret"  # noqa: S105 -- the known value refused here
+NOTIFY_AUTH_BASIC = "basic"
+NOTIFY_AUTH_NONE = "none"
+# What example files and guides put where a secret goes; a deployment must replace it.
+_PLACEHOLDER = re.compile(r"change[-_ ]?me|changeme|placeholder|your[-_ ]secret", re.IGNORECASE)
+_SECRETS = ("OPERATOR_NOTIFY_PASSWORD", "OPERATOR_CLIENT_SECRET", "METRICS_TOKEN")
 
 
 @register(Tags.security, deploy=True)
@@ -52,3 +64,41 @@ def notify_allowed_ips_check(app_configs, **kwargs) -> list[Error]:
                 )
             )
     return errors
+
+
+@register(Tags.security)
+def notify_auth_check(app_configs, **kwargs) -> list[Error]:
+    mode = settings.OPERATOR_NOTIFY_AUTH
+    if mode not in (NOTIFY_AUTH_BASIC, NOTIFY_AUTH_NONE):
+        return [
+            Error(
+                f"OPERATOR_NOTIFY_AUTH is {mode!r}.",
+                hint='Use "basic" (the operator sends HTTP Basic credentials) or "none" (it '
+                "sends none; then set OPERATOR_NOTIFY_ALLOWED_IPS to its addresses).",
+                id="calls.E003",
+            )
+        ]
+    if mode == NOTIFY_AUTH_NONE and not settings.OPERATOR_NOTIFY_ALLOWED_IPS:
+        return [
+            Error(
+                "OPERATOR_NOTIFY_AUTH is none but OPERATOR_NOTIFY_ALLOWED_IPS is empty: anyone "
+                "could post call statuses, and so bills.",
+                hint="Set OPERATOR_NOTIFY_ALLOWED_IPS to the addresses the operator sends "
+                "notifications from, or use OPERATOR_NOTIFY_AUTH=basic.",
+                id="calls.E003",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def placeholder_secrets_check(app_configs, **kwargs) -> list[Error]:
+    return [
+        Error(
+            f"{name} is still a placeholder.",
+            hint=f"Set {name} to the real secret (see the deployment guide's environment file).",
+            id="calls.E004",
+        )
+        for name in _SECRETS
+        if _PLACEHOLDER.search(str(getattr(settings, name, "") or ""))
+    ]

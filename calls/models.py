@@ -51,6 +51,11 @@ class Contact(models.Model):
         return self.owner_id is None
 
 
+# The statuses of a call the operator may still be working on (Call.Status's values): the
+# dashboard's partial index holds these, and an identifier is unique among them only.
+LIVE_STATUSES = ("queued", "dialing", "calling_caller", "calling_callee", "connected")
+
+
 class Call(models.Model):
     """One click-to-call attempt. Its status moves only forward, through calls.services."""
 
@@ -89,7 +94,10 @@ class Call(models.Model):
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
 
-    callidentifier = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # The operator's identifier. It hands one out again once its call has ended, so it is
+    # unique only among live calls (a constraint below); calls.services decides which call a
+    # notification for a reused one is about.
+    callidentifier = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 - NULL: none yet, never equal to another
     begin_attempts = models.PositiveSmallIntegerField(default=0)
     hangup_requested_at = models.DateTimeField(null=True, blank=True)
 
@@ -118,22 +126,21 @@ class Call(models.Model):
             # only those few, so the poll never walks years of ended calls.
             models.Index(
                 fields=["created_at", "id"],
-                condition=Q(
-                    status__in=[
-                        "queued",
-                        "dialing",
-                        "calling_caller",
-                        "calling_callee",
-                        "connected",
-                    ]
-                ),
+                condition=Q(status__in=LIVE_STATUSES),
                 name="calls_call_live_idx",
             ),
+            # Every notification finds its call (or calls, for a reused identifier) by this.
+            models.Index(fields=["callidentifier"], name="calls_call_identifier_idx"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status__in=["ended"]) | Q(ended_at__isnull=False),
                 name="calls_call_ended_has_end_time",
+            ),
+            models.UniqueConstraint(
+                fields=["callidentifier"],
+                condition=Q(status__in=LIVE_STATUSES),
+                name="calls_call_live_identifier_unique",
             ),
         ]
 

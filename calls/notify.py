@@ -2,7 +2,8 @@
 and, at the end, CAMARA's events (OPERATOR_API=camara).
 
 It checks the source address (optional allow-list), then the operator's HTTP Basic credentials
-(compared in constant time), then the body's size, and hands the raw body to
+(compared in constant time; with OPERATOR_NOTIFY_AUTH=none, none, and the allow-list alone
+decides), then the body's size, and hands the raw body to
 `notification_receive`, which keeps it in the transaction that applies it (both or neither; what
 could not be kept is answered 503 and sent again by the operator). Every answer, errors included,
 is in the seed's body format, {"code": "<7 digits>", "description": "..."}; it does no slow work.
@@ -52,6 +53,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from calls.checks import NOTIFY_AUTH_NONE
 from calls.models import CallEvent
 from calls.services import (
     NOTIFY_BAD_BODY,
@@ -124,11 +126,18 @@ def _credentials_valid(authorization: str) -> bool:
     return user_ok and password_ok
 
 
-class OperatorBasicAuthentication(BaseAuthentication):
-    """The operator's HTTP Basic credentials (OPERATOR_NOTIFY_USERNAME / _PASSWORD)."""
+class OperatorNotifyAuthentication(BaseAuthentication):
+    """How the operator proves a notification is its own (OPERATOR_NOTIFY_AUTH): its HTTP Basic
+    credentials (OPERATOR_NOTIFY_USERNAME / _PASSWORD), or, with "none", nothing but its
+    address, which the view has checked against OPERATOR_NOTIFY_ALLOWED_IPS by then."""
 
     def authenticate(self, request: Request) -> tuple[AnonymousUser, None]:
-        if not _credentials_valid(request.META.get("HTTP_AUTHORIZATION", "")):
+        if settings.OPERATOR_NOTIFY_AUTH == NOTIFY_AUTH_NONE:
+            # Without an allow-list anyone could post (the portal refuses to start so,
+            # calls/checks.py); should it run all the same, nothing is believed.
+            if not settings.OPERATOR_NOTIFY_ALLOWED_IPS:
+                raise exceptions.AuthenticationFailed()
+        elif not _credentials_valid(request.META.get("HTTP_AUTHORIZATION", "")):
             raise exceptions.AuthenticationFailed()
         # The operator is no user of the portal.
         return AnonymousUser(), None
@@ -138,7 +147,7 @@ class OperatorBasicAuthentication(BaseAuthentication):
 
 
 class OperatorBasicScheme(OpenApiAuthenticationExtension):
-    target_class = OperatorBasicAuthentication
+    target_class = OperatorNotifyAuthentication
     name = "operatorBasic"
 
     def get_security_definition(self, auto_schema):
@@ -165,11 +174,18 @@ class _Refused(Exception):
 
 
 def _body_read(request: Request) -> bytes:
-    """The body, at most NOTIFY_MAX_BODY_BYTES of it; raises _Refused past that."""
+    """The body, at most NOTIFY_MAX_BODY_BYTES of it; raises _Refused past that.
+
+    A body sent with ``Transfer-Encoding: chunked`` has no Content-Length, so Django's own stream
+    reads none of it; the server (gunicorn) has undone the chunking in ``wsgi.input``, which is
+    read directly instead, and no further than the limit.
+    """
     django_request = request._request
-    declared = django_request.META.get("CONTENT_LENGTH") or "0"
+    meta = django_request.META
+    declared = meta.get("CONTENT_LENGTH") or ""
+    chunked = not declared and "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
     try:
-        length = int(declared)
+        length = int(declared or "0")
     except ValueError:
         raise _Refused(NOTIFY_BAD_BODY) from None
     if length < 0:
@@ -178,11 +194,27 @@ def _body_read(request: Request) -> bytes:
         raise _Refused(BODY_TOO_LARGE)
     if hasattr(django_request, "_body"):
         body = django_request._body  # already read (by a middleware, say)
+    elif chunked and "wsgi.input" in meta:
+        body = _read_at_most(meta["wsgi.input"], NOTIFY_MAX_BODY_BYTES + 1)
     else:
         body = django_request.read(NOTIFY_MAX_BODY_BYTES + 1)
     if len(body) > NOTIFY_MAX_BODY_BYTES:
         raise _Refused(BODY_TOO_LARGE)
     return body
+
+
+def _read_at_most(stream, limit: int) -> bytes:
+    """Up to ``limit`` bytes of ``stream``: a WSGI input may answer a read with fewer bytes than
+    asked before its end, so read until the end or the limit."""
+    parts: list[bytes] = []
+    left = limit
+    while left > 0:
+        part = stream.read(min(left, 64 * 1024))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
 
 
 _SEED_ANSWER = inline_serializer(
@@ -287,8 +319,7 @@ class _OperatorCallbackView(APIView):
 
 
 class StatusNotifyView(_OperatorCallbackView):
-    # The operator authenticates with its own Basic credentials.
-    authentication_classes = [OperatorBasicAuthentication]
+    authentication_classes = [OperatorNotifyAuthentication]
 
     @_notify_schema
     def post(self, request: Request, callidentifier: str) -> Response:

@@ -10,7 +10,7 @@ import enum
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,7 @@ from django.utils.translation import gettext_noop, ngettext
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from calls.messages import HANG_UP_NOT_CONFIRMED
-from calls.models import Call, CallEvent, Contact
+from calls.models import LIVE_STATUSES, Call, CallEvent, Contact
 from calls.selectors import REASON_LABELS
 from clicktodial_portal import metrics
 from clicktodial_portal.logs import call_logging, printable
@@ -38,6 +38,7 @@ from members.services import (
     call_limits_reached,
     pool_alert_recipients,
     pool_current,
+    same_number,
     sponsor_for,
     usage_record,
 )
@@ -91,6 +92,7 @@ _NOTIFIED_STATUS = {
 }
 
 _ERROR_CODE_LENGTH = Call._meta.get_field("error_code").max_length
+_REASON_LENGTH = Call._meta.get_field("reason").max_length
 
 # A CAMARA `failed` event says no more than that.
 OPERATOR_FAILED_MESSAGE = gettext_noop("The operator could not set up the call.")
@@ -291,7 +293,7 @@ def call_start(
     if callee_number == member.phone_number:
         raise CallNotAllowed(_("You cannot call your own number."), field="callee")
     sponsor = sponsor_for(member)
-    if callee_number == sponsor:
+    if same_number(sponsor, callee_number):
         raise CallNotAllowed(
             _("That is the enterprise's business number, which the operator shows to both sides."),
             field="callee",
@@ -487,12 +489,11 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
                 callidentifier,
                 call.callidentifier,
             )
-        call.callidentifier = callidentifier
         call.error_message = ""
-        call.save(update_fields=["callidentifier", "error_message", "updated_at"])
+        _identifier_take(call, callidentifier, also=["error_message"])
         _release_if_hang_up_waits(call)
     logger.info("call %s: begun as %s", call_id, callidentifier)
-    _adopt_early_events(callidentifier=callidentifier)
+    _adopt_early_events(call_id=call_id, callidentifier=callidentifier)
     return TaskOutcome.DONE
 
 
@@ -600,8 +601,11 @@ def call_release(*, call_id: int, last_attempt: bool = True) -> TaskOutcome:
             callidentifier=call.callidentifier, operation=ReleaseOperation.END_CALL
         )
     except (CallIdError, OperationError) as exc:
-        # The operator no longer has a live call: it ended on its own meanwhile.
-        logger.info("call %s: release not needed: %s", call_id, exc)
+        # The operator no longer has a live call: it has ended there. If its end has not reached
+        # us, it never may: the call is `unknown` now, for an admin to settle, rather than
+        # holding its member back from calling until the silent-call sweep's hours run out.
+        logger.info("call %s: the operator no longer knows it: %s", call_id, exc)
+        _ended_at_operator(call_id=call_id, code=exc.code)
         return TaskOutcome.DONE
     except OperatorError as exc:
         if isinstance(exc, OperatorUnreachable) and not last_attempt:
@@ -614,6 +618,23 @@ def call_release(*, call_id: int, last_attempt: bool = True) -> TaskOutcome:
         return TaskOutcome.DONE
     logger.info("call %s: release sent", call_id)
     return TaskOutcome.DONE
+
+
+def _ended_at_operator(*, call_id: int, code: str | None) -> None:
+    """The operator says the call is over (it refused to release it as unknown); unless its end
+    was reported meanwhile, the call's outcome is unknown and the admins are told."""
+    now = timezone.now()
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call_id)
+        if call.is_final or call.status == Status.UNKNOWN:
+            return
+        _advance(
+            call,
+            Status.UNKNOWN,
+            error_code=(code or "")[:_ERROR_CODE_LENGTH],
+            error_message=ENDED_UNREPORTED_MESSAGE,
+        )
+    _unknown_calls_alert(since=now)
 
 
 # Calls the operator went silent about
@@ -839,29 +860,25 @@ def _notification_keep_and_apply(parsed: _Parsed, received: dict[str, Any]) -> N
     event = CallEvent(
         **received,
         status=notification.status,
-        reason=notification.reason or "",
+        reason=(notification.reason or "")[:_REASON_LENGTH],
         operator_timestamp=notification.timestamp,
     )
     if not _identifier_possible(callidentifier):
         _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call can have this identifier.")
         return NOTIFY_UNKNOWN_CALL
-    call = (
-        # The member comes along for the debit; only the call's row is locked.
-        Call.objects.select_for_update(of=("self",))
-        .select_related("member")
-        .filter(callidentifier=callidentifier)
-        .order_by()
-        .first()
-    ) or _call_awaiting_identifier(callidentifier=callidentifier, notification=notification)
+    if parsed.credential_for is not None:
+        call = _call_of_credential(parsed, event)
+        if call is None:
+            return NOTIFY_NOT_THIS_CALLS
+    else:
+        call = _call_for_identifier(
+            callidentifier=callidentifier, at=notification.timestamp
+        ) or _call_awaiting_identifier(callidentifier=callidentifier, notification=notification)
     if call is None:
         _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call has this identifier.")
         return NOTIFY_UNKNOWN_CALL
     with call_logging(call_id=call.pk):
         event.call = call
-        if parsed.credential_for is not None and parsed.credential_for != str(call.pk):
-            detail = f"The credential was issued for call {parsed.credential_for[:40]}."
-            _event_close(event, CallEvent.Outcome.MISMATCH, detail)
-            return NOTIFY_NOT_THIS_CALLS
         if parsed.event and call.events.filter(**parsed.event).exists():
             _event_close(event, CallEvent.Outcome.DUPLICATE, "The same event came before.")
             return NOTIFY_OK
@@ -916,11 +933,98 @@ def _call_awaiting_identifier(
         # A concurrent notification (or the begin answer) may have given the call this very
         # identifier while we waited for its lock: the row then no longer matched the filter
         # above. A new statement sees that commit.
-        return Call.objects.select_for_update().filter(callidentifier=callidentifier).first()
+        return _call_for_identifier(callidentifier=callidentifier, at=notification.timestamp)
     call = candidates[0]
-    call.callidentifier = callidentifier
-    call.save(update_fields=["callidentifier", "updated_at"])
+    _identifier_take(call, callidentifier)
     _release_if_hang_up_waits(call)
+    return call
+
+
+# How far apart the operator's clock and ours may be when a notification's time decides which of
+# the calls that carried a reused identifier it is about.
+IDENTIFIER_CLOCK_MARGIN = timedelta(seconds=30)
+
+
+def _call_for_identifier(*, callidentifier: str, at: datetime) -> Call | None:
+    """The call (locked) that an identifier names at the time ``at`` a notification happened.
+
+    The operator hands an identifier out again once its call has ended, so several calls may
+    carry it. A notification belongs to the latest of them begun before it happened, give or take
+    the clocks' margin: a late one for an earlier call never touches the newer. When that call
+    had ended before the notification happened, it is about a newer call whose begin answer has
+    not come yet: None, and it is matched (or adopted later) as such.
+    """
+    candidates = list(
+        # The member comes along for the debit; only the calls' rows are locked.
+        Call.objects.select_for_update(of=("self",))
+        .select_related("member")
+        .filter(callidentifier=callidentifier)
+        .order_by(F("begun_at").desc(nulls_last=True), "-id")
+    )
+    if not candidates:
+        return None
+    call = next(
+        (c for c in candidates if c.begun_at is None or c.begun_at - IDENTIFIER_CLOCK_MARGIN <= at),
+        candidates[-1],  # before every one of them began: the earliest
+    )
+    if call.is_final and call.ended_at is not None and at > call.ended_at + IDENTIFIER_CLOCK_MARGIN:
+        return None
+    return call
+
+
+def _identifier_take(call: Call, callidentifier: str, *, also: Iterable[str] = ()) -> None:
+    """Give a locked call the operator's identifier, saved with the fields named in ``also``.
+
+    A live call still holding the same identifier was ended by the operator, which has handed
+    the identifier out again, but its end never reached us: it is `unknown`, for an admin to
+    settle, and no longer in the way of the new call.
+    """
+    holders = (
+        Call.objects.select_for_update()
+        .filter(callidentifier=callidentifier, status__in=LIVE_STATUSES)
+        .exclude(pk=call.pk)
+    )
+    for holder in holders:
+        logger.warning(
+            "call %s: the operator gave its identifier %s to call %s",
+            holder.pk,
+            callidentifier,
+            call.pk,
+        )
+        _advance(holder, Status.UNKNOWN, error_message=ENDED_UNREPORTED_MESSAGE)
+    call.callidentifier = callidentifier
+    call.save(update_fields=["callidentifier", *also, "updated_at"])
+
+
+def _call_of_credential(parsed: _Parsed, event: CallEvent) -> Call | None:
+    """A CAMARA event's call: the one its credential was issued for (locked), when the event is
+    about it; else None, with the event closed as a mismatch. Every check comes before any
+    write: an event that is refused changes nothing but its own record."""
+    call = (
+        Call.objects.select_for_update(of=("self",))
+        .select_related("member")
+        .filter(pk=int(parsed.credential_for or 0))
+        .first()
+    )
+    notification = parsed.notification
+    problem = ""
+    if call is None:
+        problem = f"The credential was issued for call {parsed.credential_for[:40]}, which is gone."
+    elif call.callidentifier is not None and call.callidentifier != parsed.callidentifier:
+        problem = f"The credential was issued for call {call.pk}, which is not this callId."
+    elif call.callidentifier is None and (
+        (notification.caller, notification.callee) != (call.caller, call.callee)
+        or call.status not in (Status.DIALING, Status.UNKNOWN)
+    ):
+        problem = f"The credential was issued for call {call.pk}, which this event is not about."
+    if problem:
+        event.call = call
+        _event_close(event, CallEvent.Outcome.MISMATCH, problem)
+        return None
+    if call.callidentifier is None:
+        # The begin answer has not come yet (or was lost): the event tells the call's id.
+        _identifier_take(call, parsed.callidentifier)
+        _release_if_hang_up_waits(call)
     return call
 
 
@@ -977,7 +1081,8 @@ def _ending_fields(call: Call, notification: StatusNotification) -> dict[str, ob
         )
     fields: dict[str, object] = {
         "ended_at": ended_at,
-        "reason": notification.reason or "",
+        # The operator's word as sent, a word outside the seed's list too (it means Other).
+        "reason": (notification.reason or "")[:_REASON_LENGTH],
         "duration_seconds": duration,
         "recording_result": notification.recording_result or "",
         "recording_id": notification.recording_id or "",
@@ -988,8 +1093,9 @@ def _ending_fields(call: Call, notification: StatusNotification) -> dict[str, ob
     return fields
 
 
-def _adopt_early_events(*, callidentifier: str) -> None:
-    """Apply notifications that came before the begin answer and matched no call then.
+def _adopt_early_events(*, call_id: int, callidentifier: str) -> None:
+    """Apply to the call just begun the notifications that came before its begin answer and
+    matched no call then.
 
     The operator was answered 1001002 for them, but what it reported is still the truth about
     this call.
@@ -1003,7 +1109,7 @@ def _adopt_early_events(*, callidentifier: str) -> None:
         else:
             notification = _notification_parse(event.body.encode())
         with transaction.atomic():
-            call = Call.objects.select_for_update().get(callidentifier=callidentifier)
+            call = Call.objects.select_for_update().get(pk=call_id)
             identity = {"event_source": event.event_source, "event_id": event.event_id}
             if event.event_id and call.events.filter(**identity).exclude(pk=event.pk).exists():
                 event.call = call

@@ -10,7 +10,8 @@ login lock-out; nor is it counted among the requests the metrics report.
 database that is down. /readyz checks each part a request may need, in turn (in this thread:
 a probe in another would open a database connection that nothing closes), and answers 503 when
 one the portal cannot work without fails. Where waiting is the risk (the broker, the operator)
-the check gives up after CHECK_TIMEOUT seconds. The operator is reported but does not decide
+the check gives up after CHECK_TIMEOUT seconds. The operator's part says whether it answered the
+last time any process asked it something, and how long ago; it is reported but does not decide
 readiness: when it is down, calls fail with a clear message and everything else (history,
 reports, recordings, members) still works, which taking every web process out of the balancer
 would stop.
@@ -73,14 +74,26 @@ def _storage() -> None:
         raise RuntimeError(f"{storage.location} is not a writable folder")
 
 
-def _operator() -> None:
+def _operator() -> dict[str, object]:
+    """A usable access token (fetched now if none is kept), and the operator's last news: when
+    it last answered any request from any process, and whether something failed since."""
     from operator_api import get_operator
 
-    get_operator().access_token_check(timeout=CHECK_TIMEOUT)
+    operator = get_operator()
+    operator.access_token_check(timeout=CHECK_TIMEOUT)
+    answered_at, failed = operator.last_contact()
+    now = time.time()
+    news: dict[str, object] = {
+        "last_answer_seconds_ago": None if answered_at is None else round(now - answered_at)
+    }
+    if failed is not None and (answered_at is None or failed[0] > answered_at):
+        failed_at, what = failed
+        raise RuntimeError(f"{what}, {round(now - failed_at)} s ago, and no answer since")
+    return news
 
 
-# name, check, whether the portal is unready without it
-CHECKS: list[tuple[str, Callable[[], None], bool]] = [
+# name, check (which may say more of its part than ok), whether the portal is unready without it
+CHECKS: list[tuple[str, Callable[[], dict[str, object] | None], bool]] = [
     ("database", _database, True),
     ("broker", _broker, True),
     ("cache", _cache, True),
@@ -96,12 +109,12 @@ def readiness() -> tuple[bool, dict[str, dict[str, object]]]:
     for name, check, required in CHECKS:
         started = time.perf_counter()
         try:
-            check()
+            said = check()
         except Exception as exc:  # any failure is this part's state, reported
             state: dict[str, object] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
             ready = ready and not required
         else:
-            state = {"ok": True}
+            state = {"ok": True, **(said or {})}
         state["required"] = required
         state["ms"] = round((time.perf_counter() - started) * 1000, 1)
         parts[name] = state

@@ -363,7 +363,9 @@ OPERATOR_CLIENT_ID = env.str("OPERATOR_CLIENT_ID", default="sandbox-client")
 OPERATOR_CLIENT_SECRET = env.str("OPERATOR_CLIENT_SECRET", default="sandbox-secret")
 # How the client credentials reach the token endpoint: in the form body or as HTTP Basic.
 OPERATOR_TOKEN_AUTH = env.str("OPERATOR_TOKEN_AUTH", default="client_secret_post")
-OPERATOR_SPONSOR = env.str("OPERATOR_SPONSOR", default="+861052680000")
+# The business number both parties see where no business number is set up in the portal: the
+# operator's own registered string, sent exactly as written here (the seed's example).
+OPERATOR_SPONSOR = env.str("OPERATOR_SPONSOR", default="01052680000").strip()
 OPERATOR_NUMBER_FORMAT = env.str("OPERATOR_NUMBER_FORMAT", default="digits")
 OPERATOR_CONNECT_TIMEOUT = env.float("OPERATOR_CONNECT_TIMEOUT", default=5.0)
 OPERATOR_READ_TIMEOUT = env.float("OPERATOR_READ_TIMEOUT", default=10.0)
@@ -371,6 +373,10 @@ OPERATOR_DOWNLOAD_TIMEOUT = env.float("OPERATOR_DOWNLOAD_TIMEOUT", default=300.0
 OPERATOR_NOTIFY_USERNAME = env.str("OPERATOR_NOTIFY_USERNAME", default="sandbox-operator")
 OPERATOR_NOTIFY_PASSWORD = env.str("OPERATOR_NOTIFY_PASSWORD", default="sandbox-notify-secret")
 OPERATOR_NOTIFY_ALLOWED_IPS = env.list("OPERATOR_NOTIFY_ALLOWED_IPS", default=[])
+# How the operator proves a notification is its own: "basic" (OPERATOR_NOTIFY_USERNAME and
+# _PASSWORD), or "none" for an operator that sends no credentials, which is then believed only
+# from OPERATOR_NOTIFY_ALLOWED_IPS (calls/checks.py refuses to start without that list).
+OPERATOR_NOTIFY_AUTH = env.str("OPERATOR_NOTIFY_AUTH", default="basic").strip().lower()
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="CN")
 # How often a call whose begin could not reach the operator is tried again, and how long apart.
 CALL_BEGIN_MAX_RETRIES = env.int("CALL_BEGIN_MAX_RETRIES", default=3)
@@ -400,10 +406,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Recordings. Whether calls are recorded where no rule (enterprise, department, member; set in
-# the admin) says otherwise, and the begin request's field that asks for it ("record": 0/1 in
-# the operator's earlier API; empty to never send it).
+# the admin) says otherwise, and the v1 begin request's field that asks for it ("record": 0/1 in
+# the operator's earlier API). Empty, the default: the seed's begin has no such field, so only
+# its three fields are sent and the operator decides what is recorded. (CAMARA has its own
+# field, recordingEnabled, always sent.)
 RECORDING_ENABLED = env.bool("RECORDING_ENABLED", default=True)
-OPERATOR_RECORD_FIELD = env.str("OPERATOR_RECORD_FIELD", default="record")
+OPERATOR_RECORD_FIELD = env.str("OPERATOR_RECORD_FIELD", default="").strip()
 # Days a recording is kept after its call; 0 keeps them forever. Legal holds are always kept.
 RECORDING_RETENTION_DAYS = env.int("RECORDING_RETENTION_DAYS", default=90)
 # Failed downloads: how many tries in all, the first retry's delay and the longest (seconds);

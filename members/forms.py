@@ -129,8 +129,8 @@ class BusinessNumberForm(forms.Form):
     phone_number = forms.CharField(
         label=_("Number"),
         max_length=40,
-        error_messages={"required": _("Enter the business number, e.g. +861052680000.")},
-        widget=forms.TextInput(attrs={"placeholder": "+861052680000"}),
+        error_messages={"required": _("Enter the business number, e.g. 01052680000.")},
+        widget=forms.TextInput(attrs={"placeholder": "01052680000"}),
     )
     label = forms.CharField(label=_("Label"), max_length=200, required=False)
     is_default = forms.BooleanField(

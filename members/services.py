@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import logging
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -204,10 +205,13 @@ def business_number_save(
     is_default: bool = False,
 ) -> BusinessNumber:
     before = snapshot(business_number) if business_number else None
-    number = phone_number_normalize(phone_number)
+    number = business_number_validate(phone_number)
     business_number = business_number or BusinessNumber()
-    clash = BusinessNumber.objects.filter(phone_number=number).exclude(pk=business_number.pk)
-    if clash.exists():
+    same = phone_number_normalize(number)
+    others = BusinessNumber.objects.exclude(pk=business_number.pk).values_list(
+        "phone_number", flat=True
+    )
+    if any(same_number(other, same) for other in others):
         raise MemberInvalid(
             _("%(number)s is already a business number.") % {"number": number},
             field="phone_number",
@@ -231,14 +235,44 @@ def business_number_save(
     return business_number
 
 
+# A business number as the operator registered it: digits, a leading + at most. It is sent to the
+# operator exactly so (the seed's example: 01052680000), never rewritten into another form.
+REGISTERED_NUMBER = re.compile(r"\+?\d{3,19}")
+
+
+def business_number_validate(raw: str) -> str:
+    """The business number as typed (outer spaces aside), once it is known to be a phone number
+    written as the operator registers them; else MemberInvalid."""
+    number = str(raw).strip()
+    if not REGISTERED_NUMBER.fullmatch(number):
+        raise MemberInvalid(
+            _(
+                "Type the business number exactly as the operator registered it, digits only "
+                "(a leading + allowed), e.g. 01052680000."
+            ),
+            field="phone_number",
+        )
+    phone_number_normalize(number)
+    return number
+
+
+def same_number(registered: str, e164: str) -> bool:
+    """Whether a number in the operator's registered form (a business number) is ``e164``."""
+    try:
+        return normalize_number(registered, default_region=settings.PHONE_DEFAULT_REGION) == e164
+    except InvalidPhoneNumber:
+        return False
+
+
 def sponsor_for(member: Member) -> str:
-    """The business number a member's calls show: the department's, else the default."""
+    """The business number a member's calls show (the department's, else the default), as the
+    operator registered it."""
     if member.department_id and member.department.business_number_id:
         return member.department.business_number.phone_number
     default = BusinessNumber.objects.filter(is_default=True).first()
     if default:
         return default.phone_number
-    return normalize_number(settings.OPERATOR_SPONSOR, default_region=settings.PHONE_DEFAULT_REGION)
+    return settings.OPERATOR_SPONSOR
 
 
 # The minute pool

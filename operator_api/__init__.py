@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from operator_api.client import (
     ClickToDialOperator,
+    ContactLog,
     OperatorConfig,
     ReleaseOperation,
     SeedV1Operator,
@@ -62,6 +63,7 @@ __all__ = [
     "AuthenticationFailure",
     "CallIdError",
     "ClickToDialOperator",
+    "ContactLog",
     "DirectionError",
     "DisconnectReason",
     "EngineTimeout",
@@ -116,7 +118,7 @@ def get_operator() -> ClickToDialOperator:
         connect_timeout=float(getattr(settings, "OPERATOR_CONNECT_TIMEOUT", 5.0)),
         read_timeout=float(getattr(settings, "OPERATOR_READ_TIMEOUT", 10.0)),
         download_timeout=float(getattr(settings, "OPERATOR_DOWNLOAD_TIMEOUT", 300.0)),
-        record_field=getattr(settings, "OPERATOR_RECORD_FIELD", "record"),
+        record_field=getattr(settings, "OPERATOR_RECORD_FIELD", ""),
     )
     if settings.OPERATOR_API == "camara":
         from django.urls import reverse
@@ -127,7 +129,8 @@ def get_operator() -> ClickToDialOperator:
         return CamaraOperator(
             config,
             token_store=TokenStore(cache),
+            contacts=ContactLog(cache),
             sink_url=settings.PORTAL_BASE_URL.rstrip("/") + reverse("operator-camara-events"),
             sink_credential=lambda reference: sink_credential_issue(reference, lifetime=lifetime),
         )
-    return SeedV1Operator(config, token_store=TokenStore(cache))
+    return SeedV1Operator(config, token_store=TokenStore(cache), contacts=ContactLog(cache))

@@ -1,12 +1,14 @@
 """Reading the operator's JSON answers incrementally, with the recording's base64 streamed out.
 
 A recording download answers ``{"code", "description", "filedata": "<base64 audio>"}`` (the seed's
-markdown) or puts ``filedata`` inside ``result`` (its OpenAPI file). A 60-minute recording is a
-string of more than 100 MB, so neither the body nor that string may be held in memory: ijson and
-``json.loads`` both build the whole string before handing it over. :class:`AnswerParser` is fed
-the body chunk by chunk as it comes off the socket; every value except ``filedata`` is small and
-parsed as usual, while ``filedata``'s characters go straight to a :class:`Base64Writer`, which
-decodes them in slices into the destination. Memory stays bounded whatever the recording's size.
+markdown), puts ``filedata`` inside ``result``, or makes ``result`` the base64 string itself
+(``{"code": "0000000", "description": "Success", "result": "UklGR..."}``, the seed's OpenAPI
+file). A 60-minute recording is a string of more than 100 MB, so neither the body nor that string
+may be held in memory: ijson and ``json.loads`` both build the whole string before handing it
+over. :class:`AnswerParser` is fed the body chunk by chunk as it comes off the socket; every other
+value is small and parsed as usual, while the recording's characters go straight to a
+:class:`Base64Writer`, which decodes them in slices into the destination. Memory stays bounded
+whatever the recording's size.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from __future__ import annotations
 import binascii
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, BinaryIO
 
-__all__ = ["AnswerParser", "Base64Writer", "CorruptFiledata", "UnreadableAnswer"]
+__all__ = ["STREAMED_PATHS", "AnswerParser", "Base64Writer", "CorruptFiledata", "UnreadableAnswer"]
 
-# Paths (lower-cased object keys) at which a string named filedata is streamed, not kept.
-STREAMED_PATHS: frozenset[tuple[str, ...]] = frozenset({(), ("result",)})
-STREAMED_KEY = "filedata"
+# Where a v1 answer holds the recording: paths of lower-cased object keys from the top. Only a
+# string there is streamed (a ``result`` object is parsed, and its ``filedata`` streamed).
+STREAMED_PATHS: tuple[tuple[str, ...], ...] = (("filedata",), ("result", "filedata"), ("result",))
 # Everything in an answer but the streamed string: a few hundred bytes in practice.
 MAX_ENVELOPE_BYTES = 1 << 20
 # Base64 characters decoded per slice (a multiple of 4): 256 KiB of text, 192 KiB of audio.
@@ -171,19 +173,24 @@ _JSON_WHITESPACE = frozenset(b" \t\r\n")
 
 
 class AnswerParser:
-    """An incremental parser for one JSON object, with ``filedata`` (or ``streamed_key``)
-    streamed to a writer.
+    """An incremental parser for one JSON object, with the string at one of ``streamed_paths``
+    (v1's recording by default) streamed to a writer.
 
     ``feed`` it the body's chunks, then ``close`` it to get the object. The streamed string's
     place in the object holds the number of bytes written. ``stream_to`` may be None (begin,
-    release): then ``filedata``, were it there, is parsed like any other value.
+    release): then every value is parsed like any other.
     """
 
     def __init__(
-        self, *, stream_to: Base64Writer | None = None, streamed_key: str = STREAMED_KEY
+        self,
+        *,
+        stream_to: Base64Writer | None = None,
+        streamed_paths: Collection[tuple[str, ...]] = STREAMED_PATHS,
     ) -> None:
         self._writer = stream_to
-        self._streamed_key = streamed_key.lower()
+        self._streamed_paths = frozenset(
+            tuple(key.lower() for key in path) for path in streamed_paths
+        )
         self._state = _VALUE
         self._stack: list[_Frame] = []
         self._root: dict[str, Any] | None = None
@@ -347,7 +354,7 @@ class AnswerParser:
     def _streams_here(self, frame: _Frame | None) -> bool:
         if self._writer is None or frame is None or not isinstance(frame.value, dict):
             return False
-        if (frame.key or "").lower() != self._streamed_key or frame.path not in STREAMED_PATHS:
+        if (*frame.path, (frame.key or "").lower()) not in self._streamed_paths:
             return False
         if self.streamed:
             raise CorruptFiledata("two recordings in one answer")

@@ -30,12 +30,13 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, BinaryIO
 
-import httpx
+import requests
 from django.core import signing
 from django.utils.translation import gettext_noop
 
 from operator_api.answers import Base64Writer
 from operator_api.client import (
+    ContactLog,
     OAuthOperator,
     OperatorAnswer,
     OperatorConfig,
@@ -269,7 +270,8 @@ def camara_error(*, http_status: int, code: str | None, message: str | None) -> 
 class CamaraOperator(OAuthOperator):
     """CAMARA Click to Dial over HTTPS, with the same OAuth2 client-credentials token as v1."""
 
-    RECORDING_KEY = "content"
+    # The recording resource's audio, in base64.
+    RECORDING_PATHS = (("content",),)
 
     def __init__(
         self,
@@ -278,13 +280,17 @@ class CamaraOperator(OAuthOperator):
         token_store: TokenStore,
         sink_url: str,
         sink_credential: Callable[[str], SinkCredential],
-        transport: httpx.BaseTransport | None = None,
+        contacts: ContactLog | None = None,
     ) -> None:
-        super().__init__(config, token_store=token_store, transport=transport)
+        super().__init__(config, token_store=token_store, contacts=contacts)
         self._sink_url = sink_url
         self._sink_credential = sink_credential
 
     # The interface ---------------------------------------------------------------------------
+
+    @property
+    def asks_for_recording(self) -> bool:
+        return True  # recordingEnabled
 
     def begin(
         self,
@@ -399,7 +405,7 @@ class CamaraOperator(OAuthOperator):
         return answer.status == 401  # CAMARA's UNAUTHENTICATED (a code v1 used means nothing)
 
     @staticmethod
-    def _log_note(response: httpx.Response) -> str:
+    def _log_note(response: requests.Response) -> str:
         sent = response.request.headers.get("x-correlator")
         echoed = response.headers.get("x-correlator")
         if echoed and echoed != sent:

@@ -4,25 +4,50 @@
 recording download). :class:`SeedV1Operator` speaks the seed over HTTP with an OAuth2
 client-credentials token that :class:`TokenStore` shares between all processes through the
 Django cache. Every answer that is not a success becomes an :mod:`operator_api.errors` exception.
+
+HTTP goes through one ``requests.Session`` per process, whose pooled connections every adapter
+and thread share. A request that fails on the way is :class:`OperatorUnreachable` only when it
+certainly never reached the operator (the connection or its TLS handshake was never made);
+otherwise a request that acts (begin, release) is :class:`OperatorOutcomeUnknown`, since a phone
+may be ringing, and one that only reads is an error worth retrying.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
+import http.cookiejar
 import logging
-import ssl
+import math
+import os
+import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 from urllib.parse import quote, quote_plus, urlsplit
 
-import httpx
+import requests
+import requests.auth
+import requests.exceptions
 from django.utils.translation import gettext_noop
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import (
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 
-from operator_api.answers import AnswerParser, Base64Writer, CorruptFiledata, UnreadableAnswer
+from operator_api.answers import (
+    STREAMED_PATHS,
+    AnswerParser,
+    Base64Writer,
+    CorruptFiledata,
+    UnreadableAnswer,
+)
 from operator_api.errors import (
     SUCCESS_CODE,
     AuthenticationFailure,
@@ -35,6 +60,7 @@ from operator_api.numbers import NumberFormat, format_for_operator
 
 __all__ = [
     "ClickToDialOperator",
+    "ContactLog",
     "OAuthOperator",
     "OperatorConfig",
     "ReleaseOperation",
@@ -83,8 +109,9 @@ class OperatorConfig:
     # Seconds before its expiry at which a token is considered stale and fetched again.
     token_refresh_margin: int = 60
     # The begin request's field that asks for the call to be recorded, 0 or 1 (the operator's
-    # earlier API calls it "record"; the seed has none). Empty: never sent.
-    record_field: str = "record"
+    # earlier API calls it "record"). Empty, the default: the seed has none, so the begin
+    # carries only its three fields and the operator decides.
+    record_field: str = ""
 
     def __post_init__(self) -> None:
         if self.token_auth not in {method.value for method in TokenAuth}:
@@ -147,6 +174,12 @@ class ClickToDialOperator(Protocol):
     def access_token_check(self, *, timeout: float) -> None:
         """Hold a valid access token, asking (for at most ``timeout`` seconds) for one if none
         is kept: the readiness check."""
+        ...
+
+    @property
+    def asks_for_recording(self) -> bool:
+        """Whether a begin can ask for the call to be recorded or not (``record``); when it
+        cannot, the operator decides."""
         ...
 
 
@@ -233,24 +266,170 @@ class TokenStore:
             self._cache.delete(key)
 
 
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    # Loading the CA bundle costs about 20 ms; one context serves every client in the process.
-    return httpx.create_ssl_context()
+# The process's connections to the operator: a pool per host (the API's and the token
+# endpoint's, with room to spare), each keeping at least as many connections as the busiest
+# process has threads (the calls worker runs 16), so that threads do not queue for one.
+_POOL_HOSTS = 4
+_POOL_CONNECTIONS_PER_HOST = 32
+
+_session: requests.Session | None = None
+_session_lock = threading.Lock()
 
 
-class _BorrowedTransport(httpx.BaseTransport):
-    """Lends a caller's transport to a short-lived client without letting the client close it."""
+class ContactLog:
+    """When the operator last answered, and when it last could not be reached (or answered with
+    a server error), kept in the cache all processes share: the readiness check reads it in a
+    web process, while the workers are the ones that talk to the operator."""
 
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self._inner = inner
+    ANSWERED_KEY = "operator_api:contact:answered_at"
+    FAILED_KEY = "operator_api:contact:failed"
+    # Long enough to say "not for a day"; the keys are written on every request anyway.
+    KEEP_SECONDS = 24 * 60 * 60
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._inner.handle_request(request)
+    def __init__(self, cache: CacheLike) -> None:
+        self._cache = cache
 
-    def close(self) -> None:
-        # The caller who created the transport closes it.
-        pass
+    def answered(self) -> None:
+        self._cache.set(self.ANSWERED_KEY, time.time(), self.KEEP_SECONDS)
+
+    def failed(self, what: str) -> None:
+        self._cache.set(self.FAILED_KEY, (time.time(), what), self.KEEP_SECONDS)
+
+    def last(self) -> tuple[float | None, tuple[float, str] | None]:
+        """(when it last answered, (when and how it last failed)); None for never, or not
+        within a day."""
+        answered = self._cache.get(self.ANSWERED_KEY)
+        failed = self._cache.get(self.FAILED_KEY)
+        return (
+            answered if isinstance(answered, float) else None,
+            tuple(failed) if isinstance(failed, list | tuple) and len(failed) == 2 else None,
+        )
+
+
+class _RefuseAllCookies(http.cookiejar.DefaultCookiePolicy):
+    """The operator's APIs authenticate with a bearer token: a cookie one answer sets has no use,
+    and in a session every thread shares it would ride along on other threads' requests."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(
+        pool_connections=_POOL_HOSTS, pool_maxsize=_POOL_CONNECTIONS_PER_HOST, max_retries=0
+    )
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.cookies.set_policy(_RefuseAllCookies())
+    # The environment is trusted (proxies, REQUESTS_CA_BUNDLE), and so is a private CA named by
+    # SSL_CERT_FILE or SSL_CERT_DIR, which requests alone would ignore.
+    session.verify = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR") or True
+    return session
+
+
+def _http_session() -> requests.Session:
+    """The process's one session, made on first use: its connections are kept and shared by
+    every adapter and thread (requests' adapters and urllib3's pools are thread-safe)."""
+    global _session
+    session = _session
+    if session is None:
+        with _session_lock:
+            if _session is None:
+                _session = _new_session()
+            session = _session
+    return session
+
+
+def _forget_session_after_fork() -> None:
+    # A worker forked after the parent used the session would share its sockets with the parent
+    # (and inherit a lock another thread may hold): the child starts its own.
+    global _session, _session_lock
+    _session = None
+    _session_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_session_after_fork)
+
+
+class _BearerAuth(requests.auth.AuthBase):
+    """The access token, as the request's auth: an explicit auth also keeps requests from
+    filling one in from ~/.netrc (trust_env): only the configured credentials are ever sent."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+
+class _NoAuth(requests.auth.AuthBase):
+    """No credentials in the headers (they are in the form), and none taken from ~/.netrc."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+# Failures ------------------------------------------------------------------------------------
+
+# Raised before anything is sent: no connection in time, or a URL that cannot be used at all.
+_NOT_SENT = (
+    requests.exceptions.ConnectTimeout,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidURL,
+)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: requests keeps urllib3's error in its args, urllib3 the
+    reason for giving up in MaxRetryError.reason and its own causes in args."""
+    pending: deque[object] = deque([exc])
+    seen: set[int] = set()
+    while pending:
+        current = pending.popleft()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, MaxRetryError):
+            pending.append(current.reason)
+        pending.extend(current.args)
+        pending.append(current.__cause__)
+
+
+def _nothing_sent(exc: requests.exceptions.RequestException) -> bool:
+    """Whether the request certainly did not reach the operator: the connection was never made
+    (refused, unresolvable name, connect timeout), the TLS handshake failed, or the URL was
+    unusable. Everything else (a read timeout, a connection dropped after the request went out,
+    a body cut short) may have reached it."""
+    if isinstance(exc, _NOT_SENT):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return False
+    causes = list(_causes(exc))
+    if any(isinstance(cause, NewConnectionError) for cause in causes):
+        return True  # NameResolutionError is one too
+    # A TLS failure while connecting (urllib3 gives up on it with MaxRetryError; a TLS error
+    # while reading the body is not wrapped so): no request was read by the operator.
+    return isinstance(exc, requests.exceptions.SSLError) and any(
+        isinstance(cause, MaxRetryError) for cause in causes
+    )
+
+
+def _failure_name(exc: requests.exceptions.RequestException) -> str:
+    """What went wrong, in a word, for the log and the error's description."""
+    if type(exc) is not requests.exceptions.ConnectionError:
+        return type(exc).__name__
+    # requests' vaguest error: name the first thing inside it that is not a wrapper.
+    for cause in _causes(exc):
+        if isinstance(cause, requests.exceptions.ConnectionError | MaxRetryError | ProtocolError):
+            continue
+        if isinstance(cause, ReadTimeoutError):
+            return "ReadTimeout"  # while reading the body: requests calls it a ConnectionError
+        return type(cause).__name__
+    return type(exc).__name__
 
 
 @dataclass
@@ -259,13 +438,16 @@ class OperatorAnswer:
 
     status: int
     envelope: dict[str, Any] | None
-    headers: httpx.Headers = field(default_factory=httpx.Headers)
+    headers: Mapping[str, str] = field(default_factory=CaseInsensitiveDict)
 
     @property
     def code(self) -> str | None:
+        """v1's 7-digit code: in ``code``, or in ``status`` as the seed's OpenAPI examples put it
+        (``{"status": "0000002", "description": "Invalid Input Value"}``). CAMARA's errors read
+        their own fields (``CamaraOperator._error``)."""
         if self.envelope is None:
             return None
-        return _code_text(self.envelope.get("code"))
+        return _envelope_code(self.envelope)
 
     @property
     def description(self) -> str | None:
@@ -275,14 +457,34 @@ class OperatorAnswer:
         return None if value is None else str(value)
 
 
+def _envelope_code(envelope: Mapping[str, Any]) -> str | None:
+    code = _code_text(envelope.get("code"))
+    if code is not None:
+        return code
+    return _status_code_text(envelope.get("status"))
+
+
 def _code_text(value: object) -> str | None:
     # The seed's codes are 7-digit strings; a JSON number loses the leading zeros.
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return str(int(value)).zfill(7)
+        return str(int(value)).zfill(7) if math.isfinite(value) else None
     text = str(value).strip()
     return text or None
+
+
+def _status_code_text(value: object) -> str | None:
+    """``status`` as a 7-digit code, or None when it is not one: an object, a word ("ok"), or an
+    HTTP status echoed in the body (200, "200"), which must not turn a success into an error."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        return text if len(text) == 7 and text.isascii() and text.isdigit() else None
+    if not 0 <= value < 10_000_000 or value != int(value) or 100 <= value <= 599:
+        return None
+    return str(int(value)).zfill(7)
 
 
 def _corrupt_recording(exc: CorruptFiledata) -> OperatorError:
@@ -297,23 +499,24 @@ def _corrupt_recording(exc: CorruptFiledata) -> OperatorError:
 
 class OAuthOperator:
     """What every operator API here shares: an OAuth2 client-credentials token (kept for all
-    processes in the shared cache), a short-lived HTTP client per operation, answers read as they
-    arrive, and the log lines. The API itself is a subclass's: :class:`SeedV1Operator`,
-    :class:`operator_api.camara.CamaraOperator`."""
+    processes in the shared cache), the process's HTTP session, answers read as they arrive,
+    what a failed request means, and the log lines. The API itself is a subclass's:
+    :class:`SeedV1Operator`, :class:`operator_api.camara.CamaraOperator`."""
 
-    # The answer's string that holds a recording's audio, in base64 (streamed, never kept whole).
-    RECORDING_KEY = "filedata"
+    # Where an answer holds a recording's audio, in base64 (streamed, never kept whole): paths of
+    # object keys from the top, lower-cased. The first names it in errors.
+    RECORDING_PATHS: tuple[tuple[str, ...], ...] = STREAMED_PATHS
 
     def __init__(
         self,
         config: OperatorConfig,
         *,
         token_store: TokenStore,
-        transport: httpx.BaseTransport | None = None,
+        contacts: ContactLog | None = None,
     ) -> None:
         self._config = config
         self._tokens = token_store
-        self._transport = transport
+        self._contacts = contacts
         self._token_key = TokenStore.key_for(token_url=config.token_url, client_id=config.client_id)
 
     @property
@@ -322,51 +525,54 @@ class OAuthOperator:
 
     def access_token_check(self, *, timeout: float) -> None:
         timeout = min(timeout, self._config.connect_timeout, self._config.read_timeout)
-        with self._client(read_timeout=timeout, connect_timeout=timeout) as client:
-            self._access_token(client)
+        self._access_token(timeout=(timeout, timeout))
 
-    def _client(self, *, read_timeout: float, connect_timeout: float | None = None) -> httpx.Client:
-        connect_timeout = connect_timeout or self._config.connect_timeout
-        timeout = httpx.Timeout(
-            connect=connect_timeout,
-            read=read_timeout,
-            write=self._config.read_timeout,
-            pool=connect_timeout,
-        )
-        if self._transport is not None:
-            return httpx.Client(transport=_BorrowedTransport(self._transport), timeout=timeout)
-        # A client per operation: adapters are built per use, and nothing is left open after.
-        return httpx.Client(verify=_ssl_context(), timeout=timeout)
+    def last_contact(self) -> tuple[float | None, tuple[float, str] | None]:
+        """When the operator last answered, and when and how it last failed (ContactLog)."""
+        return self._contacts.last() if self._contacts is not None else (None, None)
+
+    def _timeout(self, read_timeout: float | None = None) -> tuple[float, float]:
+        """requests' (connect, read) timeouts; read is the longest wait between two bytes."""
+        return (self._config.connect_timeout, read_timeout or self._config.read_timeout)
 
     # The token -------------------------------------------------------------------------------
 
-    def _access_token(self, client: httpx.Client) -> str:
+    def _access_token(self, *, timeout: tuple[float, float]) -> str:
         return self._tokens.get_or_fetch(
-            key=self._token_key, fetch=lambda: self._fetch_token(client)
+            key=self._token_key, fetch=lambda: self._fetch_token(timeout=timeout)
         )
 
-    def _fetch_token(self, client: httpx.Client) -> tuple[str, int]:
+    def _fetch_token(self, *, timeout: tuple[float, float]) -> tuple[str, int]:
         """Ask the token endpoint for a token; return it with how long to cache it."""
         config = self._config
         form = {"grant_type": "client_credentials"}
-        auth: httpx.BasicAuth | None = None
+        auth: requests.auth.AuthBase
         if config.token_auth == TokenAuth.BASIC:
             # RFC 6749 §2.3.1: id and secret are form-encoded before going into Basic auth.
-            auth = httpx.BasicAuth(quote_plus(config.client_id), quote_plus(config.client_secret))
+            auth = requests.auth.HTTPBasicAuth(
+                quote_plus(config.client_id), quote_plus(config.client_secret)
+            )
         else:
+            auth = _NoAuth()
             form |= {"client_id": config.client_id, "client_secret": config.client_secret}
 
         path = urlsplit(config.token_url).path
         started = time.monotonic()
         try:
-            response = client.post(
-                config.token_url, data=form, auth=auth, headers={"Accept": "application/json"}
+            response = _http_session().post(
+                config.token_url,
+                data=form,
+                auth=auth,
+                headers={"Accept": "application/json"},
+                timeout=timeout,
+                allow_redirects=False,
             )
-        except httpx.RequestError as exc:
+        except requests.exceptions.RequestException as exc:
             # Asking for a token changes nothing at the operator: whatever went wrong, no call
             # was placed and asking again is safe.
-            self._log_failure("POST", path, exc, started)
-            raise OperatorUnreachable(description=type(exc).__name__) from exc
+            name = _failure_name(exc)
+            self._log_failure("POST", path, name, started)
+            raise OperatorUnreachable(description=name) from exc
         self._log("POST", path, response.status_code, started)
 
         try:
@@ -387,7 +593,7 @@ class OAuthOperator:
             )
         if response.status_code >= 400:
             raise AuthenticationFailure(
-                code=_code_text(payload.get("code")),
+                code=_envelope_code(payload),
                 description=description,
                 http_status=response.status_code,
             )
@@ -406,7 +612,7 @@ class OAuthOperator:
     def _cache_lifetime(self, expires_in: object) -> int:
         try:
             lifetime = int(float(expires_in))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             lifetime = _DEFAULT_TOKEN_LIFETIME
         # Refresh a margin before expiry, so a token never expires in the middle of a request.
         # A token shorter-lived than the margin is kept for half its life instead.
@@ -433,24 +639,25 @@ class OAuthOperator:
     ) -> OperatorAnswer:
         """Send the request with the access token; if the token is refused, fetch another and
         send it once more. The answer may still be a refusal, for the API to raise."""
-        with self._client(read_timeout=read_timeout or self._config.read_timeout) as client:
-            for attempt in (1, 2):
-                token = self._access_token(client)
-                answer = self._request(
-                    client,
-                    method=method,
-                    url=url,
-                    body=body,
-                    token=token,
-                    acts=acts,
-                    stream_to=stream_to,
-                    headers=headers,
-                )
-                if not self._token_refused(answer) or (stream_to is not None and stream_to.written):
-                    # Audio already written cannot be taken back: the refusal stands.
-                    return answer
-                logger.info("operator refused the access token (attempt %d)", attempt)
-                self._tokens.invalidate(key=self._token_key, token=token)
+        timeout = self._timeout(read_timeout)
+        for attempt in (1, 2):
+            # The token endpoint answers quickly even when the request is a download.
+            token = self._access_token(timeout=self._timeout())
+            answer = self._request(
+                method=method,
+                url=url,
+                body=body,
+                token=token,
+                acts=acts,
+                timeout=timeout,
+                stream_to=stream_to,
+                headers=headers,
+            )
+            if not self._token_refused(answer) or (stream_to is not None and stream_to.written):
+                # Audio already written cannot be taken back: the refusal stands.
+                return answer
+            logger.info("operator refused the access token (attempt %d)", attempt)
+            self._tokens.invalidate(key=self._token_key, token=token)
         return answer
 
     @staticmethod
@@ -462,13 +669,13 @@ class OAuthOperator:
 
     def _request(
         self,
-        client: httpx.Client,
         *,
         method: str,
         url: str,
         body: dict[str, Any] | None,
         token: str,
         acts: bool,
+        timeout: tuple[float, float],
         stream_to: Base64Writer | None = None,
         headers: dict[str, str] | None = None,
     ) -> OperatorAnswer:
@@ -479,19 +686,25 @@ class OAuthOperator:
         """
         path = urlsplit(url).path
         started = time.monotonic()
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/json",
-            **(headers or {}),
-        }
         try:
-            with client.stream(method, url, json=body, headers=headers) as response:
+            # Redirects are not followed: a 3xx is an answer to read, and a request is never
+            # sent again somewhere else.
+            with _http_session().request(
+                method,
+                url,
+                json=body,
+                auth=_BearerAuth(token),
+                headers={"Accept": "application/json", **(headers or {})},
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
+            ) as response:
                 # Parsed as it comes off the socket: a recording's base64 is decoded into
                 # ``stream_to`` on the way, and neither the body nor the string is ever whole.
-                parser = AnswerParser(stream_to=stream_to, streamed_key=self.RECORDING_KEY)
+                parser = AnswerParser(stream_to=stream_to, streamed_paths=self.RECORDING_PATHS)
                 envelope: dict[str, Any] | None = None
                 try:
-                    for chunk in response.iter_bytes(_READ_CHUNK):
+                    for chunk in response.iter_content(_READ_CHUNK):
                         parser.feed(chunk)
                     envelope = parser.close()
                 except UnreadableAnswer:
@@ -501,30 +714,25 @@ class OAuthOperator:
                     raise _corrupt_recording(exc) from None
                 self._log(method, path, response.status_code, started, self._log_note(response))
                 return OperatorAnswer(response.status_code, envelope, response.headers)
-        except (
-            httpx.ConnectError,
-            httpx.ConnectTimeout,
-            httpx.PoolTimeout,
-            httpx.UnsupportedProtocol,
-        ) as exc:
-            # Nothing left this machine, or nothing reached the operator: nothing was done.
-            self._log_failure(method, path, exc, started)
-            raise OperatorUnreachable(description=type(exc).__name__) from exc
-        except httpx.RequestError as exc:
-            # Read timeouts, dropped connections, failed writes: the request may have arrived.
-            self._log_failure(method, path, exc, started)
+        except requests.exceptions.RequestException as exc:
+            name = _failure_name(exc)
+            self._log_failure(method, path, name, started)
+            if _nothing_sent(exc):
+                # Nothing reached the operator: nothing was done.
+                raise OperatorUnreachable(description=name) from exc
+            # Read timeouts, dropped connections, bodies cut short: the request may have arrived.
             if acts:
-                raise OperatorOutcomeUnknown(description=type(exc).__name__) from exc
+                raise OperatorOutcomeUnknown(description=name) from exc
             raise OperatorError(
                 message=gettext_noop("The operator did not finish answering. Try again later."),
-                description=type(exc).__name__,
+                description=name,
                 permanent=False,
             ) from exc
 
     @staticmethod
     def _unreadable(status: int, *, acts: bool) -> OperatorError:
         """The error for an answer that is not a JSON object (an HTML error page, say)."""
-        if status in (503, 504) or 400 <= status < 500:
+        if status in (502, 503, 504) or 400 <= status < 500:
             return error_from_response(http_status=status, code=None, description=None)
         if 200 <= status < 300 and acts:
             return OperatorOutcomeUnknown(
@@ -548,7 +756,7 @@ class OAuthOperator:
         """Raise unless the ``answer`` held a recording (its audio string, whole, not empty)."""
         if writer.closed and writer.written:
             return
-        field = self.RECORDING_KEY
+        field = ".".join(self.RECORDING_PATHS[0])
         raise OperatorError(
             message=gettext_noop("The operator sent no recording for this call. Try again later."),
             code=code,
@@ -562,29 +770,34 @@ class OAuthOperator:
     # Logging ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _log_note(response: httpx.Response) -> str:
+    def _log_note(response: requests.Response) -> str:
         """What an API adds to a request's log line (CAMARA: the answer's x-correlator)."""
         return ""
 
-    @staticmethod
-    def _log(method: str, path: str, status: int, started: float, note: str = "") -> None:
+    def _log(self, method: str, path: str, status: int, started: float, note: str = "") -> None:
+        """Log an answer, and note when the operator last answered (or failed: a 5xx)."""
         elapsed_ms = (time.monotonic() - started) * 1000
         logger.info("operator %s %s -> %d in %.0f ms%s", method, path, status, elapsed_ms, note)
+        if self._contacts is not None:
+            if status >= 500:
+                self._contacts.failed(f"{method} {path} answered HTTP {status}")
+            else:
+                self._contacts.answered()
 
-    @staticmethod
-    def _log_failure(method: str, path: str, exc: Exception, started: float) -> None:
+    def _log_failure(self, method: str, path: str, failure: str, started: float) -> None:
         elapsed_ms = (time.monotonic() - started) * 1000
-        logger.warning(
-            "operator %s %s failed after %.0f ms: %s",
-            method,
-            path,
-            elapsed_ms,
-            type(exc).__name__,
-        )
+        logger.warning("operator %s %s failed after %.0f ms: %s", method, path, elapsed_ms, failure)
+        if self._contacts is not None:
+            self._contacts.failed(f"{method} {path} failed: {failure}")
 
 
 class SeedV1Operator(OAuthOperator):
     """The seed's Click to Dial API v1, over HTTPS with an OAuth2 client-credentials token."""
+
+    @property
+    def asks_for_recording(self) -> bool:
+        # The seed's begin has no such field; an operator's own one is configured.
+        return bool(self._config.record_field)
 
     # The interface ---------------------------------------------------------------------------
 
@@ -598,7 +811,9 @@ class SeedV1Operator(OAuthOperator):
         reference: str = "",
     ) -> str:
         body: dict[str, Any] = {
-            "sponsor": self._number(sponsor),
+            # The operator registered the business number as this very string (the seed's
+            # example: 01052680000): it goes out as configured, never reformatted.
+            "sponsor": sponsor,
             "caller": self._number(caller),
             "callee": self._number(callee),
         }
@@ -613,7 +828,7 @@ class SeedV1Operator(OAuthOperator):
                     "The operator accepted the call but did not say which call it is. "
                     "The phones may ring."
                 ),
-                code=_code_text(envelope.get("code")),
+                code=_envelope_code(envelope),
                 description="no callidentifier in the begin answer",
                 http_status=200,
             )
@@ -641,9 +856,7 @@ class SeedV1Operator(OAuthOperator):
             read_timeout=self._config.download_timeout,
             stream_to=writer,
         )
-        self._recording_received(
-            writer, answer="download answer", code=_code_text(envelope.get("code"))
-        )
+        self._recording_received(writer, answer="download answer", code=_envelope_code(envelope))
         return writer.written
 
     # Requests --------------------------------------------------------------------------------
@@ -676,7 +889,8 @@ class SeedV1Operator(OAuthOperator):
         ``acts``: whether the request changes something at the operator (begin, release), which
         decides what a lost answer means. On 401 or code 0001004 the token is fetched again
         and the request sent once more; a second refusal raises AuthenticationFailure.
-        ``stream_to``: where a ``filedata`` string in the answer is decoded to as it arrives.
+        ``stream_to``: where the recording's base64 string (``filedata``, ``result.filedata`` or
+        ``result`` itself) is decoded to as it arrives.
         """
         answer = self._with_token(
             method="POST",
@@ -697,5 +911,8 @@ class SeedV1Operator(OAuthOperator):
         if 200 <= answer.status < 300 and answer.code in (SUCCESS_CODE, None):
             return answer.envelope
         raise error_from_response(
-            http_status=answer.status, code=answer.code, description=answer.description
+            http_status=answer.status,
+            code=answer.code,
+            description=answer.description,
+            rate_limited="Retry-After" in answer.headers,
         )

@@ -191,19 +191,28 @@ class DirectionError(OperatorError):
 
 
 class UserStatusError(OperatorError):
+    """0001002, which the seed gives two meanings: "User Status Error" and "Traffic Control
+    Failure". Nothing in the answer but its context tells them apart (descriptions come in
+    English or Chinese, in any words), so without a sign of rate limiting it says both."""
+
     code_value = "0001002"
     default_message = gettext_noop(
-        "The operator refused the call: the account or number is not active with the operator."
+        "The operator refused the call (code 0001002): the account or number is not active "
+        "with the operator, or the operator is limiting calls right now. Try again in a few "
+        "minutes; if it keeps happening, an administrator should check the account with the "
+        "operator."
     )
-    default_permanent = True
+    # Either reading may pass: a suspended account gets reinstated, a limit lifts.
+    default_permanent = False
 
 
 class TrafficControlFailure(OperatorError):
+    """0001002 with a sign of rate limiting (HTTP 429, or a Retry-After header)."""
+
     code_value = "0001002"
     default_message = gettext_noop(
         "The operator is limiting the number of calls right now. Try again shortly."
     )
-    # Traffic control is a momentary limit, unlike a suspended account.
     default_permanent = False
 
 
@@ -228,7 +237,7 @@ class EngineTimeout(OperatorOutcomeUnknown):
 
 
 # 0001002 is shared by UserStatusError and TrafficControlFailure; error_from_response tells
-# them apart by the description. The table keeps the more common (and safer) reading.
+# them apart by the answer's context. The table keeps the reading that says both.
 ERROR_CODES: dict[str, type[OperatorError]] = {
     cls.code_value: cls
     for cls in (
@@ -275,41 +284,51 @@ MESSAGE_TEMPLATES = (
     REFUSED,
 )
 
-_TRAFFIC_WORDS = ("traffic", "flow control", "rate limit", "throttl", "too many")
-
-
-def _is_traffic_control(description: str | None) -> bool:
-    text = (description or "").lower()
-    return any(word in text for word in _TRAFFIC_WORDS)
+# Codes whose outcome is unknown whatever the HTTP status: the engine may have placed the call.
+_OUTCOME_UNKNOWN_CODES = frozenset({EngineTimeout.code_value})
+# Gateways' statuses: with no operator code, the answer is the gateway's, not the operator's,
+# and the operator behind it may have acted (the seed itself names 503 "Gateway Timeout").
+_GATEWAY_STATUSES = frozenset({502, 503, 504})
 
 
 def error_from_response(
-    *, http_status: int, code: str | None, description: str | None
+    *,
+    http_status: int,
+    code: str | None,
+    description: str | None,
+    rate_limited: bool = False,
 ) -> OperatorError:
     """Turn an operator's error answer (HTTP status, body ``code`` and ``description``) into
-    the matching exception. Returned, not raised, so the caller raises it with context."""
+    the matching exception. Returned, not raised, so the caller raises it with context.
+
+    What a caller may do next follows the README's retry table: only an exception that says
+    nothing was done (:class:`OperatorUnreachable`) may be sent again on its own;
+    :class:`OperatorOutcomeUnknown` never is. ``rate_limited``: the answer carried a sign of
+    rate limiting (HTTP 429 or Retry-After), which is how 0001002 is read as traffic control.
+    """
     details: dict[str, Any] = {
         "code": code,
         "description": description,
         "http_status": http_status,
     }
-    # The seed lists 503 as "Gateway Timeout", but a 503 means the service did not take the
-    # request: nothing was placed, whatever code came with it.
+    if code in _OUTCOME_UNKNOWN_CODES:
+        return EngineTimeout(**details)
+    if code is None and http_status in _GATEWAY_STATUSES:
+        return OperatorOutcomeUnknown(**details)
+    # The operator's platform itself (its code says so) refused to take the request now.
     if http_status == 503:
         return OperatorUnreachable(**details)
-    if code == EngineTimeout.code_value:
-        return EngineTimeout(**details)
-    # A 504 comes from a gateway that gave up waiting: the operator behind it may have acted.
-    if http_status == 504:
-        return OperatorOutcomeUnknown(**details)
 
-    if code == UserStatusError.code_value and _is_traffic_control(description):
+    if code == UserStatusError.code_value and (rate_limited or http_status == 429):
         return TrafficControlFailure(**details)
     cls = ERROR_CODES.get(code or "")
     if cls is not None:
         return cls(**details)
+    if http_status == 504:
+        # A gateway's timeout with some other code: the operator behind it may have acted.
+        return OperatorOutcomeUnknown(**details)
 
-    permanent = 400 <= http_status < 500
+    permanent = 400 <= http_status < 500 and http_status != 429
     if description and code:
         template = REFUSED_WITH_CODE if permanent else REFUSED_WITH_CODE_RETRY
     elif description or code:

@@ -1,9 +1,12 @@
 """Parsing the operator's call status notifications (``clicktodialstatusnotify``).
 
-Strict about meaning, tolerant about form: a notification that does not say which call state it
-reports, or says it in words we do not know, is refused with a message naming the field; one that
-merely writes a number as a string, a key in another case, or a timestamp without milliseconds
-is accepted. Fields the seed does not define (``APPID`` and the like) are kept in ``extra``.
+Refused only when it cannot be understood at all: no status, or a status in words we do not know,
+numbers that are no phone numbers, a time outside the calendar we keep (2000-2100). Everything
+else is read as the operator meant it: a number written as a string or a float (``"125"``,
+``30.0``), a key in another case, a time with or without milliseconds, ``Z`` or an offset, or no
+time at all (the time it came); a ``reason`` outside the seed's list is kept as sent and means
+``Other``, as does a Disconnected without one; a recording result we do not know fetches nothing.
+Fields the seed does not define (``APPID`` and the like) are kept in ``extra``.
 """
 
 from __future__ import annotations
@@ -69,17 +72,31 @@ class RecordingResult(StrEnum):
 
 @dataclass(frozen=True)
 class StatusNotification:
-    """One status notification, normalised: numbers in E.164, time an aware UTC datetime."""
+    """One status notification, normalised: numbers in E.164, time an aware UTC datetime.
+
+    ``reason`` is the operator's word as sent (one of DisconnectReason's, in its own spelling,
+    when it is one of them); ``disconnect_reason`` what it means.
+    """
 
     caller: str
     callee: str
     status: NotificationStatus
-    reason: DisconnectReason | None
+    reason: str | None
     call_duration: int | None
     recording_result: RecordingResult | None
     recording_id: str | None
     timestamp: datetime
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def disconnect_reason(self) -> DisconnectReason | None:
+        """The reason's meaning: one of the seed's, ``Other`` for any other word."""
+        if self.reason is None:
+            return None
+        try:
+            return DisconnectReason(self.reason)
+        except ValueError:
+            return DisconnectReason.OTHER
 
 
 class InvalidNotification(ValueError):
@@ -173,6 +190,24 @@ def _choice(value: object, *, name: str, choices: Iterable[_Enum]) -> _Enum:
     return member
 
 
+def _known_choice(value: object, *, choices: Iterable[_Enum]) -> _Enum | None:
+    """The choice ``value`` names, whatever its case; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    return {member.value.lower(): member for member in choices}.get(value.strip().lower())
+
+
+def _reason(value: object) -> str:
+    """A Disconnected's reason: the seed's spelling of one of its words, else the word as sent
+    (which means Other), and Other when there is none."""
+    if _is_blank(value):
+        return DisconnectReason.OTHER
+    known = _known_choice(value, choices=DisconnectReason)
+    if known is not None:
+        return known
+    return str(value).strip()
+
+
 def _duration(value: object) -> int | None:
     if _is_blank(value):
         return None
@@ -190,11 +225,10 @@ def _duration(value: object) -> int | None:
             raise InvalidNotification(
                 field=name, problem=f"'{value}' is not a number of seconds"
             ) from None
-        if not math.isfinite(number) or not number.is_integer():
-            raise InvalidNotification(
-                field=name, problem=f"'{value}' is not a whole number of seconds"
-            )
-        seconds = int(number)
+        if not math.isfinite(number):
+            raise InvalidNotification(field=name, problem=f"'{value}' is not a number of seconds")
+        # Part of a second is a second begun: billed units are started ones too.
+        seconds = math.ceil(number)
     else:
         raise InvalidNotification(field=name, problem=f"{value!r} is not a number of seconds")
     if seconds < 0:
@@ -202,10 +236,28 @@ def _duration(value: object) -> int | None:
     return seconds
 
 
-def _timestamp(value: object) -> datetime:
+# The times the portal keeps: a notification dated outside them is a fault (a year 9999 or 0001
+# would break every date range that holds it), refused as invalid input.
+EARLIEST_TIMESTAMP = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_TIMESTAMP = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _timestamp(value: object, *, received_at: datetime) -> datetime:
     name = _TIMESTAMP
     if _is_blank(value):
-        raise InvalidNotification(field=name, problem="is missing")
+        # Required by the seed, but what happened is still clear: it happened about now.
+        return received_at
+    moment = _parsed_time(value)
+    if not EARLIEST_TIMESTAMP <= moment < LATEST_TIMESTAMP:
+        raise InvalidNotification(
+            field=name,
+            problem=f"'{value}' is outside {EARLIEST_TIMESTAMP.year}-{LATEST_TIMESTAMP.year}",
+        )
+    return moment
+
+
+def _parsed_time(value: object) -> datetime:
+    name = _TIMESTAMP
     if not isinstance(value, str) or not _ISO_DATETIME.fullmatch(value.strip()):
         raise InvalidNotification(
             field=name,
@@ -244,10 +296,12 @@ def parse_status_notification(
     *,
     default_region: str = "CN",
     statuses: Iterable[NotificationStatus] = V1_STATUSES,
+    received_at: datetime | None = None,
 ) -> StatusNotification:
     """Parse one notification body (the decoded JSON object), or raise
     :class:`InvalidNotification` naming the field that is missing or wrong. ``statuses``: those
-    the API reports (CAMARA's events are read with this too, with all of them)."""
+    the API reports (CAMARA's events are read with this too, with all of them). ``received_at``:
+    when it came (now by default), its time when it carries none."""
     if not isinstance(payload, dict):
         raise InvalidNotification(
             field=None, problem=f"the notification must be a JSON object, not {payload!r}"
@@ -264,21 +318,15 @@ def parse_status_notification(
 
     # A reason only means something for the end of a call; operators send empty or stale
     # reasons with other statuses, which we ignore rather than refuse.
-    reason: DisconnectReason | None = None
+    reason: str | None = None
     if status is NotificationStatus.DISCONNECTED:
-        raw_reason = fields.get(_REASON)
-        if _is_blank(raw_reason):
-            raise InvalidNotification(
-                field=_REASON, problem="is missing; it is required when status is Disconnected"
-            )
-        reason = _choice(raw_reason, name=_REASON, choices=DisconnectReason)
+        reason = _reason(fields.get(_REASON))
 
     raw_result = fields.get(_RECORDING_RESULT)
-    recording_result = (
-        None
-        if _is_blank(raw_result)
-        else _choice(raw_result, name=_RECORDING_RESULT, choices=RecordingResult)
-    )
+    recording_result = _known_choice(raw_result, choices=RecordingResult)
+    if recording_result is None and not _is_blank(raw_result):
+        # Not a result we know: nothing is fetched, and the word is kept with the extra fields.
+        extra[_RECORDING_RESULT] = raw_result
 
     return StatusNotification(
         caller=caller,
@@ -288,6 +336,6 @@ def parse_status_notification(
         call_duration=_duration(fields.get(_CALL_DURATION)),
         recording_result=recording_result,
         recording_id=_recording_id(fields.get(_RECORDING_ID)),
-        timestamp=_timestamp(fields.get(_TIMESTAMP)),
+        timestamp=_timestamp(fields.get(_TIMESTAMP), received_at=received_at or datetime.now(UTC)),
         extra=extra,
     )

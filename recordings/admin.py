@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from operator_api import get_operator
 from recordings import services
 from recordings.models import Recording, RecordingRule
 
@@ -86,3 +87,25 @@ class RecordingRuleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        self._operator_decides_note(request)
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(self, request: HttpRequest, *args, **kwargs):
+        if request.method == "GET":
+            self._operator_decides_note(request)
+        return super().changeform_view(request, *args, **kwargs)
+
+    @staticmethod
+    def _operator_decides_note(request: HttpRequest) -> None:
+        if not get_operator().asks_for_recording:
+            messages.warning(
+                request,
+                _(
+                    "The operator's API has no field for asking for a recording, so the operator "
+                    "decides which calls are recorded (as agreed when the service was ordered), "
+                    "and these rules change nothing. Where the operator takes such a field, set "
+                    "OPERATOR_RECORD_FIELD to its name."
+                ),
+            )

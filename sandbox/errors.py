@@ -11,14 +11,19 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class OperatorError:
-    """One error answer: the HTTP status and the seed's ``{"code", "description"}`` body."""
+    """One error answer: the HTTP status and the seed's ``{"code", "description"}`` body.
+
+    ``code_field`` names the member that carries the code: ``code`` in the seed's markdown,
+    ``status`` in its OpenAPI file's examples, so the portal must read both.
+    """
 
     status: int
     code: str
     description: str
+    code_field: str = "code"
 
     def body(self) -> dict[str, str]:
-        return {"code": self.code, "description": self.description}
+        return {self.code_field: self.code, "description": self.description}
 
 
 SUCCESS: dict[str, str] = {"code": "0000000", "description": "Success"}
@@ -33,6 +38,12 @@ DIRECTION_ERROR = OperatorError(400, "1001004", "Direction Error")
 TRAFFIC_CONTROL_FAILURE = OperatorError(403, "0001002", "Traffic Control Failure")
 INTERNAL_SERVICE_ERROR = OperatorError(500, "0000001", "Internal Service Error")
 SERVICE_UNAVAILABLE = OperatorError(503, "0000001", "Service Unavailable")
+# The seed's table gives 1000001 with 504; the platform the portal met answered it with 503.
+ENGINE_TIMEOUT = OperatorError(503, "1000001", "Engine Timeout")
+# The variants other operators answer with (the scenarios that send them say why).
+USER_NOT_EXIST = OperatorError(400, "0001001", "User Not Exist")
+USER_NOT_EXIST_IN_STATUS = OperatorError(400, "0001001", "User Not Exist", code_field="status")
+USER_STATUS_ERROR_IN_CHINESE = OperatorError(403, "0001002", "用户状态错误")
 # Not in the seed's table: the seed answers unknown paths and wrong methods with its generic code.
 NOT_FOUND = OperatorError(404, "0000002", "Invalid Input Value")
 METHOD_NOT_ALLOWED = OperatorError(405, "0000002", "Invalid Input Value")
@@ -80,7 +91,7 @@ CAMARA_SAME_CALLER_CALLEE = CamaraError(
 )
 CAMARA_INTERNAL = CamaraError(500, "INTERNAL", "Unknown server error.")
 
-# What a scenario's refused begin is in CAMARA's words.
+# What a scenario's refused begin is in CAMARA's words (any other: 400 INVALID_ARGUMENT).
 CAMARA_FOR_V1: dict[OperatorError, CamaraError] = {
     USER_IN_BLACKLIST: CamaraError(
         422,
@@ -90,4 +101,5 @@ CAMARA_FOR_V1: dict[OperatorError, CamaraError] = {
     INTERNAL_SERVICE_ERROR: CAMARA_INTERNAL,
     SERVICE_UNAVAILABLE: CamaraError(503, "UNAVAILABLE", "Service Unavailable."),
     TRAFFIC_CONTROL_FAILURE: CamaraError(429, "TOO_MANY_REQUESTS", "Rate limit reached."),
+    ENGINE_TIMEOUT: CamaraError(504, "TIMEOUT", "Request timeout exceeded."),
 }

@@ -11,12 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sandbox.errors import (
+    ENGINE_TIMEOUT,
     INTERNAL_SERVICE_ERROR,
     SERVICE_UNAVAILABLE,
     TRAFFIC_CONTROL_FAILURE,
     USER_IN_BLACKLIST,
+    USER_NOT_EXIST_IN_STATUS,
+    USER_STATUS_ERROR_IN_CHINESE,
     OperatorError,
 )
+from sandbox.shapes import RECORDING_PLACEMENTS, SEED_NOTIFICATION, NotificationShape
 
 CALLING_CALLER = "CallingCaller"
 CALLING_CALLEE = "CallingCallee"
@@ -34,7 +38,8 @@ class Scenario:
 
     ``progress`` lists the non-final notifications as ``(nominal seconds, status)``; the final
     Disconnected comes at ``end_at`` with ``end_reason`` unless the call is released first.
-    ``begin_error`` refuses the begin request outright (no call is placed).
+    ``begin_error`` answers the begin request with an error: no call is placed, unless
+    ``placed_despite_error`` (the operator timed out inside but the call went ahead).
     """
 
     name: str
@@ -44,12 +49,30 @@ class Scenario:
     end_reason: str = "HangUp"
     recording: str = "Success"  # the result when the call connected: "Success" or "Fail"
     begin_error: OperatorError | None = None
+    placed_despite_error: bool = False
     slow_begin: bool = False
     # How many recording downloads fail (500 Internal Service Error) before one succeeds.
     download_failures: int = 0
-    # How the recording is sent: "top" (filedata beside code, as the seed's markdown has it),
-    # "result" (inside result, as its OpenAPI file has it) or "corrupt" (not base64).
+    # How the recording is sent: a key of shapes.RECORDING_PLACEMENTS ("top", as the seed's
+    # markdown has it; "result" or "bare_result", as its OpenAPI file can be read), or "corrupt"
+    # (at the top, and not base64).
     filedata: str = "top"
+    # How the v1 notifications are written and sent (CAMARA's events keep their own shape).
+    notification: NotificationShape = SEED_NOTIFICATION
+    # The call is given the callidentifier of an earlier call that has ended, as some platforms
+    # recycle them; a fresh one when none has ended yet.
+    reuses_identifier: bool = False
+
+    def __post_init__(self) -> None:
+        if self.filedata != "corrupt" and self.filedata not in RECORDING_PLACEMENTS:
+            raise ValueError(f"unknown recording placement: {self.filedata}")
+        if self.placed_despite_error and self.begin_error is None:
+            raise ValueError("placed_despite_error needs a begin_error to answer with")
+
+    @property
+    def places_call(self) -> bool:
+        """Whether a begin request puts a call through (whatever it answers)."""
+        return self.begin_error is None or self.placed_despite_error
 
     @property
     def talk_seconds(self) -> int:
@@ -136,6 +159,75 @@ SCENARIOS: dict[str, Scenario] = {
         _ANSWERED,
         25.0,
         filedata="result",
+    ),
+    # What the portal must accept from operators that are not the seed (issue 16).
+    "13800000016": Scenario(
+        "error_code_in_status",
+        'Begin refused: 400 with the code in "status", not "code" (the OpenAPI\'s examples).',
+        begin_error=USER_NOT_EXIST_IN_STATUS,
+    ),
+    "13800000017": Scenario(
+        "engine_timeout_but_placed",
+        "Begin answered 503 Engine Timeout, yet the call is placed and runs as normal.",
+        _ANSWERED,
+        25.0,
+        begin_error=ENGINE_TIMEOUT,
+        placed_despite_error=True,
+    ),
+    "13800000018": Scenario(
+        "chinese_description",
+        "Begin refused: 403 User Status Error, described in Chinese.",
+        begin_error=USER_STATUS_ERROR_IN_CHINESE,
+    ),
+    "13800000019": Scenario(
+        "duration_as_text",
+        'A normal call: callDuration "20" (text), timeStamps without milliseconds.',
+        _ANSWERED,
+        25.0,
+        notification=NotificationShape(timestamp="seconds", duration="string"),
+    ),
+    "13800000020": Scenario(
+        "duration_as_float",
+        "A normal call: callDuration 20.0, timeStamps in Beijing time (+08:00).",
+        _ANSWERED,
+        25.0,
+        notification=NotificationShape(timestamp="offset", duration="float"),
+    ),
+    "13800000021": Scenario(
+        "unlisted_reason",
+        "Talks 20 s, ends with reason NetworkCongestion; every notification has an extra field.",
+        _ANSWERED,
+        25.0,
+        "NetworkCongestion",
+        notification=NotificationShape(extra={"traceId": "sandbox-trace"}),
+    ),
+    "13800000022": Scenario(
+        "chunked_notifications",
+        "A normal call whose notifications are sent chunked, without Content-Length.",
+        _ANSWERED,
+        25.0,
+        notification=NotificationShape(chunked=True),
+    ),
+    "13800000023": Scenario(
+        "recording_as_result",
+        "A normal call whose recording download puts the base64 itself in result.",
+        _ANSWERED,
+        25.0,
+        filedata="bare_result",
+    ),
+    "13800000024": Scenario(
+        "reused_identifier",
+        "A normal call given the callidentifier of the latest call that has ended.",
+        _ANSWERED,
+        25.0,
+        reuses_identifier=True,
+    ),
+    "13800000025": Scenario(
+        "duration_as_decimal_text",
+        'A normal call: callDuration "20.0" (text, with decimals).',
+        _ANSWERED,
+        25.0,
+        notification=NotificationShape(duration="decimal_string"),
     ),
 }
 

@@ -5,7 +5,10 @@ that expire or get revoked, a begin answer that arrives late or never, status no
 come back later on their own connection, in order, with Basic credentials, and recordings as base64
 audio. This server behaves that way, with timing compressible by ``time_scale`` for tests.
 
-Only the standard library and httpx are used, so it runs as its own process with no Django settings.
+Only the standard library and requests are used, so it runs as its own process with no Django
+settings. In strict mode (``SandboxConfig.strict``) it is the least forgiving operator the portal
+may meet: nothing beyond the seed's begin fields, only registered sponsors, and no notification
+credentials unless it is given some.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import itertools
 import json
 import logging
 import re
@@ -22,14 +26,12 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
-import httpx
-
-from sandbox.audio import tone_wav
+from sandbox.calls import SandboxCall, utcnow
 from sandbox.errors import (
     AUTHENTICATION_FAILURE,
     CALL_ID_ERROR,
@@ -49,8 +51,11 @@ from sandbox.errors import (
     NUMBER_FORMAT_ERROR,
     OPERATION_ERROR,
     SUCCESS,
+    USER_NOT_EXIST,
     ApiError,
 )
+from sandbox.memory import CallRegister, RecentList, RecordingView
+from sandbox.notifier import Notifier
 from sandbox.scenarios import (
     CONNECTED,
     DISCONNECTED,
@@ -58,6 +63,7 @@ from sandbox.scenarios import (
     Scenario,
     scenario_for,
 )
+from sandbox.shapes import RECORDING_PLACEMENTS, SEED_NOTIFICATION, seed_timestamp
 
 log = logging.getLogger("sandbox")
 
@@ -68,19 +74,20 @@ CAMARA_EVENT_TYPE = "org.camaraproject.click-to-dial.v0.status-changed"
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 TOKEN_PATH = "/oauth2/token"  # noqa: S105 -- a URL path, not a secret
 NOTIFY_PATH = "/clicktodial/v1/clicktodialstatusnotify/{callidentifier}"
-NOTIFY_TIMEOUT = 10.0  # seconds per notification POST
-MAX_RECORDING_SECONDS = 30
 MAX_BODY = 1 << 20
 _NUMBER = re.compile(r"\+?[0-9]{5,15}")
+# The begin request's fields in the seed; the strict sandbox refuses any other.
+SEED_BEGIN_FIELDS = frozenset({"sponsor", "caller", "callee"})
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _timestamp(moment: datetime) -> str:
-    """The seed's ``YYYY-MM-DDThh:mm:ss.SSSZ``."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+DEFAULT_NOTIFY_USERNAME = "sandbox-operator"
+DEFAULT_NOTIFY_PASSWORD = "sandbox-notify-secret"  # noqa: S105 -- the documented test value
+# The business numbers registered with the sandbox, as the operator wrote them: the seed's example
+# and the demo's sales hotline. The strict sandbox accepts these strings only, character for
+# character (so 861052680000 is not 01052680000).
+DEFAULT_SPONSORS = ("01052680000", "02161230000")
+HISTORY_LIMIT = 10_000  # requests, and notifications, kept for tests and for reading
+CALLS_KEPT = 2_000  # calls kept once over (live calls are always kept)
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 
 
 @dataclass
@@ -92,31 +99,59 @@ class SandboxConfig:
     client_id: str = "sandbox-client"
     client_secret: str = "sandbox-secret"  # noqa: S105 -- the sandbox's documented test value
     notify_url: str = "http://127.0.0.1:8000" + NOTIFY_PATH
-    notify_username: str = "sandbox-operator"
-    notify_password: str = "sandbox-notify-secret"  # noqa: S105 -- documented test value
+    # HTTP Basic credentials sent with notifications. None means not configured: the defaults
+    # above are sent then, except in strict mode, which sends none (see notify_credentials).
+    notify_username: str | None = None
+    notify_password: str | None = None
     time_scale: float = 1.0  # multiplies every scenario delay
     token_ttl: int = 3600  # seconds an access token lives
     begin_delay_slow: float = 30.0  # real seconds the slow-begin answer is held (not scaled)
+    # The least forgiving operator: begin fields beyond the seed's refused, sponsors that are not
+    # registered refused, no notification credentials unless configured.
+    strict: bool = False
+    sponsors: tuple[str, ...] = DEFAULT_SPONSORS  # registered sponsors (checked when strict)
+    history_limit: int = HISTORY_LIMIT
+    calls_kept: int = CALLS_KEPT
 
     def __post_init__(self) -> None:
         if self.time_scale <= 0:
             raise ValueError("time_scale must be positive")
         if self.token_ttl <= 0:
             raise ValueError("token_ttl must be positive")
+        if self.history_limit < 1 or self.calls_kept < 1:
+            raise ValueError("history_limit and calls_kept must be at least 1")
+
+    @property
+    def notify_credentials(self) -> tuple[str, str] | None:
+        """The (username, password) notifications carry, or None to send them without any."""
+        configured = self.notify_username is not None or self.notify_password is not None
+        if self.strict and not configured:
+            return None
+        username = DEFAULT_NOTIFY_USERNAME if self.notify_username is None else self.notify_username
+        password = DEFAULT_NOTIFY_PASSWORD if self.notify_password is None else self.notify_password
+        return username, password
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> SandboxConfig:
         """The configuration ``python -m sandbox`` uses; variable names match the portal's."""
         portal = environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+        listed = environ.get("SANDBOX_SPONSORS", ",".join(DEFAULT_SPONSORS)).split(",")
+        sponsors = [sponsor.strip() for sponsor in listed if sponsor.strip()]
+        # The portal's own sponsor is one the enterprise registered, so the operator knows it.
+        if environ.get("OPERATOR_SPONSOR") and environ["OPERATOR_SPONSOR"] not in sponsors:
+            sponsors.append(environ["OPERATOR_SPONSOR"])
         return cls(
             host=environ.get("SANDBOX_HOST", "127.0.0.1"),
             port=int(environ.get("SANDBOX_PORT", "8100")),
             client_id=environ.get("OPERATOR_CLIENT_ID", "sandbox-client"),
             client_secret=environ.get("OPERATOR_CLIENT_SECRET", "sandbox-secret"),
             notify_url=portal + NOTIFY_PATH,
-            notify_username=environ.get("OPERATOR_NOTIFY_USERNAME", "sandbox-operator"),
-            notify_password=environ.get("OPERATOR_NOTIFY_PASSWORD", "sandbox-notify-secret"),
+            # Unset or empty is "not configured": what strict mode needs to tell apart.
+            notify_username=environ.get("OPERATOR_NOTIFY_USERNAME") or None,
+            notify_password=environ.get("OPERATOR_NOTIFY_PASSWORD") or None,
             time_scale=float(environ.get("SANDBOX_TIME_SCALE", "1.0")),
+            strict=environ.get("SANDBOX_STRICT", "").strip().lower() in _TRUE_WORDS,
+            sponsors=tuple(sponsors),
         )
 
 
@@ -141,44 +176,7 @@ class SentNotification:
     response_body: str | None
     error: str | None
     url: str = ""
-    sent_at: datetime = field(default_factory=_utcnow)
-
-
-@dataclass
-class SandboxCall:
-    """One placed call: its scenario and where it has got to.
-
-    ``state`` is ``"Initiated"`` until the first notification, then the status last decided.
-    The underscored fields are the operator's bookkeeping.
-    """
-
-    callidentifier: str
-    sponsor: str
-    caller: str
-    callee: str
-    scenario: Scenario
-    # The call's place in the order calls were placed: picks its recording's tones.
-    sequence: int = 0
-    state: str = "Initiated"
-    created_at: datetime = field(default_factory=_utcnow)
-    connected_at: datetime | None = None
-    ended_at: datetime | None = None
-    reason: str | None = None
-    call_duration: int | None = None
-    recording_result: str | None = None
-    recording_id: str | None = None
-    # Whether the begin request asked for a recording ("record": 0 turns it off; absent is on).
-    record: bool = True
-    # "v1", or "camara": then events go to ``sink`` as CloudEvents with ``sink_token``.
-    api: str = "v1"
-    sink: str = ""
-    sink_token: str = ""
-    download_attempts: int = 0
-    _started: float = field(default_factory=time.monotonic, repr=False)
-    _connected: float | None = field(default=None, repr=False)
-    _wake: threading.Event = field(default_factory=threading.Event, repr=False)
-    _ended: threading.Event = field(default_factory=threading.Event, repr=False)
-    _cancelled: bool = field(default=False, repr=False)
+    sent_at: datetime = field(default_factory=utcnow)
 
 
 @dataclass
@@ -199,17 +197,19 @@ class SandboxOperator:
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
-        self.requests: list[ReceivedRequest] = []
-        self.notifications: list[SentNotification] = []
-        self.calls: dict[str, SandboxCall] = {}
-        # Every recording sent, by recordingId: the exact audio bytes the portal should store.
-        self.recordings: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        # What tests read: the last requests received and notifications sent, in order, and the
+        # calls (every live one, and the latest that are over) -- all bounded (sandbox/memory.py).
+        self.requests: RecentList[ReceivedRequest] = RecentList(config.history_limit)
+        self.notifications: RecentList[SentNotification] = RecentList(config.history_limit)
+        self.calls = CallRegister(config.calls_kept)
+        # Every kept call's recording by recordingId: the exact audio a download sends.
+        self.recordings = RecordingView(self.calls, self._lock)
+        self._placed = itertools.count()  # numbers calls in the order placed (their tones)
         self._tokens: dict[str, float] = {}  # token -> monotonic expiry
         self._stopping = threading.Event()
         self._server: _Server | None = None
-        # trust_env=False: a developer's HTTP(S)_PROXY must not reroute callbacks to the portal.
-        self._http = httpx.Client(timeout=NOTIFY_TIMEOUT, trust_env=False)
+        self._notifier = Notifier()
         self._routes: list[tuple[re.Pattern[str], Callable[..., _Response]]] = [
             (re.compile(API_PREFIX + r"/clicktodialbegin"), self._begin),
             (re.compile(API_PREFIX + r"/clicktodialrelease/([^/]+)"), self._release),
@@ -252,7 +252,7 @@ class SandboxOperator:
             for call in self.calls.values():
                 call._cancelled = True
                 call._wake.set()
-        self._http.close()
+        self._notifier.close()
 
     def __enter__(self) -> Self:
         self.start()
@@ -310,7 +310,8 @@ class SandboxOperator:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="sandbox"'
         if "x-correlator" in lowered:  # CAMARA: echoed
             response.headers["x-correlator"] = lowered["x-correlator"]
-        outcome = response.body.get("code") or response.body.get("error") or "ok"
+        body = response.body
+        outcome = body.get("code") or body.get("status") or body.get("error") or "ok"
         log.info("%s %s -> %s %s", method, path, response.status, outcome)
         return response
 
@@ -323,7 +324,7 @@ class SandboxOperator:
             parsed = None
         if isinstance(parsed, dict):
             body = parsed
-        request = ReceivedRequest(method, target, dict(headers), body, _utcnow())
+        request = ReceivedRequest(method, target, dict(headers), body, utcnow())
         with self._lock:
             self.requests.append(request)
 
@@ -392,16 +393,23 @@ class SandboxOperator:
     # -- the three API endpoints -----------------------------------------------------------------
 
     def _begin(self, data: dict[str, Any]) -> _Response:
+        strict = self.config.strict
+        if strict and not data.keys() <= SEED_BEGIN_FIELDS:
+            raise ApiError(INVALID_INPUT)  # e.g. "record": the seed's begin has no such field
         sponsor, caller, callee = _required(data, "sponsor", "caller", "callee")
         if not all(_NUMBER.fullmatch(number) for number in (sponsor, caller, callee)):
             raise ApiError(NUMBER_FORMAT_ERROR)
+        if strict and sponsor not in self.config.sponsors:
+            raise ApiError(USER_NOT_EXIST)  # not a business number registered with us
         if caller.lstrip("+")[-MATCH_DIGITS:] == callee.lstrip("+")[-MATCH_DIGITS:]:
             raise ApiError(DIRECTION_ERROR)
         record = _record_flag(data.get("record", 1))
         scenario = scenario_for(callee)
-        if scenario.begin_error is not None:
+        if not scenario.places_call:
             raise ApiError(scenario.begin_error)
         call = self._place_call(sponsor, caller, callee, scenario, record=record)
+        if scenario.begin_error is not None:
+            raise ApiError(scenario.begin_error)  # the call rings all the same
         if scenario.slow_begin:
             # The call is already under way; only the answer is late (stop() cuts the wait short).
             self._stopping.wait(self.config.begin_delay_slow)
@@ -433,17 +441,11 @@ class SandboxOperator:
             call.download_attempts += 1
             if call.download_attempts <= call.scenario.download_failures:
                 raise ApiError(INTERNAL_SERVICE_ERROR)
-            seconds = min(call.call_duration or 0, MAX_RECORDING_SECONDS)
-        form = call.scenario.filedata
-        if form == "corrupt":
-            return _Response(200, {**SUCCESS, "filedata": "UklGRi4uLi4=!!not base64!!"})
-        audio = tone_wav(seconds, sequence=call.sequence)
-        with self._lock:
-            self.recordings[recording_id] = audio
-        filedata = base64.b64encode(audio).decode("ascii")
-        if form == "result":
-            return _Response(200, {**SUCCESS, "result": {"filedata": filedata}})
-        return _Response(200, {**SUCCESS, "filedata": filedata})
+        placement = call.scenario.filedata
+        if placement == "corrupt":
+            return _Response(200, {**SUCCESS, "filedata": CORRUPT_FILEDATA})
+        filedata = base64.b64encode(call.recording_audio()).decode("ascii")
+        return _Response(200, {**SUCCESS, **RECORDING_PLACEMENTS[placement](filedata)})
 
     # -- CAMARA Click to Dial 0.1 ----------------------------------------------------------------
 
@@ -496,8 +498,11 @@ class SandboxOperator:
         if not isinstance(record, bool):
             raise ApiError(CAMARA_INVALID_ARGUMENT)
         scenario = scenario_for(callee)
+        refusal = None
         if scenario.begin_error is not None:
-            raise ApiError(CAMARA_FOR_V1.get(scenario.begin_error, CAMARA_INVALID_ARGUMENT))
+            refusal = CAMARA_FOR_V1.get(scenario.begin_error, CAMARA_INVALID_ARGUMENT)
+        if not scenario.places_call:
+            raise ApiError(refusal)
         call = self._place_call(
             "",
             caller,
@@ -508,6 +513,8 @@ class SandboxOperator:
             sink=sink or "",
             sink_token=token or "",
         )
+        if refusal is not None:
+            raise ApiError(refusal)  # the call rings all the same
         if scenario.slow_begin:
             self._stopping.wait(self.config.begin_delay_slow)
         return _Response(201, self._camara_resource(call))
@@ -538,19 +545,15 @@ class SandboxOperator:
             call.download_attempts += 1
             if call.download_attempts <= call.scenario.download_failures:
                 raise ApiError(CAMARA_FOR_V1[INTERNAL_SERVICE_ERROR])
-            seconds = min(call.call_duration or 0, MAX_RECORDING_SECONDS)
         if call.scenario.filedata == "corrupt":
-            content = "UklGRi4uLi4=!!not base64!!"
+            content = CORRUPT_FILEDATA
         else:
-            audio = tone_wav(seconds, sequence=call.sequence)
-            with self._lock:
-                self.recordings[call.recording_id] = audio
-            content = base64.b64encode(audio).decode("ascii")
+            content = base64.b64encode(call.recording_audio()).decode("ascii")
         body = {
             "callId": call_id,
             "content": content,
             "contentType": "audio/wav",
-            "generatedAt": _timestamp(call.ended_at or _utcnow()),
+            "generatedAt": seed_timestamp(call.ended_at or utcnow()),
         }
         return _Response(200, body)
 
@@ -561,7 +564,7 @@ class SandboxOperator:
             "caller": {"number": call.caller},
             "callee": {"number": call.callee},
             "status": _CAMARA_STATES[call.state],
-            "createdAt": _timestamp(call.created_at),
+            "createdAt": seed_timestamp(call.created_at),
             "recordingEnabled": call.record,
         }
 
@@ -580,26 +583,36 @@ class SandboxOperator:
         sink_token: str = "",
     ) -> SandboxCall:
         with self._lock:
-            callidentifier = secrets.token_hex(8).upper()
-            while callidentifier in self.calls:
-                callidentifier = secrets.token_hex(8).upper()
             call = SandboxCall(
-                callidentifier,
+                self._identifier_for(scenario, api),
                 sponsor,
                 caller,
                 callee,
                 scenario,
-                sequence=len(self.calls),
+                sequence=next(self._placed),
                 record=record,
                 api=api,
                 sink=sink,
                 sink_token=sink_token,
             )
-            self.calls[callidentifier] = call
-        thread = threading.Thread(target=self._drive, args=(call,), name=f"call-{callidentifier}")
+            self.calls.add(call)
+        thread = threading.Thread(
+            target=self._drive, args=(call,), name=f"call-{call.callidentifier}"
+        )
         thread.daemon = True
         thread.start()
         return call
+
+    def _identifier_for(self, scenario: Scenario, api: str) -> str:
+        """A callidentifier no live call has (the caller holds the lock)."""
+        if scenario.reuses_identifier:
+            earlier = self.calls.latest_over(api)
+            if earlier is not None:
+                return earlier.callidentifier
+        callidentifier = secrets.token_hex(8).upper()
+        while callidentifier in self.calls:
+            callidentifier = secrets.token_hex(8).upper()
+        return callidentifier
 
     def _drive(self, call: SandboxCall) -> None:
         """The call's thread: send each scheduled status, then the Disconnected, in order."""
@@ -617,7 +630,7 @@ class SandboxOperator:
                     break
                 call.state = status
                 if status == CONNECTED:
-                    call.connected_at, call._connected = _utcnow(), time.monotonic()
+                    call.connected_at, call._connected = utcnow(), time.monotonic()
                 body = self._notification_body(call)
             self._notify(call, body)
         else:
@@ -631,6 +644,8 @@ class SandboxOperator:
             body = self._notification_body(call)
         self._notify(call, body)
         call._ended.set()
+        with self._lock:
+            self.calls.mark_over(call)
 
     def _sleep_until(self, call: SandboxCall, nominal: float) -> bool:
         """Wait for a scheduled moment; True if woken early (EndCall or stop)."""
@@ -648,7 +663,7 @@ class SandboxOperator:
         call.state = DISCONNECTED
         call.reason = reason
         call.call_duration = duration
-        call.ended_at = _utcnow()
+        call.ended_at = utcnow()
         if not call.record:
             call.recording_result = None  # recording off: the seed's fields are left out
         elif call.connected_at is None:
@@ -661,15 +676,19 @@ class SandboxOperator:
             call.recording_id = f"{stamp}{secrets.randbelow(10_000):04d}"
 
     def _notification_body(self, call: SandboxCall) -> dict[str, Any]:
+        """The v1 notification for the call's state now, in its scenario's shape (the caller
+        holds the lock). CAMARA's events are made from the seed's shape."""
+        shape = call.scenario.notification if call.api == "v1" else SEED_NOTIFICATION
         body: dict[str, Any] = {"caller": call.caller, "callee": call.callee, "status": call.state}
         if call.state == DISCONNECTED:
             body["reason"] = call.reason
-            body["callDuration"] = call.call_duration
+            body["callDuration"] = shape.write_duration(call.call_duration or 0)
             if call.recording_result is not None:
                 body["recordingResult"] = call.recording_result
             if call.recording_id is not None:
                 body["recordingId"] = call.recording_id
-        body["timeStamp"] = _timestamp(_utcnow())
+        body["timeStamp"] = shape.write_timestamp(utcnow())
+        body.update(shape.extra)
         return body
 
     def _camara_event(self, call: SandboxCall, body: dict[str, Any]) -> dict[str, Any]:
@@ -704,35 +723,41 @@ class SandboxOperator:
                 return  # no sink given: CAMARA's events are optional
             url = call.sink
             body = self._camara_event(call, body)
-            post: dict[str, Any] = {
-                "content": json.dumps(body).encode(),
-                "headers": {
-                    "Content-Type": "application/cloudevents+json",
-                    "Authorization": f"Bearer {call.sink_token}",
-                },
-            }
+            delivery = self._notifier.post(
+                url,
+                json.dumps(body).encode(),
+                content_type="application/cloudevents+json",
+                headers={"Authorization": f"Bearer {call.sink_token}"},
+            )
         else:
             url = self.config.notify_url.replace("{callidentifier}", call.callidentifier)
-            auth = (self.config.notify_username, self.config.notify_password)
-            post = {"json": body, "auth": auth}
-        status_code: int | None = None
-        response_body: str | None = None
-        error: str | None = None
-        try:
-            response = self._http.post(url, timeout=NOTIFY_TIMEOUT, **post)
-            status_code, response_body = response.status_code, response.text
-        except Exception as exc:  # a failed delivery is data for the tests, not a crash
-            error = f"{type(exc).__name__}: {exc}"
-        sent = SentNotification(call.callidentifier, body, status_code, response_body, error, url)
+            delivery = self._notifier.post(
+                url,
+                json.dumps(body).encode(),
+                content_type="application/json",
+                auth=self.config.notify_credentials,
+                chunked=call.scenario.notification.chunked,
+            )
+        sent = SentNotification(
+            call.callidentifier,
+            body,
+            delivery.status_code,
+            delivery.text,
+            delivery.error,
+            url,
+        )
         with self._lock:
             self.notifications.append(sent)
-        outcome = status_code if error is None else error
+        outcome = delivery.status_code if delivery.error is None else delivery.error
         status = body["data"]["status"]["state"] if call.api == "camara" else body["status"]
         log.info("notify %s %s -> %s", call.callidentifier, status, outcome)
 
 
 # -- HTTP plumbing -------------------------------------------------------------------------------
 
+
+# What the corrupt-recording scenario sends: it starts like a WAV, then is not base64 at all.
+CORRUPT_FILEDATA = "UklGRi4uLi4=!!not base64!!"
 
 _CAMARA_STATES = {
     "Initiated": "initiating",
@@ -795,6 +820,8 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # keep-alive connections must not hold up stop()
+    # A load test opens many connections at once; the default backlog of 5 would reset some.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], operator: SandboxOperator) -> None:
         self.operator = operator

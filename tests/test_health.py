@@ -13,6 +13,8 @@ import pytest
 from django.test import Client, override_settings
 from kombu import Connection
 
+from calls.models import Call
+from calls.services import call_begin
 from clicktodial_portal.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +74,35 @@ def test_the_operator_down_is_reported_but_keeps_the_portal_ready(probe, setting
     operator = response.json()["checks"]["operator"]
     assert operator["ok"] is False and operator["required"] is False
     assert "OperatorUnreachable" in operator["error"]
+
+
+def test_the_operator_part_says_whether_it_answered_last_time_not_only_that_a_token_is_kept(
+    probe, sandbox, settings, member
+):
+    fresh = probe.get("/readyz").json()["checks"]["operator"]
+    assert fresh["ok"] is True
+    assert fresh["last_answer_seconds_ago"] == 0  # the token fetched just now
+
+    # The token stays kept; then a worker's begin finds the operator gone.
+    settings.OPERATOR_API_BASE_URL = f"http://{DEAD}/clicktodial/v1"
+    call = Call.objects.create(
+        member=member, sponsor="01052680000", caller=member.phone_number, callee="+8613800000001"
+    )
+    call_begin(call_id=call.pk, last_attempt=True)
+    failing = probe.get("/readyz")
+
+    assert failing.status_code == 200  # reported, but calls failing keep the rest ready
+    operator = failing.json()["checks"]["operator"]
+    assert operator["ok"] is False
+    assert "clicktodialbegin failed" in operator["error"] and "no answer since" in operator["error"]
+
+    # It answers again: the next request that reaches it clears the part.
+    settings.OPERATOR_API_BASE_URL = sandbox.base_url
+    call = Call.objects.create(
+        member=member, sponsor="01052680000", caller=member.phone_number, callee="+8613800000001"
+    )
+    call_begin(call_id=call.pk, last_attempt=True)
+    assert probe.get("/readyz").json()["checks"]["operator"]["ok"] is True
 
 
 def test_a_broken_cache_makes_the_portal_unready(probe):

@@ -13,8 +13,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
+import requests
 
 from calls.models import Call
 from clicktodial_portal.procfile import procfile_commands
@@ -162,9 +162,11 @@ def test_with_json_logs_gunicorns_own_lines_are_json_too(tmp_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+                assert (
+                    requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+                )
                 break
-            except httpx.HTTPError:
+            except requests.RequestException:
                 assert time.monotonic() < deadline, err.read_text()
                 time.sleep(0.2)
     finally:

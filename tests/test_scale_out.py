@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
+import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Sum
@@ -92,8 +92,8 @@ def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
 
 def answers(url: str) -> bool:
     try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
         return False
 
 
@@ -135,7 +135,7 @@ class Hosts:
         return (self.logs / f"{name}-{host}.log").read_bytes()
 
     def place(self, token: str, callee: str, host: int) -> int:
-        response = httpx.post(
+        response = requests.post(
             f"http://127.0.0.1:{self.ports[host]}/api/v1/calls/",
             json={"callee": callee},
             headers={"Authorization": f"Token {token}"},
@@ -244,7 +244,7 @@ def test_two_webs_and_two_workers_share_the_work_and_do_it_once(tmp_path):
 
         def scrapes() -> list[str]:
             return [
-                httpx.get(
+                requests.get(
                     f"http://127.0.0.1:{port}/metrics",
                     headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
                     timeout=10,

@@ -55,16 +55,16 @@ def test_a_complete_call(api, member, sandbox):
     )
     assert statuses == ["CallingCaller", "CallingCallee", "Connected", "Disconnected"]
 
-    # What the operator received: one token request, then the begin with the bearer token and
-    # the numbers in the seed's digits form.
+    # What the operator received: one token request, then the begin with the bearer token, the
+    # seed's three fields and nothing else: the sponsor exactly as the operator registered it,
+    # caller and callee in the seed's digits form.
     token_requests = requests_to(sandbox, "/oauth2/token")
     assert len(token_requests) == 1
     (begin,) = requests_to(sandbox, "/clicktodialbegin")
     assert begin.body == {
-        "sponsor": "861052680000",
+        "sponsor": "01052680000",
         "caller": "8613912345673",
         "callee": "8613800000001",
-        "record": 1,  # recording is on by default (RECORDING_ENABLED)
     }
     assert begin.headers["Authorization"].startswith("Bearer ")
 

@@ -18,7 +18,6 @@ from calls.services import (
     ENDED_UNREPORTED_MESSAGE,
     NEVER_REPORTED_MESSAGE,
     OPERATOR_FAILED_MESSAGE,
-    _adopt_early_events,
     calls_expire_silent,
 )
 from members.models import MinutePool, UsageEntry
@@ -191,13 +190,38 @@ def test_a_credential_is_good_for_its_own_call_only(client, dialling_call, membe
     assert answer.status_code == 403
     assert answer.json()["code"] == "PERMISSION_DENIED"
     dialling_call.refresh_from_db()
-    assert dialling_call.status == "dialing"
+    other.refresh_from_db()
+    assert dialling_call.status == other.status == "dialing"
+    assert other.callidentifier is None
     (kept,) = CallEvent.objects.all()
-    assert (kept.outcome, kept.call) == ("mismatch", dialling_call)
+    assert (kept.outcome, kept.call) == ("mismatch", other)
 
 
-def test_an_event_before_its_call_is_known_is_applied_once_it_is(client, member):
-    # Two calls to the same callee, neither with its identifier yet: the event matches neither.
+def test_a_refused_event_changes_no_other_call(client, member):
+    """A credential for call X, posted with a callId of its own choosing and call Y's numbers:
+    refused, and neither call takes the identifier (the checks come before any write)."""
+    x, y = (
+        Call.objects.create(
+            member=member, caller=member.phone_number, callee=callee, status="dialing"
+        )
+        for callee in ("+8613700000004", "+8613700000005")
+    )
+    hijack = cloud_event(y, "connected", callId="HIJACK")
+
+    answer = post(client, hijack, token_for(x))
+
+    assert answer.status_code == 403
+    x.refresh_from_db()
+    y.refresh_from_db()
+    assert (x.callidentifier, x.status) == (None, "dialing")
+    assert (y.callidentifier, y.status) == (None, "dialing")
+    assert not Call.objects.filter(callidentifier="HIJACK").exists()
+    assert CallEvent.objects.get().outcome == "mismatch"
+
+
+def test_an_event_before_the_begin_answer_names_its_call(client, member):
+    """The credential names the call: an event that beats the begin answer gives it its id."""
+    # Two calls to the same callee, neither with its identifier yet.
     twins = [
         Call.objects.create(
             member=member, caller=member.phone_number, callee="+8613700000003", status="dialing"
@@ -205,14 +229,13 @@ def test_an_event_before_its_call_is_known_is_applied_once_it_is(client, member)
         for _ in range(2)
     ]
     early = cloud_event(twins[0], "callingCaller", callId="camara-early-1")
-    assert post(client, early, token_for(twins[0])).status_code == 404
 
-    # The begin answer names it (what call_begin does with the identifier it is given).
-    Call.objects.filter(pk=twins[0].pk).update(callidentifier="camara-early-1")
-    _adopt_early_events(callidentifier="camara-early-1")
+    assert post(client, early, token_for(twins[0])).status_code == 204
 
-    twins[0].refresh_from_db()
-    assert twins[0].status == "calling_caller"
+    for twin in twins:
+        twin.refresh_from_db()
+    assert (twins[0].callidentifier, twins[0].status) == ("camara-early-1", "calling_caller")
+    assert (twins[1].callidentifier, twins[1].status) == (None, "dialing")
     (event,) = twins[0].events.all()
     assert (event.outcome, event.event_id) == ("applied", early["id"])
 
@@ -241,9 +264,10 @@ def test_events_without_the_portals_credential_are_refused(client, dialling_call
 
 
 def test_refusals_are_in_camaras_format_and_kept(client, dialling_call, token):
+    # The credential is the call's; an event naming another callId is not covered by it.
     unknown = cloud_event(dialling_call, "connected", callId="no-such-call")
     answer = post(client, unknown, token)
-    assert (answer.status_code, answer.json()["code"]) == (404, "NOT_FOUND")
+    assert (answer.status_code, answer.json()["code"]) == (403, "PERMISSION_DENIED")
 
     answer = post(client, b"{not json", token)
     assert answer.status_code == 400
@@ -253,7 +277,7 @@ def test_refusals_are_in_camaras_format_and_kept(client, dialling_call, token):
         "message": "The event could not be understood.",
     }
     kept = CallEvent.objects.order_by("id")
-    assert [e.outcome for e in kept] == ["unknown_call", "invalid"]
+    assert [e.outcome for e in kept] == ["mismatch", "invalid"]
     assert kept[0].callidentifier == "no-such-call"
 
 

@@ -17,8 +17,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
+import requests
 from django.db import connection, transaction
 from django.db.models import Count
 from django.urls import reverse
@@ -92,9 +92,9 @@ def test_shuffled_duplicated_lifecycles_from_many_senders_end_every_call_right(
 
     def post(item) -> tuple[int, str]:
         lifecycle, i = item
-        response = httpx.post(
+        response = requests.post(
             live_server.url + reverse("operator-status-notify", args=[lifecycle.identifier]),
-            content=lifecycle.body(i),
+            data=lifecycle.body(i),
             headers={"Authorization": AUTH, "Content-Type": "application/json"},
             timeout=60,
         )

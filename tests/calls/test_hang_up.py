@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from calls import services
 from calls.models import Call, CallEvent
-from operator_api import InternalServiceError, OperatorUnreachable
+from operator_api import CallIdError, InternalServiceError, OperationError, OperatorUnreachable
 from tests.calls.test_call_flow import requests_to, start, wait_for
 from tests.calls.test_notify import DISCONNECTED, body, notify
 
@@ -118,6 +118,42 @@ def test_a_release_the_operator_does_not_confirm_is_shown_on_the_call(member, op
     call.refresh_from_db()
     assert call.status == "connected"
     assert "did not confirm the hang-up" in call.error_message
+
+
+@pytest.mark.parametrize("error", [CallIdError(), OperationError()], ids=["1001002", "1001003"])
+def test_a_live_call_the_operator_no_longer_knows_becomes_unknown_and_frees_its_member(
+    member, operator, mailoutbox, admin_user, error
+):
+    """The operator refusing the release as "no such call" means the call has ended there; its
+    end never reached us, so it is unknown (admins told) and the member may call again."""
+    admin_user.email = "boss@example.com"
+    admin_user.save()
+    call = queued_call(member)
+    Call.objects.filter(pk=call.pk).update(status=Call.Status.CONNECTED, callidentifier="GONE01")
+    operator.release_error = error
+
+    services.call_release(call_id=call.pk)
+
+    call.refresh_from_db()
+    assert (call.status, call.error_code) == (Call.Status.UNKNOWN, error.code)
+    assert "never reported" in call.error_message
+    assert any(f"/calls/{call.pk}/" in mail.body for mail in mailoutbox)
+    # The member is no longer held back by a call that is over.
+    again = services.call_start(user=member.user, callee="+8613800000001")
+    assert again.status == Call.Status.QUEUED
+
+
+def test_a_call_whose_end_was_reported_meanwhile_stays_ended(member, operator):
+    call = queued_call(member)
+    Call.objects.filter(pk=call.pk).update(
+        status=Call.Status.ENDED, callidentifier="DONE01", ended_at=timezone.now()
+    )
+    operator.release_error = CallIdError()
+
+    services.call_release(call_id=call.pk)
+
+    call.refresh_from_db()
+    assert call.status == Call.Status.ENDED
 
 
 def test_an_unknown_call_never_moves_back_before_what_it_had_reached(client, member):

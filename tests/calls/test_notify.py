@@ -240,9 +240,10 @@ def test_an_unknown_identifier_is_answered_1001002_and_kept(client, call):
         b"\xff\xfe",
         json.dumps(["a", "list"]),
         json.dumps({**body("Connected"), "status": "Teleported"}),
-        json.dumps({k: v for k, v in body("Connected").items() if k != "timeStamp"}),
+        json.dumps({k: v for k, v in body("Connected").items() if k != "status"}),
         json.dumps({**body("Connected"), "timeStamp": "yesterday"}),
-        json.dumps({**body("Disconnected"), "callDuration": 5}),  # no reason
+        json.dumps({**body("Connected"), "timeStamp": "9999-12-31T23:59:59.999Z"}),
+        json.dumps({**body("Connected"), "timeStamp": "0001-01-01T00:00:00Z"}),
         json.dumps({**DISCONNECTED, "callDuration": -3}),
         json.dumps({**body("Connected"), "caller": "not-a-number"}),
     ],

@@ -9,8 +9,8 @@ import base64
 import random
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
+import requests
 from django.core import mail
 from django.db.models import Sum
 from django.urls import reverse
@@ -53,7 +53,7 @@ def test_parallel_and_duplicate_disconnects_debit_each_call_exactly_once(
     random.shuffle(posts)
 
     def post(identifier: str) -> int:
-        response = httpx.post(
+        response = requests.post(
             live_server.url + reverse("operator-status-notify", args=[identifier]),
             json={
                 "caller": "8613912345673",

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from members import importing
 from members.models import AuditLogEntry, BusinessNumber, Department, Member
-from members.services import pool_current
+from members.services import pool_current, sponsor_for
 from members.views.members import IMPORT_SESSION_KEY
 
 pytestmark = pytest.mark.django_db
@@ -360,30 +360,58 @@ def test_a_new_default_business_number_takes_over_and_both_changes_are_audited(
 
     response = admin_client.post(
         reverse("business-number-list"),
-        {"phone_number": "010 5268 0000", "label": "Head office", "is_default": "on"},
+        {"phone_number": " 01052680000 ", "label": "Head office", "is_default": "on"},
     )
 
     assert response.status_code == 302
+    # Kept as the operator registered it (and the admin typed it): it is sent so.
     assert list(BusinessNumber.objects.values_list("phone_number", "is_default")) == [
-        ("+861052680000", True),
+        ("01052680000", True),
         ("+862161230000", False),
     ]
     assert sorted(
         AuditLogEntry.objects.filter(object_type="BusinessNumber").values_list(
             "action", "object_repr"
         )
-    ) == [("create", "Head office (+861052680000)"), ("update", "Hotline (+862161230000)")]
+    ) == [("create", "Head office (01052680000)"), ("update", "Hotline (+862161230000)")]
 
 
-def test_a_bad_business_number_is_refused_at_its_field(admin_client, hotline):
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("abc", "exactly as the operator registered it"),
+        ("010 5268 0000", "exactly as the operator registered it"),
+        ("010-5268-0000", "exactly as the operator registered it"),
+        ("12", "exactly as the operator registered it"),
+        ("0105268", "is not a phone number"),
+    ],
+)
+def test_a_bad_business_number_is_refused_at_its_field(admin_client, hotline, typed, problem):
     response = admin_client.post(
-        reverse("business-number-edit", kwargs={"pk": hotline.pk}), {"phone_number": "abc"}
+        reverse("business-number-edit", kwargs={"pk": hotline.pk}), {"phone_number": typed}
     )
 
     assert response.status_code == 400
-    assert "'abc' is not a phone number" in response.context["form"].errors["phone_number"][0]
+    assert problem in response.context["form"].errors["phone_number"][0]
     hotline.refresh_from_db()
     assert hotline.phone_number == "+862161230000"
+
+
+def test_the_same_business_number_in_another_form_is_refused(admin_client, hotline):
+    response = admin_client.post(reverse("business-number-list"), {"phone_number": "02161230000"})
+
+    assert response.status_code == 400
+    assert "already a business number" in response.context["form"].errors["phone_number"][0]
+    assert BusinessNumber.objects.count() == 1
+
+
+def test_a_call_shows_the_business_number_exactly_as_registered(admin_client, member):
+    admin_client.post(
+        reverse("business-number-list"),
+        {"phone_number": "01052680000", "label": "Head office", "is_default": "on"},
+    )
+
+    assert sponsor_for(member) == "01052680000"
 
 
 # Import

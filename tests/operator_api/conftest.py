@@ -1,9 +1,10 @@
 """Fixtures for operator_api: a stub operator that follows the seed, served over real HTTP.
 
 The stub issues OAuth2 tokens and answers begin, release and recording download the way the
-seed describes. A test scripts the answers it wants for a path (status, JSON body, delay,
-dropped connection); unscripted requests get the seed's happy path. Every request is recorded
-so that tests can assert exactly what the operator received.
+seed describes, over HTTP/1.1 with connections kept alive as a real operator's are. A test
+scripts the answers it wants for a path (status, JSON body, delay, dropped connection, a body cut
+short or stalled half-way); unscripted requests get the seed's happy path. Every request is
+recorded so that tests can assert exactly what the operator received.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from operator_api import (
     PasswordError,
     SeedV1Operator,
     TokenStore,
-    TrafficControlFailure,
     UserInBlacklist,
     UserNotExist,
     UserStatusError,
@@ -60,6 +60,9 @@ class Reply:
     body: Any = None  # JSON-serialised unless bytes
     delay: float = 0.0  # seconds to wait before answering
     drop: bool = False  # close the connection without answering
+    cut: int | None = None  # send only this many bytes of the body (announcing all), then close
+    stall: float = 0.0  # with cut: seconds to wait, silent, before closing
+    headers: dict[str, str] = field(default_factory=dict)  # sent besides the stub's own
 
 
 @dataclass
@@ -87,6 +90,7 @@ class StubOperator:
     token_delay: float = 0.0
     recordings: dict[str, bytes] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
+    connections: int = 0  # TCP connections accepted
     _scripts: dict[str, deque[Reply]] = field(default_factory=lambda: defaultdict(deque))
     _issued: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -112,12 +116,23 @@ class StubOperator:
         body: Any = None,
         delay: float = 0.0,
         drop: bool = False,
+        cut: int | None = None,
+        stall: float = 0.0,
+        headers: dict[str, str] | None = None,
         times: int = 1,
     ) -> None:
         """Queue an answer for the next ``times`` requests to ``path`` (relative to the API
         base, or the token path); ``body`` is sent as JSON unless it is bytes."""
         full = path if path == TOKEN_PATH else API_PREFIX + path
-        reply = Reply(status=status, body=body, delay=delay, drop=drop)
+        reply = Reply(
+            status=status,
+            body=body,
+            delay=delay,
+            drop=drop,
+            cut=cut,
+            stall=stall,
+            headers=dict(headers or {}),
+        )
         self._scripts[full].extend([reply] * times)
 
     def received(self, path: str) -> list[Received]:
@@ -199,6 +214,14 @@ class StubOperator:
 
 def _handler(stub: StubOperator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive, so that a client's connection pool is used as against a real operator.
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            with stub._lock:
+                stub.connections += 1
+            super().setup()
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             request = Received(
@@ -218,11 +241,19 @@ def _handler(stub: StubOperator) -> type[BaseHTTPRequestHandler]:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                if reply.cut is None:
+                    self.wfile.write(body)
+                    return
+                self.wfile.write(body[: reply.cut])
+                self.wfile.flush()
+                time.sleep(reply.stall)
+                self.close_connection = True
             except (BrokenPipeError, ConnectionResetError):
                 # The client gave up (a read timeout test); nothing to answer.
-                pass
+                self.close_connection = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -241,8 +272,10 @@ SEED_ERRORS: list[tuple[int, str, str, type[OperatorError], bool]] = [
     (400, "1001002", "Call ID Error", CallIdError, True),
     (400, "1001003", "Operation Error", OperationError, True),
     (400, "1001004", "Direction Error", DirectionError, True),
-    (403, "0001002", "User Status Error", UserStatusError, True),
-    (403, "0001002", "Traffic Control Failure", TrafficControlFailure, False),
+    # 0001002's two meanings cannot be told apart by the words: both read as UserStatusError,
+    # which says both (TrafficControlFailure needs a sign of rate limiting: 429, Retry-After).
+    (403, "0001002", "User Status Error", UserStatusError, False),
+    (403, "0001002", "Traffic Control Failure", UserStatusError, False),
     (500, "0000001", "Internal Service Error", InternalServiceError, False),
     (500, "1000002", "Engines Return Error", EnginesReturnError, False),
     (504, "1000001", "Engine Timeout", EngineTimeout, False),
@@ -322,3 +355,26 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def unanswered_port_url() -> Iterator[str]:
+    """A URL whose connections are never accepted: a connect to it times out.
+
+    Its listening socket's queue is full and nothing accepts, so Linux drops further SYNs.
+    """
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(3):
+                filler = socket.socket()
+                filler.setblocking(False)
+                filler.connect_ex(("127.0.0.1", port))
+                fillers.append(filler)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            for filler in fillers:
+                filler.close()

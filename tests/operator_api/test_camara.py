@@ -304,10 +304,11 @@ def test_not_a_status_changed_event(change, field):
     assert raised.value.field == field
 
 
-def test_a_disconnected_event_needs_its_reason():
-    with pytest.raises(InvalidNotification) as raised:
-        parse_camara_event(event(status={"state": "disconnected"}, callDuration="3"))
-    assert raised.value.field == "reason"
+def test_a_disconnected_event_without_its_reason_means_other():
+    # As v1's: the call still ends and is billed; what ended it is not known.
+    read = parse_camara_event(event(status={"state": "disconnected"}, callDuration="3"))
+    assert (read.notification.status, read.notification.reason) == ("Disconnected", "Other")
+    assert read.notification.call_duration == 3
 
 
 @pytest.mark.parametrize("status", ["Initiating", "Failed"])

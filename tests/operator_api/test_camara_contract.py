@@ -12,13 +12,19 @@ that breaks the contract fails here.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
-import httpx
 import jsonschema
 import pytest
+import requests
 from django.core.cache.backends.locmem import LocMemCache
+from requests.structures import CaseInsensitiveDict
 
 from operator_api import OperatorConfig, TokenStore
 from operator_api.camara import CAMARA_VERSION, CamaraOperator, SinkCredential
@@ -142,15 +148,79 @@ def complies(instance: object, schema: dict) -> None:
     jsonschema.validate(instance, schema, format_checker=jsonschema.FormatChecker())
 
 
-class Receiver:
-    """Where the sandbox posts a call's events: a sink that records them."""
+@dataclass(frozen=True)
+class Event:
+    """One POST the sink received."""
+
+    path: str
+    headers: CaseInsensitiveDict[str]
+    body: bytes
+
+
+class Sink:
+    """Where the sandbox posts a call's events, over real HTTP: it keeps them and answers 204."""
 
     def __init__(self) -> None:
-        self.events: list[httpx.Request] = []
+        self.events: list[Event] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/events"
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.events.append(request)
-        return httpx.Response(204)
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                sink.events.append(
+                    Event(self.path, CaseInsensitiveDict(self.headers.items()), self._body())
+                )
+                self.send_response(204)
+                self.end_headers()
+
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = b""
+                while size := int(self.rfile.readline().split(b";")[0], 16):
+                    body += self.rfile.read(size)
+                    self.rfile.readline()
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return body
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+    def __enter__(self) -> Sink:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class Api(requests.Session):
+    """The sandbox's CAMARA API: paths relative to its base URL."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self.base_url = base_url
+        self.trust_env = False  # a developer's proxy must not stand between the test and it
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 10)
+        return super().request(method, self.base_url + url, *args, **kwargs)
+
+
+def unauthenticated(method: str, url: str, **kwargs: Any) -> requests.Response:
+    with requests.Session() as session:
+        session.trust_env = False
+        return session.request(method, url, timeout=10, **kwargs)
 
 
 @pytest.fixture
@@ -160,10 +230,11 @@ def operator():
 
 
 @pytest.fixture
-def api(operator):
+def api(operator) -> Iterator[Api]:
     """The sandbox's CAMARA API with a valid access token and an x-correlator, as the feature
     files' backgrounds set them."""
-    token = httpx.post(
+    token = unauthenticated(
+        "POST",
         operator.token_url,
         data={
             "grant_type": "client_credentials",
@@ -171,18 +242,20 @@ def api(operator):
             "client_secret": "sandbox-secret",
         },
     ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}", "x-correlator": str(uuid.uuid4())}
-    with httpx.Client(base_url=operator.camara_base_url, headers=headers) as client:
+    with Api(operator.camara_base_url) as client:
+        client.headers.update(
+            {"Authorization": f"Bearer {token}", "x-correlator": str(uuid.uuid4())}
+        )
         yield client
 
 
-def create(api: httpx.Client, callee: str = "+8613800000001", **body) -> httpx.Response:
+def create(api: Api, callee: str = "+8613800000001", **body) -> requests.Response:
     return api.post(
         "/calls", json={"caller": {"number": CALLER}, "callee": {"number": callee}, **body}
     )
 
 
-def assert_error(response: httpx.Response, status: int) -> None:
+def assert_error(response: requests.Response, status: int) -> None:
     assert response.status_code == status
     assert response.headers["Content-Type"] == "application/json"
     complies(response.json(), ERROR_INFO)
@@ -210,23 +283,22 @@ def test_createcall_success(api):
 def test_createcall_event_notification(api, operator):
     """Events reach the sink with the credential's bearer token, as status-changed CloudEvents
     that follow the contract's status rules."""
-    sink = Receiver()
-    operator._http = httpx.Client(transport=httpx.MockTransport(sink))
-    response = create(
-        api,
-        sink="https://sink.example/events",
-        sinkCredential={
-            "credentialType": "ACCESSTOKEN",
-            "accessToken": "sink-token",
-            "accessTokenExpiresUtc": "2030-01-01T00:00:00Z",
-            "accessTokenType": "bearer",
-        },
-        recordingEnabled=True,
-    )
-    call_id = response.json()["callId"]
-    assert operator.wait_for_call_end(call_id, timeout=10)
+    with Sink() as sink:
+        response = create(
+            api,
+            sink=sink.url,
+            sinkCredential={
+                "credentialType": "ACCESSTOKEN",
+                "accessToken": "sink-token",
+                "accessTokenExpiresUtc": "2030-01-01T00:00:00Z",
+                "accessTokenType": "bearer",
+            },
+            recordingEnabled=True,
+        )
+        call_id = response.json()["callId"]
+        assert operator.wait_for_call_end(call_id, timeout=10)
 
-    events = [json.loads(r.content) for r in sink.events]
+    events = [json.loads(received.body) for received in sink.events]
     assert [e["data"]["status"]["state"] for e in events] == [
         "initiating",
         "callingCaller",
@@ -235,10 +307,10 @@ def test_createcall_event_notification(api, operator):
         "disconnected",
     ]
     assert len({e["id"] for e in events}) == len(events)  # unique per event
-    for request, event in zip(sink.events, events, strict=True):
-        assert str(request.url) == "https://sink.example/events"
-        assert request.headers["Authorization"] == "Bearer sink-token"
-        assert request.headers["Content-Type"] == "application/cloudevents+json"
+    for received, event in zip(sink.events, events, strict=True):
+        assert received.path == "/events"
+        assert received.headers["Authorization"] == "Bearer sink-token"
+        assert received.headers["Content-Type"] == "application/cloudevents+json"
         complies(event, STATUS_CHANGED_EVENT)
         data = event["data"]
         assert (data["callId"], data["caller"], data["callee"]) == (
@@ -258,7 +330,8 @@ def test_createcall_failure_missing_fields(api):
 
 
 def test_createcall_failure_authentication(operator):
-    response = httpx.post(
+    response = unauthenticated(
+        "POST",
         operator.camara_base_url + "/calls",
         json={"caller": {"number": CALLER}, "callee": {"number": "+8613800000001"}},
         headers={"Authorization": "Bearer not-a-token"},
@@ -287,7 +360,7 @@ def test_getcall_success(api):
 
 def test_getcall_failures(api, operator):
     assert_error(api.get("/calls/no-such-call"), 404)
-    assert_error(httpx.get(operator.camara_base_url + "/calls/x"), 401)
+    assert_error(unauthenticated("GET", operator.camara_base_url + "/calls/x"), 401)
 
 
 # terminateCall
@@ -305,7 +378,7 @@ def test_terminatecall_failure_missing_callid(api):
 
 
 def test_terminatecall_failure_authentication(operator):
-    assert_error(httpx.delete(operator.camara_base_url + "/calls/x"), 401)
+    assert_error(unauthenticated("DELETE", operator.camara_base_url + "/calls/x"), 401)
 
 
 def test_terminatecall_failure_invalid_callidentifier(api):
@@ -332,7 +405,7 @@ def test_getrecording_success(api, operator):
 
 def test_getrecording_failures(api, operator):
     assert_error(api.get("/calls//recording"), 400)
-    assert_error(httpx.get(operator.camara_base_url + "/calls/x/recording"), 401)
+    assert_error(unauthenticated("GET", operator.camara_base_url + "/calls/x/recording"), 401)
     assert_error(api.get("/calls/no-such-call/recording"), 404)
     busy = create(api, "+8613800000002").json()["callId"]  # never connects: no recording
     assert operator.wait_for_call_end(busy, timeout=10)

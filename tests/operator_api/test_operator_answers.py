@@ -1,5 +1,6 @@
-"""The incremental answer parser: JSON read chunk by chunk, filedata's base64 decoded as it
-streams past, and every way an answer or its base64 can be wrong."""
+"""The incremental answer parser: JSON read chunk by chunk, the recording's base64 (``filedata``,
+``result.filedata`` or ``result`` itself) decoded as it streams past, and every way an answer or
+its base64 can be wrong."""
 
 from __future__ import annotations
 
@@ -54,6 +55,44 @@ def test_filedata_inside_result_is_decoded_and_the_rest_of_result_kept() -> None
 
     assert audio == AUDIO
     assert envelope["result"] == {"recordingId": "r1", "filedata": len(AUDIO)}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_result_that_is_the_base64_itself_is_decoded(seed: int) -> None:
+    """The seed's OpenAPI shape: {"code", "description", "result": "UklGR..."}."""
+    envelope, audio = parse(answer(result=base64.b64encode(AUDIO).decode()), seed=seed)
+
+    assert audio == AUDIO
+    assert envelope == {"code": "0000000", "description": "Success", "result": len(AUDIO)}
+
+
+def test_a_result_string_is_written_in_slices_before_the_answer_ends() -> None:
+    audio = os.urandom(DECODE_SLICE * 3)
+    body = answer(result=base64.b64encode(audio).decode())
+    destination = io.BytesIO()
+    parser = AnswerParser(stream_to=Base64Writer(destination))
+
+    parser.feed(body[: len(body) // 2])
+
+    assert 0 < len(destination.getvalue()) < len(audio)
+    parser.feed(body[len(body) // 2 :])
+    parser.close()
+    assert destination.getvalue() == audio
+
+
+def test_a_result_string_and_filedata_are_two_recordings() -> None:
+    with pytest.raises(CorruptFiledata, match="two recordings"):
+        parse(answer(filedata="QUJD", result="QUJD"))
+
+
+def test_only_the_places_asked_for_are_streamed() -> None:
+    """CAMARA's recording is ``content``: there, v1's places are ordinary values."""
+    destination = io.BytesIO()
+    parser = AnswerParser(stream_to=Base64Writer(destination), streamed_paths=[("content",)])
+    parser.feed(json.dumps({"result": "QUJD", "content": "YXVkaW8="}).encode())
+
+    assert parser.close() == {"result": "QUJD", "content": 5}
+    assert destination.getvalue() == b"audio"
 
 
 def test_filedata_elsewhere_is_an_ordinary_value() -> None:
@@ -173,9 +212,9 @@ def test_an_answer_holding_more_than_a_recording_is_unreadable() -> None:
 
 def test_without_a_writer_filedata_is_kept_like_any_value() -> None:
     parser = AnswerParser()
-    parser.feed(answer(filedata="QUJD"))
+    parser.feed(answer(filedata="QUJD", result="QUJD"))
 
-    assert parser.close()["filedata"] == "QUJD"
+    assert parser.close() == json.loads(answer(filedata="QUJD", result="QUJD"))
 
 
 def test_empty_and_null_filedata() -> None:

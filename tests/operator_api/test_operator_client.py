@@ -7,19 +7,23 @@ import base64
 import io
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
 from operator_api import (
     AuthenticationFailure,
+    CallIdError,
     ClickToDialOperator,
+    EngineTimeout,
+    InvalidInputValue,
     InvalidPhoneNumber,
+    NumberFormatError,
     OperatorConfig,
     OperatorError,
     OperatorOutcomeUnknown,
@@ -27,13 +31,15 @@ from operator_api import (
     ReleaseOperation,
     SeedV1Operator,
     TokenStore,
+    UserInBlacklist,
 )
 
 MakeOperator = Callable[..., SeedV1Operator]
 MakeConfig = Callable[..., OperatorConfig]
 # The stub operator; its class lives in conftest.py, which test modules do not import.
 Stub = Any
-NUMBERS = {"sponsor": "+861052680000", "caller": "+8613912345673", "callee": "+8613810268653"}
+# The sponsor as the operator registered it (the seed's example), not in E.164.
+NUMBERS = {"sponsor": "01052680000", "caller": "+8613912345673", "callee": "+8613810268653"}
 
 
 def begin(operator: SeedV1Operator) -> str:
@@ -58,7 +64,7 @@ def test_begin_sends_the_seeds_fields_and_returns_the_callidentifier(
 
     [request] = stub.received("/clicktodialbegin")
     assert request.json() == {
-        "sponsor": "861052680000",
+        "sponsor": "01052680000",
         "caller": "8613912345673",
         "callee": "8613810268653",
     }
@@ -66,20 +72,36 @@ def test_begin_sends_the_seeds_fields_and_returns_the_callidentifier(
     assert request.headers["content-type"] == "application/json"
 
 
+def test_a_default_begin_sends_only_the_seeds_three_fields_even_asked_to_record(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
+    operator.begin(**NUMBERS, record=True)
+
+    [request] = stub.received("/clicktodialbegin")
+    assert set(request.json()) == {"sponsor", "caller", "callee"}
+    assert request.json()["sponsor"] == "01052680000"
+
+
 @pytest.mark.parametrize(
     ("number_format", "expected"),
     [
-        ("e164", {"sponsor": "+861052680000", "caller": "+8613912345673"}),
-        ("national", {"sponsor": "01052680000", "caller": "13912345673"}),
+        ("digits", {"caller": "8613912345673", "callee": "8613810268653"}),
+        ("e164", {"caller": "+8613912345673", "callee": "+8613810268653"}),
+        ("national", {"caller": "13912345673", "callee": "13810268653"}),
     ],
 )
-def test_begin_sends_numbers_in_the_configured_format(
-    stub: Stub, make_operator: MakeOperator, number_format: str, expected: dict[str, str]
+@pytest.mark.parametrize("sponsor", ["01052680000", "+861052680000", "861052680000"])
+def test_begin_formats_caller_and_callee_and_sends_the_sponsor_as_configured(
+    stub: Stub,
+    make_operator: MakeOperator,
+    number_format: str,
+    expected: dict[str, str],
+    sponsor: str,
 ) -> None:
-    begin(make_operator(number_format=number_format))
+    make_operator(number_format=number_format).begin(**{**NUMBERS, "sponsor": sponsor})
 
-    sent = stub.received("/clicktodialbegin")[0].json()
-    assert {key: sent[key] for key in expected} == expected
+    [request] = stub.received("/clicktodialbegin")
+    assert request.json() == {"sponsor": sponsor, **expected}
 
 
 def test_begin_refuses_numbers_that_are_not_e164_before_asking(
@@ -432,6 +454,68 @@ def test_each_seed_error_reaches_the_caller_as_its_exception(
     assert excinfo.value.http_status == status
 
 
+@pytest.mark.parametrize(
+    ("status", "body", "error", "code"),
+    [
+        # The seed's OpenAPI examples put the code in "status".
+        (
+            400,
+            {"status": "0000002", "description": "Invalid Input Value"},
+            InvalidInputValue,
+            "0000002",
+        ),
+        (400, {"status": 1001002, "description": "Call ID Error"}, CallIdError, "1001002"),
+        (400, {"status": 2, "description": "Invalid Input Value"}, InvalidInputValue, "0000002"),
+        (
+            200,
+            {"status": "0001008", "description": "User In Blacklist"},
+            UserInBlacklist,
+            "0001008",
+        ),
+        (504, {"status": "1000001", "description": "Engine Timeout"}, EngineTimeout, "1000001"),
+        # "code" first, when both are there.
+        (400, {"code": "1001001", "status": "0000002"}, NumberFormatError, "1001001"),
+    ],
+)
+def test_the_code_is_read_from_status_when_code_is_absent(
+    stub: Stub,
+    operator: SeedV1Operator,
+    status: int,
+    body: dict[str, Any],
+    error: type[OperatorError],
+    code: str,
+) -> None:
+    stub.script("/clicktodialbegin", status=status, body=body)
+
+    with pytest.raises(OperatorError) as excinfo:
+        begin(operator)
+
+    assert type(excinfo.value) is error
+    assert (excinfo.value.code, excinfo.value.http_status) == (code, status)
+
+
+@pytest.mark.parametrize(
+    "status",
+    [200, "200", "OK", "success", {"code": "0001008"}, True, None],
+    ids=["HTTP status", "HTTP status text", "word", "lower word", "object", "true", "null"],
+)
+def test_a_status_that_is_no_code_does_not_turn_a_success_into_an_error(
+    stub: Stub, operator: SeedV1Operator, status: object
+) -> None:
+    stub.script("/clicktodialbegin", body={"status": status, "result": {"callidentifier": "X1"}})
+
+    assert begin(operator) == "X1"
+
+
+def test_a_0001004_in_status_renews_the_token_once(stub: Stub, operator: SeedV1Operator) -> None:
+    stub.script(
+        "/clicktodialbegin", status=400, body={"status": "0001004", "description": "Auth Failure"}
+    )
+
+    assert begin(operator) == "A010B020"
+    assert authorizations(stub, "/clicktodialbegin") == ["Bearer token-1", "Bearer token-2"]
+
+
 def test_an_error_code_in_a_200_answer_is_an_error(stub: Stub, operator: SeedV1Operator) -> None:
     stub.script("/clicktodialbegin", body={"code": "0001008", "description": "User In Blacklist"})
     with pytest.raises(OperatorError) as excinfo:
@@ -522,26 +606,209 @@ def test_a_dropped_connection_on_download_is_a_retryable_error(
     assert excinfo.value.permanent is False
 
 
-def test_an_injected_transport_is_used_and_left_open(
+# The mapping of every transport failure, request by request. The operator's verdict on a failed
+# request: "unreachable" (nothing reached it: retry), "unknown" (a begin or release may have been
+# carried out: never send it again on a guess), or a retryable error (a download, which changes
+# nothing at the operator).
+
+
+def with_cached_token(make_config: MakeConfig, cache: LocMemCache, **overrides: Any) -> Any:
+    """An adapter that needs no token endpoint, so that only the request itself is tried."""
+    config = make_config(**overrides)
+    cache.set(TokenStore.key_for(token_url=config.token_url, client_id=config.client_id), "t", 60)
+    return SeedV1Operator(config, token_store=TokenStore(cache))
+
+
+def release(operator: SeedV1Operator) -> None:
+    operator.release(callidentifier="A010B020")
+
+
+def download(operator: SeedV1Operator) -> None:
+    operator.recording_download(
+        callidentifier="A010B020", recording_id="r1", destination=io.BytesIO()
+    )
+
+
+def test_a_connect_timeout_is_unreachable(
+    make_config: MakeConfig, cache: LocMemCache, unanswered_port_url: str
+) -> None:
+    operator = with_cached_token(
+        make_config, cache, base_url=unanswered_port_url + "/v1", connect_timeout=0.2
+    )
+    with pytest.raises(OperatorUnreachable) as excinfo:
+        begin(operator)
+    assert excinfo.value.description == "ConnectTimeout"
+
+
+def test_a_name_that_does_not_resolve_is_unreachable(
     make_config: MakeConfig, cache: LocMemCache
 ) -> None:
-    seen: list[str] = []
+    # .invalid never resolves (RFC 6761).
+    operator = with_cached_token(make_config, cache, base_url="http://operator.invalid/v1")
+    with pytest.raises(OperatorUnreachable) as excinfo:
+        begin(operator)
+    assert excinfo.value.description == "NameResolutionError"
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request.url.path)
-        if request.url.path.endswith("/token"):
-            return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
-        return httpx.Response(200, json={"code": "0000000", "result": {"callidentifier": "M1"}})
 
-    transport = httpx.MockTransport(answer)
-    operator = SeedV1Operator(make_config(), token_store=TokenStore(cache), transport=transport)
+def test_a_failed_tls_handshake_is_unreachable(
+    stub: Stub, make_config: MakeConfig, cache: LocMemCache
+) -> None:
+    # The stub speaks plain HTTP: the handshake fails before any request is sent.
+    https = stub.base_url.replace("http://", "https://")
+    with pytest.raises(OperatorUnreachable) as excinfo:
+        begin(with_cached_token(make_config, cache, base_url=https))
+    assert excinfo.value.description == "SSLError"
+    assert stub.received("/clicktodialbegin") == []
 
-    assert begin(operator) == "M1"
-    assert begin(operator) == "M1"
-    assert seen == [
-        "/oauth/token",
-        "/clicktodial/v1/clicktodialbegin",
-        "/clicktodial/v1/clicktodialbegin",
+
+def test_a_url_that_cannot_be_used_is_unreachable(
+    make_config: MakeConfig, cache: LocMemCache
+) -> None:
+    with pytest.raises(OperatorUnreachable):
+        begin(with_cached_token(make_config, cache, base_url="ftp://operator.example/v1"))
+
+
+@pytest.mark.parametrize(
+    ("failure", "description"),
+    [
+        pytest.param({"delay": 0.6}, "ReadTimeout", id="no answer in time"),
+        pytest.param({"drop": True}, "RemoteDisconnected", id="dropped before answering"),
+        pytest.param({"cut": 10}, "ChunkedEncodingError", id="body cut short"),
+        pytest.param({"cut": 10, "stall": 0.6}, "ReadTimeout", id="body stalled"),
+        pytest.param(
+            {"headers": {"Content-Encoding": "gzip"}}, "ContentDecodingError", id="undecodable"
+        ),
+    ],
+)
+@pytest.mark.parametrize(
+    ("path", "send"),
+    [("/clicktodialbegin", begin), ("/clicktodialrelease/A010B020", release)],
+    ids=["begin", "release"],
+)
+def test_a_request_that_acts_and_is_lost_after_sending_is_outcome_unknown(
+    stub: Stub,
+    make_operator: MakeOperator,
+    path: str,
+    send: Callable[[SeedV1Operator], object],
+    failure: dict[str, Any],
+    description: str,
+) -> None:
+    stub.script(path, body={"code": "0000000", "result": {"callidentifier": "X1"}}, **failure)
+
+    with pytest.raises(OperatorOutcomeUnknown) as excinfo:
+        send(make_operator(read_timeout=0.2))
+
+    assert excinfo.value.description == description
+    assert len(stub.received(path)) == 1  # never sent again
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        pytest.param({"delay": 0.6}, id="no answer in time"),
+        pytest.param({"drop": True}, id="dropped before answering"),
+        pytest.param({"cut": 10}, id="body cut short"),
+        pytest.param({"cut": 10, "stall": 0.6}, id="body stalled"),
+        pytest.param({"headers": {"Content-Encoding": "gzip"}}, id="undecodable"),
+    ],
+)
+def test_a_download_lost_after_sending_is_a_retryable_error(
+    stub: Stub, make_operator: MakeOperator, failure: dict[str, Any]
+) -> None:
+    stub.script("/recordingdownload/A010B020", body={"filedata": "YXVkaW8="}, **failure)
+
+    with pytest.raises(OperatorError) as excinfo:
+        download(make_operator(read_timeout=0.2, download_timeout=0.2))
+
+    assert type(excinfo.value) is OperatorError
+    assert excinfo.value.permanent is False
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        pytest.param({"delay": 0.6}, id="no answer in time"),
+        pytest.param({"drop": True}, id="dropped before answering"),
+        pytest.param({"cut": 10}, id="body cut short"),
+    ],
+)
+def test_a_token_request_lost_after_sending_is_unreachable(
+    stub: Stub, make_operator: MakeOperator, failure: dict[str, Any]
+) -> None:
+    """Asking for a token places no call: whatever happened to it, asking again is safe."""
+    stub.script("/oauth/token", body={"access_token": "t"}, **failure)
+
+    with pytest.raises(OperatorUnreachable):
+        begin(make_operator(read_timeout=0.2))
+
+    assert stub.received("/clicktodialbegin") == []
+
+
+def test_a_redirect_is_not_followed(stub: Stub, operator: SeedV1Operator) -> None:
+    stub.script(
+        "/clicktodialbegin", status=307, body=b"", headers={"Location": stub.base_url + "/moved"}
+    )
+
+    with pytest.raises(OperatorError) as excinfo:
+        begin(operator)
+
+    assert excinfo.value.http_status == 307
+    assert [request.path for request in stub.requests][1:] == ["/clicktodial/v1/clicktodialbegin"]
+
+
+# The process's connections ---------------------------------------------------------------------
+
+
+def test_every_adapter_in_a_process_shares_its_kept_connections(
+    stub: Stub, make_config: MakeConfig, cache: LocMemCache
+) -> None:
+    first = SeedV1Operator(make_config(), token_store=TokenStore(cache))
+    second = SeedV1Operator(make_config(), token_store=TokenStore(cache))
+
+    begin(first)
+    begin(second)
+    second.release(callidentifier="A010B020")
+
+    assert len(stub.requests) == 4  # the token, two begins, a release
+    assert stub.connections == 1
+
+
+def test_a_forked_worker_opens_its_own_connections(stub: Stub, operator: SeedV1Operator) -> None:
+    """A worker forked from a process that already spoke to the operator must not write to the
+    parent's sockets."""
+    begin(operator)
+    assert stub.connections == 1
+
+    pid = os.fork()
+    if pid == 0:  # the child: one begin, then out, whatever happens
+        signal.alarm(10)  # never hang the test run
+        exit_code = 1
+        try:
+            begin(operator)
+            exit_code = 0
+        finally:
+            os._exit(exit_code)
+    _, status = os.waitpid(pid, 0)
+    begin(operator)  # the parent's connection is still its own and still good
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert len(stub.received("/clicktodialbegin")) == 3
+    assert stub.connections == 2
+
+
+def test_cookies_the_operator_sets_are_not_sent_back(stub: Stub, operator: SeedV1Operator) -> None:
+    stub.script(
+        "/clicktodialbegin",
+        body={"code": "0000000", "result": {"callidentifier": "X1"}},
+        headers={"Set-Cookie": "route=node-7; Path=/"},
+    )
+
+    begin(operator)
+    begin(operator)
+
+    assert [request.headers.get("cookie") for request in stub.received("/clicktodialbegin")] == [
+        None,
+        None,
     ]
 
 

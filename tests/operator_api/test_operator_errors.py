@@ -44,22 +44,51 @@ def test_a_blacklisted_number_reads_plainly() -> None:
     assert str(error) == "The operator refused the call: the number is on the operator's blacklist."
 
 
-def test_0001002_without_a_telling_description_is_a_user_status_error() -> None:
-    error = error_from_response(http_status=403, code="0001002", description=None)
+@pytest.mark.parametrize(
+    "description",
+    [None, "User Status Error", "Traffic Control Failure", "流量控制失败", "用户状态错误"],
+)
+def test_0001002_is_read_by_context_not_by_its_words(description: str | None) -> None:
+    error = error_from_response(http_status=403, code="0001002", description=description)
+
     assert type(error) is UserStatusError
+    # Both of the seed's meanings, since nothing in the answer tells which one it is.
+    assert "not active" in str(error)
+    assert "limiting calls" in str(error)
+    assert error.code == "0001002"
+    assert error.permanent is False
 
 
-def test_engine_timeout_means_the_outcome_is_unknown() -> None:
-    error = error_from_response(http_status=504, code="1000001", description="Engine Timeout")
+@pytest.mark.parametrize(("status", "rate_limited"), [(403, True), (429, False)])
+def test_0001002_with_a_sign_of_rate_limiting_is_traffic_control(
+    status: int, rate_limited: bool
+) -> None:
+    error = error_from_response(
+        http_status=status, code="0001002", description="用户状态错误", rate_limited=rate_limited
+    )
+    assert type(error) is TrafficControlFailure
+    assert error.permanent is False
+
+
+@pytest.mark.parametrize("status", [200, 500, 503, 504])
+def test_engine_timeout_means_the_outcome_is_unknown_at_any_status(status: int) -> None:
+    error = error_from_response(http_status=status, code="1000001", description="Engine Timeout")
     assert isinstance(error, OperatorOutcomeUnknown)
+    assert error.code == "1000001"
 
 
-def test_503_is_unreachable_whatever_the_code() -> None:
-    for code in (None, "0000001", "1000001"):
-        error = error_from_response(http_status=503, code=code, description="Gateway Timeout")
-        assert type(error) is OperatorUnreachable
-        assert error.permanent is False
-        assert error.http_status == 503
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_gateway_status_without_an_operator_code_is_outcome_unknown(status: int) -> None:
+    error = error_from_response(http_status=status, code=None, description="Gateway Timeout")
+    assert type(error) is OperatorOutcomeUnknown
+    assert error.http_status == status
+
+
+def test_503_with_the_operators_own_code_says_nothing_was_done() -> None:
+    error = error_from_response(http_status=503, code="0000001", description="Busy")
+    assert type(error) is OperatorUnreachable
+    assert error.permanent is False
+    assert (error.code, error.http_status) == ("0000001", 503)
 
 
 def test_504_without_a_code_is_outcome_unknown() -> None:
@@ -79,7 +108,9 @@ def test_an_unknown_code_is_a_generic_error(status: int, permanent: bool) -> Non
 
 
 def test_errors_survive_pickling() -> None:
-    error = error_from_response(http_status=403, code="0001002", description="Traffic Control")
+    error = error_from_response(
+        http_status=403, code="0001002", description="Traffic Control", rate_limited=True
+    )
     copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object
 
     assert type(copy) is TrafficControlFailure

@@ -133,10 +133,12 @@ def test_a_call_that_never_connected_has_no_recording_to_fetch(api, member, sand
 
 
 def test_recording_off_for_the_members_department_asks_the_operator_not_to_record(
-    api, member, sandbox
+    api, member, sandbox, settings
 ):
+    """With an operator that takes a recording flag (OPERATOR_RECORD_FIELD; the seed has none)."""
     from members.models import Department
 
+    settings.OPERATOR_RECORD_FIELD = "record"
     sales = Department.objects.create(name="Sales")
     member.department = sales
     member.save()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError
+from django.urls import reverse
 
 from members.models import Department
 from recordings.models import RecordingRule
@@ -58,3 +59,13 @@ def test_the_database_refuses_rules_that_make_no_sense(fields):
     RecordingRule.objects.create(scope="enterprise", record=False)
     with pytest.raises(IntegrityError):
         RecordingRule.objects.create(**fields)
+
+
+@pytest.mark.parametrize(("record_field", "note"), [("", True), ("record", False)])
+def test_the_rules_page_says_when_the_operator_decides(admin_client, settings, record_field, note):
+    settings.OPERATOR_RECORD_FIELD = record_field
+
+    page = admin_client.get(reverse("admin:recordings_recordingrule_changelist"))
+
+    assert page.status_code == 200
+    assert ("the operator decides which calls are recorded" in page.content.decode()) is note

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
+import requests
 
 from sandbox import SandboxConfig, SandboxOperator
 
@@ -43,6 +43,27 @@ class PortalStub:
         return [r for r in self.received if r.path.endswith("/" + callidentifier)]
 
 
+def read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """A request's body, sent with Content-Length or chunked (some operators send chunked)."""
+    if handler.headers.get("Transfer-Encoding", "").lower() != "chunked":
+        return handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+    chunks = []
+    while size := int(handler.rfile.readline().split(b";")[0], 16):
+        chunks.append(handler.rfile.read(size))
+        handler.rfile.readline()  # the CRLF after each chunk
+    while handler.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers, then a blank line
+        pass
+    return b"".join(chunks)
+
+
+class _StubServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    # Every call's thread may post at once, each on a new connection: the default backlog of 5
+    # would reset some of them.
+    request_queue_size = 128
+
+
 @pytest.fixture
 def portal() -> Iterator[PortalStub]:
     stub = PortalStub(url="")
@@ -51,7 +72,7 @@ def portal() -> Iterator[PortalStub]:
         disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            raw = read_body(self)
             stub.received.append(Received(self.path, dict(self.headers.items()), json.loads(raw)))
             payload = b'{"code": "0000000", "description": "Success"}'
             self.send_response(200)
@@ -63,9 +84,7 @@ def portal() -> Iterator[PortalStub]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.block_on_close = False
+    server = _StubServer(("127.0.0.1", 0), Handler)
     stub.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.daemon = True
@@ -106,7 +125,7 @@ def operator(make_operator: Callable[..., SandboxOperator]) -> SandboxOperator:
 class Api:
     """A minimal client of the sandbox, the way the portal's adapter talks to an operator."""
 
-    def __init__(self, operator: SandboxOperator, http: httpx.Client) -> None:
+    def __init__(self, operator: SandboxOperator, http: requests.Session) -> None:
         self.operator = operator
         self.http = http
         self._token: str | None = None
@@ -116,20 +135,22 @@ class Api:
             self.operator.token_url,
             data={"grant_type": "client_credentials"},
             auth=("sandbox-client", "sandbox-secret"),
+            timeout=5.0,
         )
         assert response.status_code == 200, response.text
         return response.json()["access_token"]
 
     def post(
         self, path: str, body: Any = None, *, token: str | None = None, **kwargs: Any
-    ) -> httpx.Response:
+    ) -> requests.Response:
         if token is None:
             self._token = self._token or self.token()
             token = self._token
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        kwargs.setdefault("timeout", 5.0)
         return self.http.post(self.operator.base_url + path, json=body, headers=headers, **kwargs)
 
-    def begin(self, callee: str, caller: str = CALLER) -> httpx.Response:
+    def begin(self, callee: str, caller: str = CALLER) -> requests.Response:
         return self.post(
             "/clicktodialbegin", {"sponsor": SPONSOR, "caller": caller, "callee": callee}
         )
@@ -142,9 +163,16 @@ class Api:
 
 
 @pytest.fixture
-def api(operator: SandboxOperator) -> Iterator[Api]:
-    with httpx.Client(timeout=5.0) as http:
-        yield Api(operator, http)
+def api_for() -> Iterator[Callable[[SandboxOperator], Api]]:
+    """``api_for(operator)``: a client of that operator (tests cannot import conftest)."""
+    with requests.Session() as http:
+        http.trust_env = False  # a developer's proxy settings must not reach 127.0.0.1
+        yield lambda operator: Api(operator, http)
+
+
+@pytest.fixture
+def api(operator: SandboxOperator, api_for: Callable[[SandboxOperator], Api]) -> Api:
+    return api_for(operator)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:

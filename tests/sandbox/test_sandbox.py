@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+import requests
 
 from sandbox import SandboxConfig, SandboxOperator
 from sandbox.scenarios import SCENARIOS
@@ -35,7 +35,7 @@ def final(operator: SandboxOperator, callidentifier: str) -> dict[str, Any]:
     return sent[-1].body
 
 
-def error_of(response: httpx.Response) -> tuple[int, str, str]:
+def error_of(response: requests.Response) -> tuple[int, str, str]:
     body = response.json()
     assert set(body) == {"code", "description"}
     return response.status_code, body["code"], body["description"]
@@ -45,13 +45,14 @@ def error_of(response: httpx.Response) -> tuple[int, str, str]:
 
 
 def test_token_with_credentials_in_the_form(operator: SandboxOperator) -> None:
-    response = httpx.post(
+    response = requests.post(
         operator.token_url,
         data={
             "grant_type": "client_credentials",
             "client_id": "sandbox-client",
             "client_secret": "sandbox-secret",
         },
+        timeout=5,
     )
     assert response.status_code == 200
     body = response.json()
@@ -61,10 +62,11 @@ def test_token_with_credentials_in_the_form(operator: SandboxOperator) -> None:
 
 
 def test_token_with_http_basic(operator: SandboxOperator) -> None:
-    response = httpx.post(
+    response = requests.post(
         operator.token_url,
         data={"grant_type": "client_credentials"},
         auth=("sandbox-client", "sandbox-secret"),
+        timeout=5,
     )
     assert response.status_code == 200
     assert response.json()["token_type"] == "Bearer"
@@ -81,16 +83,17 @@ def test_token_with_http_basic(operator: SandboxOperator) -> None:
     ids=["basic-wrong-secret", "form-unknown-client", "no-credentials", "garbled-basic"],
 )
 def test_token_refuses_bad_client(operator: SandboxOperator, kwargs: dict[str, Any]) -> None:
-    response = httpx.post(operator.token_url, **kwargs)
+    response = requests.post(operator.token_url, **kwargs, timeout=5)
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_client"}
 
 
 def test_token_refuses_other_grants(operator: SandboxOperator) -> None:
-    response = httpx.post(
+    response = requests.post(
         operator.token_url,
         data={"grant_type": "password"},
         auth=("sandbox-client", "sandbox-secret"),
+        timeout=5,
     )
     assert response.status_code == 400
     assert response.json() == {"error": "unsupported_grant_type"}
@@ -115,16 +118,18 @@ def test_api_requires_a_live_bearer_token(operator: SandboxOperator, api: Any) -
 
 def test_tokens_expire(make_operator: Callable[..., SandboxOperator]) -> None:
     operator = make_operator(token_ttl=1)
-    token = httpx.post(
+    token = requests.post(
         operator.token_url,
         data={"grant_type": "client_credentials"},
         auth=("sandbox-client", "sandbox-secret"),
+        timeout=5,
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     url = operator.base_url + "/clicktodialrelease/NOPE"
-    assert httpx.post(url, json={"operation": "EndCall"}, headers=headers).status_code == 400
+    release = {"operation": "EndCall"}
+    assert requests.post(url, json=release, headers=headers, timeout=5).status_code == 400
     time.sleep(1.05)
-    assert httpx.post(url, json={"operation": "EndCall"}, headers=headers).status_code == 401
+    assert requests.post(url, json=release, headers=headers, timeout=5).status_code == 401
 
 
 # -- calls and their notifications ---------------------------------------------------------------
@@ -236,7 +241,7 @@ def test_long_call_ends_on_release_with_its_duration(
 
 def test_release_while_ringing_never_connects(operator: SandboxOperator, api: Any) -> None:
     callidentifier = api.place("+8613800000003")  # 15 nominal seconds of ringing
-    assert api.post(f"/clicktodialrelease/{callidentifier}", {"operation": "EndCall"}).is_success
+    assert api.post(f"/clicktodialrelease/{callidentifier}", {"operation": "EndCall"}).ok
     assert operator.wait_for_call_end(callidentifier, timeout=5)
     end = final(operator, callidentifier)
     assert (end["reason"], end["callDuration"], end["recordingResult"]) == ("HangUp", 0, "NoRecord")
@@ -261,16 +266,18 @@ def test_release_errors(operator: SandboxOperator, api: Any) -> None:
 
 def test_failed_notification_is_recorded(make_operator: Callable[..., SandboxOperator]) -> None:
     operator = make_operator(notify_url="http://127.0.0.1:9/notify/{callidentifier}")
-    with httpx.Client() as http:
+    with requests.Session() as http:
         token = http.post(
             operator.token_url,
             data={"grant_type": "client_credentials"},
             auth=("sandbox-client", "sandbox-secret"),
+            timeout=5,
         ).json()["access_token"]
         response = http.post(
             operator.base_url + "/clicktodialbegin",
             json={"sponsor": "01052680000", "caller": "8613912345673", "callee": "+8613800000002"},
             headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
         )
     callidentifier = response.json()["result"]["callidentifier"]
     assert operator.wait_for_call_end(callidentifier, timeout=5)
@@ -352,8 +359,8 @@ def test_slow_begin_places_the_call_but_answers_late(
     token = api.token()
     begin = {"sponsor": "01052680000", "caller": "8613912345673", "callee": "+8613800000011"}
     headers = {"Authorization": f"Bearer {token}"}
-    with pytest.raises(httpx.ReadTimeout):
-        httpx.post(
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.post(
             operator.base_url + "/clicktodialbegin", json=begin, headers=headers, timeout=0.1
         )
     assert len(operator.calls) == 1
@@ -362,7 +369,9 @@ def test_slow_begin_places_the_call_but_answers_late(
     assert len(portal.for_call(callidentifier)) == 4
 
     started = time.monotonic()
-    patient = httpx.post(operator.base_url + "/clicktodialbegin", json=begin, headers=headers)
+    patient = requests.post(
+        operator.base_url + "/clicktodialbegin", json=begin, headers=headers, timeout=5
+    )
     assert patient.status_code == 200
     assert time.monotonic() - started >= 0.3  # the configured begin_delay_slow
     assert patient.json()["result"]["callidentifier"] in operator.calls
@@ -382,7 +391,7 @@ GOOD = {"sponsor": "01052680000", "caller": "8613912345673", "callee": "+8613800
 @pytest.mark.parametrize(
     ("request_kwargs", "code"),
     [
-        pytest.param({"content": b"not json"}, "0000002", id="not-json"),
+        pytest.param({"data": b"not json"}, "0000002", id="not-json"),
         pytest.param({"json": ["a", "list"]}, "0000002", id="not-an-object"),
         pytest.param({"json": {**GOOD, "callee": None}}, "0000002", id="null-callee"),
         pytest.param(
@@ -402,6 +411,7 @@ def test_begin_rejects_bad_input(api: Any, request_kwargs: dict[str, Any], code:
     response = api.http.post(
         api.operator.base_url + "/clicktodialbegin",
         headers={"Authorization": f"Bearer {api.token()}"},
+        timeout=5,
         **request_kwargs,
     )
     assert error_of(response) == ERRORS[code]
@@ -410,7 +420,7 @@ def test_begin_rejects_bad_input(api: Any, request_kwargs: dict[str, Any], code:
 
 def test_unknown_path_is_404(api: Any) -> None:
     assert error_of(api.post("/clicktodialpause", {})) == (404, "0000002", "Invalid Input Value")
-    assert api.http.get(api.operator.origin + "/nothing").status_code == 404
+    assert api.http.get(api.operator.origin + "/nothing", timeout=5).status_code == 404
 
 
 def test_every_request_is_recorded(operator: SandboxOperator, api: Any) -> None:

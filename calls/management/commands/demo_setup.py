@@ -51,12 +51,12 @@ class Command(BaseCommand):
 
         if not BusinessNumber.objects.exists():
             BusinessNumber.objects.create(
-                phone_number="+861052680000", label="Head office", is_default=True
+                phone_number="01052680000", label="Head office", is_default=True
             )
-            BusinessNumber.objects.create(phone_number="+862161230000", label="Sales hotline")
+            BusinessNumber.objects.create(phone_number="02161230000", label="Sales hotline")
         sales, _ = Department.objects.get_or_create(
             name="Sales",
-            defaults={"business_number": BusinessNumber.objects.get(phone_number="+862161230000")},
+            defaults={"business_number": BusinessNumber.objects.get(phone_number="02161230000")},
         )
         Department.objects.get_or_create(name="Support")
         pool = pool_current()
