@@ -32,6 +32,7 @@ import hmac
 import ipaddress
 import logging
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -55,12 +56,7 @@ from rest_framework.views import APIView
 
 from calls.checks import NOTIFY_AUTH_NONE
 from calls.models import CallEvent
-from calls.services import (
-    NOTIFY_BAD_BODY,
-    NotifyAnswer,
-    camara_event_receive,
-    notification_receive,
-)
+from calls.services import NotifyOutcome, camara_event_receive, notification_receive
 from clicktodial_portal import metrics
 from clicktodial_portal.logs import call_logging
 from operator_api import V1_STATUSES, DisconnectReason, RecordingResult
@@ -73,6 +69,24 @@ NOTIFY_MAX_BODY_BYTES = 64 * 1024
 # How long the operator is asked to wait before sending again what we could not keep.
 NOTIFY_RETRY_AFTER_SECONDS = 30
 
+
+@dataclass(frozen=True)
+class NotifyAnswer:
+    """What the notify endpoint answers the operator, in the seed's body format."""
+
+    http_status: int
+    code: str
+    description: str
+
+
+NOTIFY_BAD_BODY = NotifyAnswer(400, "0000002", "Invalid Input Value")
+# What became of a notification, in the seed's words.
+_V1_ANSWERS = {
+    NotifyOutcome.TAKEN: NotifyAnswer(200, "0000000", "Success"),
+    NotifyOutcome.INVALID: NOTIFY_BAD_BODY,
+    NotifyOutcome.UNKNOWN_CALL: NotifyAnswer(400, "1001002", "Call ID Error"),
+    NotifyOutcome.NOT_THIS_CALLS: NotifyAnswer(403, "0001004", "Authentication Failure"),
+}
 AUTHENTICATION_FAILURE = NotifyAnswer(401, "0001004", "Authentication Failure")
 FORBIDDEN_ADDRESS = NotifyAnswer(403, "0001004", "Authentication Failure")
 METHOD_NOT_ALLOWED = NotifyAnswer(405, "0000002", "Invalid Input Value")
@@ -338,10 +352,10 @@ class StatusNotifyView(_OperatorCallbackView):
                 f"{NOTIFY_MAX_BODY_BYTES} bytes.",
             )
             raise
-        answer = notification_receive(
+        outcome = notification_receive(
             callidentifier=callidentifier, body=body, remote_addr=remote_addr
         )
-        return _answer(answer)
+        return _answer(_V1_ANSWERS[outcome])
 
     def handle_exception(self, exc: Exception) -> Response:
         """Every refusal and failure in the seed's format; never a 200 for what was not kept."""
@@ -373,10 +387,16 @@ def _failure_answer(exc: Exception) -> NotifyAnswer:
 # notifications; the answers in CAMARA's error format, {"status", "code", "message"}, and 204
 # for an event received.
 
-# v1's answers (NotifyAnswer, as notification_receive gives them) in CAMARA's words.
+# What became of an event, in CAMARA's words (None: 204, received).
+_CAMARA_OUTCOMES: dict[NotifyOutcome, tuple[int, str, str] | None] = {
+    NotifyOutcome.TAKEN: None,
+    NotifyOutcome.INVALID: (400, "INVALID_ARGUMENT", "The event could not be understood."),
+    NotifyOutcome.UNKNOWN_CALL: (404, "NOT_FOUND", "No call has this callId."),
+    NotifyOutcome.NOT_THIS_CALLS: (403, "PERMISSION_DENIED", "Not allowed to send this event."),
+}
+# The refusals and failures both endpoints share (in v1's words) in CAMARA's.
 _CAMARA_ANSWERS: dict[tuple[int, str], tuple[int, str, str]] = {
     (400, "0000002"): (400, "INVALID_ARGUMENT", "The event could not be understood."),
-    (400, "1001002"): (404, "NOT_FOUND", "No call has this callId."),
     (401, "0001004"): (401, "UNAUTHENTICATED", "Missing, invalid or expired credentials."),
     (403, "0001004"): (403, "PERMISSION_DENIED", "Not allowed to send this event."),
     (405, "0000002"): (405, "METHOD_NOT_ALLOWED", "Events are sent with POST."),
@@ -390,13 +410,10 @@ _CAMARA_ANSWERS: dict[tuple[int, str], tuple[int, str, str]] = {
 }
 
 
-def _camara_answer(answer: NotifyAnswer) -> Response:
-    if 200 <= answer.http_status < 300:
+def _camara_answer(answer: tuple[int, str, str] | None) -> Response:
+    if answer is None:
         return Response(status=204)
-    status, code, message = _CAMARA_ANSWERS.get(
-        (answer.http_status, answer.code),
-        (answer.http_status, "INVALID_ARGUMENT", answer.description),
-    )
+    status, code, message = answer
     response = Response({"status": status, "code": code, "message": message}, status=status)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="clicktodial-events"'
@@ -482,11 +499,17 @@ class CamaraEventView(_OperatorCallbackView):
                 f"{NOTIFY_MAX_BODY_BYTES} bytes.",
             )
             raise
-        answer = camara_event_receive(
+        outcome = camara_event_receive(
             body=body, remote_addr=remote_addr, credential_for=request.auth
         )
-        return _camara_answer(answer)
+        return _camara_answer(_CAMARA_OUTCOMES[outcome])
 
     def handle_exception(self, exc: Exception) -> Response:
         """Every refusal and failure in CAMARA's format; never a 2xx for what was not kept."""
-        return _camara_answer(_failure_answer(exc))
+        failure = _failure_answer(exc)
+        return _camara_answer(
+            _CAMARA_ANSWERS.get(
+                (failure.http_status, failure.code),
+                (failure.http_status, "INVALID_ARGUMENT", failure.description),
+            )
+        )

@@ -7,7 +7,6 @@ status goes through `_advance`, so that rule lives in one place.
 from __future__ import annotations
 
 import enum
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -44,20 +43,22 @@ from members.services import (
 )
 from operator_api import (
     CallIdError,
+    CallState,
     InvalidNotification,
     InvalidPhoneNumber,
     NotificationStatus,
     OperationError,
     OperatorError,
+    OperatorEvent,
     OperatorOutcomeUnknown,
     OperatorUnreachable,
     ReleaseOperation,
     StatusNotification,
+    camara,
     get_operator,
     normalize_number,
-    parse_status_notification,
+    v1,
 )
-from operator_api.camara import CamaraState, parse_camara_event
 from recordings.selectors import recording_wanted
 from recordings.services import recording_register
 
@@ -676,9 +677,9 @@ def calls_expire_silent(*, now: datetime | None = None) -> int:
                 call.save(update_fields=["updated_at"])
                 logger.info("call %s: silent, but the operator says it is %s", call_id, said)
                 continue
-            if said is CamaraState.FAILED:
+            if said is CallState.FAILED:
                 _advance(call, Status.FAILED, error_message=OPERATOR_FAILED_MESSAGE, ended_at=now)
-            elif said is CamaraState.DISCONNECTED:
+            elif said is CallState.DISCONNECTED:
                 # Ended, the operator says, but how long it lasted went with the lost event.
                 _advance(call, Status.UNKNOWN, error_message=ENDED_UNREPORTED_MESSAGE)
             elif call.status == Status.QUEUED:
@@ -703,18 +704,18 @@ def calls_expire_silent(*, now: datetime | None = None) -> int:
 
 
 _OPERATOR_STILL_ON = {
-    CamaraState.INITIATING,
-    CamaraState.CALLING_CALLER,
-    CamaraState.CALLING_CALLEE,
-    CamaraState.CONNECTED,
+    CallState.INITIATING,
+    CallState.CALLING_CALLER,
+    CallState.CALLING_CALLEE,
+    CallState.CONNECTED,
 }
 
 
-def _operator_state(call_id: int, callidentifier: str | None) -> CamaraState | None:
+def _operator_state(call_id: int, callidentifier: str | None) -> CallState | None:
     """What the operator says of a silent call now, when its API can tell (CAMARA's GET
     /calls/{callId}; v1 has no such request); None when it cannot, or could not be asked."""
-    if settings.OPERATOR_API != "camara" or not callidentifier:
-        return None  # v1 cannot tell; or the begin answer never came: nothing to ask about
+    if not callidentifier:
+        return None  # the begin answer never came: nothing to ask about
     try:
         return get_operator().call_state(callidentifier=callidentifier)
     except OperatorError as exc:
@@ -725,37 +726,35 @@ def _operator_state(call_id: int, callidentifier: str | None) -> CamaraState | N
 # Notifications
 
 
-@dataclass(frozen=True)
-class NotifyAnswer:
-    """What the notify endpoint answers the operator, in the seed's body format."""
+class NotifyOutcome(enum.StrEnum):
+    """What became of a notification once kept, for the endpoint that took it to answer in its
+    own API's words (calls/notify.py)."""
 
-    http_status: int
-    code: str
-    description: str
-
-
-NOTIFY_OK = NotifyAnswer(200, "0000000", "Success")
-NOTIFY_BAD_BODY = NotifyAnswer(400, "0000002", "Invalid Input Value")
-NOTIFY_UNKNOWN_CALL = NotifyAnswer(400, "1001002", "Call ID Error")
-# A CAMARA event whose credential the portal issued for another call.
-NOTIFY_NOT_THIS_CALLS = NotifyAnswer(403, "0001004", "Authentication Failure")
+    # Applied; or a duplicate, or news older than what the call knows: nothing to change.
+    TAKEN = "taken"
+    # Not understood, or about other numbers than its call's.
+    INVALID = "invalid"
+    # No call has its identifier (yet: it is adopted if its begin answer names it later).
+    UNKNOWN_CALL = "unknown_call"
+    # A CAMARA event whose credential the portal issued for another call.
+    NOT_THIS_CALLS = "not_this_calls"
 
 
 def notification_receive(
     *, callidentifier: str, body: bytes, remote_addr: str | None
-) -> NotifyAnswer:
+) -> NotifyOutcome:
     """A v1 status notification, for the call its URL names: see `_receive`."""
     return _receive(
         body=body,
         remote_addr=remote_addr,
         callidentifier=callidentifier,
-        parse=lambda: _Parsed(callidentifier, _notification_parse(body)),
+        parse=lambda: _Parsed.of(_v1_parse(body, callidentifier=callidentifier)),
     )
 
 
 def camara_event_receive(
     *, body: bytes, remote_addr: str | None, credential_for: str
-) -> NotifyAnswer:
+) -> NotifyOutcome:
     """A CAMARA status-changed event (CloudEvents, structured mode): see `_receive`. The call is
     the one its `data.callId` names, and must be the one its credential was issued for
     (``credential_for``, the portal's id for the call); an event seen before (the same source
@@ -763,8 +762,8 @@ def camara_event_receive(
     return _receive(
         body=body,
         remote_addr=remote_addr,
-        callidentifier=_camara_call_id(body),
-        parse=lambda: _camara_parse(body, credential_for=credential_for),
+        callidentifier=camara.event_call_id(body),
+        parse=lambda: _Parsed.of(_camara_parse(body), credential_for=credential_for),
     )
 
 
@@ -778,21 +777,26 @@ class _Parsed:
     event: dict[str, str] = field(default_factory=dict)
     credential_for: str | None = None
 
+    @classmethod
+    def of(cls, event: OperatorEvent, *, credential_for: str | None = None) -> _Parsed:
+        identity = (
+            {"event_source": event.source, "event_id": event.event_id} if event.event_id else {}
+        )
+        return cls(event.callidentifier, event.notification, identity, credential_for)
 
-def _camara_parse(body: bytes, *, credential_for: str | None) -> _Parsed:
-    event = parse_camara_event(_json_loads(body), default_region=settings.PHONE_DEFAULT_REGION)
+
+def _v1_parse(body: bytes, *, callidentifier: str) -> OperatorEvent:
+    event = v1.parse_notification(
+        body, callidentifier=callidentifier, default_region=settings.PHONE_DEFAULT_REGION
+    )
     _notification_storable(event.notification)
-    identity = {"event_source": event.source, "event_id": event.event_id}
-    return _Parsed(event.call_id, event.notification, identity, credential_for)
+    return event
 
 
-def _camara_call_id(body: bytes) -> str:
-    """The event's data.callId, for the record of an event that may not parse."""
-    try:
-        call_id = json.loads(body.decode("utf-8-sig"))["data"]["callId"]
-    except (ValueError, KeyError, TypeError, RecursionError):
-        return ""
-    return call_id if isinstance(call_id, str) else ""
+def _camara_parse(body: bytes) -> OperatorEvent:
+    event = camara.parse_event(body, default_region=settings.PHONE_DEFAULT_REGION)
+    _notification_storable(event.notification)
+    return event
 
 
 def _receive(
@@ -801,7 +805,7 @@ def _receive(
     remote_addr: str | None,
     callidentifier: str,
     parse: Callable[[], _Parsed],
-) -> NotifyAnswer:
+) -> NotifyOutcome:
     """Keep the notification as it came, decide what it means and apply it: in one transaction.
 
     The event and what it changes are committed together, or neither is: a DatabaseError is left
@@ -819,12 +823,12 @@ def _receive(
         try:
             parsed = parse()
         except (ValueError, InvalidNotification, RecursionError, OverflowError) as exc:
-            # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too; RecursionError is
-            # deeply nested JSON, OverflowError a time out of the calendar's range.
+            # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too (InvalidNotification
+            # is one); RecursionError is deeply nested JSON, OverflowError a time out of range.
             CallEvent.objects.create(
                 **received, outcome=CallEvent.Outcome.INVALID, detail=str(exc)[:500]
             )
-            return NOTIFY_BAD_BODY
+            return NotifyOutcome.INVALID
         received["callidentifier"] = parsed.callidentifier[:200].replace("\x00", "\ufffd")
         received.update(parsed.event)
         with transaction.atomic():
@@ -836,25 +840,7 @@ def _receive(
         raise
 
 
-def _json_loads(body: bytes) -> object:
-    # JSON between systems is UTF-8 (RFC 8259, 8.1); json.loads(bytes) would also guess
-    # UTF-16/32, which the stored text could then not be parsed back from.
-    payload = json.loads(body.decode("utf-8-sig"))
-    # An escaped NUL (\u0000) decodes into text no PostgreSQL column takes: refuse it here,
-    # or saving the event would fail and the operator would resend it for ever.
-    if "\\u0000" in json.dumps(payload):
-        raise InvalidNotification(field="body", problem="contains a NUL character")
-    return payload
-
-
-def _notification_parse(body: bytes) -> StatusNotification:
-    payload = _json_loads(body)
-    notification = parse_status_notification(payload, default_region=settings.PHONE_DEFAULT_REGION)
-    _notification_storable(notification)
-    return notification
-
-
-def _notification_keep_and_apply(parsed: _Parsed, received: dict[str, Any]) -> NotifyAnswer:
+def _notification_keep_and_apply(parsed: _Parsed, received: dict[str, Any]) -> NotifyOutcome:
     callidentifier, notification = parsed.callidentifier, parsed.notification
     # Written once, with its outcome, when _event_close decides it (in this transaction).
     event = CallEvent(
@@ -865,23 +851,23 @@ def _notification_keep_and_apply(parsed: _Parsed, received: dict[str, Any]) -> N
     )
     if not _identifier_possible(callidentifier):
         _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call can have this identifier.")
-        return NOTIFY_UNKNOWN_CALL
+        return NotifyOutcome.UNKNOWN_CALL
     if parsed.credential_for is not None:
         call = _call_of_credential(parsed, event)
         if call is None:
-            return NOTIFY_NOT_THIS_CALLS
+            return NotifyOutcome.NOT_THIS_CALLS
     else:
         call = _call_for_identifier(
             callidentifier=callidentifier, at=notification.timestamp
         ) or _call_awaiting_identifier(callidentifier=callidentifier, notification=notification)
     if call is None:
         _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call has this identifier.")
-        return NOTIFY_UNKNOWN_CALL
+        return NotifyOutcome.UNKNOWN_CALL
     with call_logging(call_id=call.pk):
         event.call = call
         if parsed.event and call.events.filter(**parsed.event).exists():
             _event_close(event, CallEvent.Outcome.DUPLICATE, "The same event came before.")
-            return NOTIFY_OK
+            return NotifyOutcome.TAKEN
         return notification_apply(call=call, event=event, notification=notification)
 
 
@@ -1030,7 +1016,7 @@ def _call_of_credential(parsed: _Parsed, event: CallEvent) -> Call | None:
 
 def notification_apply(
     *, call: Call, event: CallEvent, notification: StatusNotification
-) -> NotifyAnswer:
+) -> NotifyOutcome:
     """Apply a parsed notification to its call (locked by the caller) and close the event."""
     event.call = call
     if (notification.caller, notification.callee) != (call.caller, call.callee):
@@ -1040,17 +1026,17 @@ def notification_apply(
             f"Body says {notification.caller} → {notification.callee}, "
             f"the call is {call.caller} → {call.callee}.",
         )
-        return NOTIFY_BAD_BODY
+        return NotifyOutcome.INVALID
     target = _NOTIFIED_STATUS[notification.status]
     if call.status == Status.UNKNOWN and _STATUS_RANK[target] <= _highest_rank_reached(call):
         _event_close(event, CallEvent.Outcome.STALE, "The call was further along than this.")
-        return NOTIFY_OK
+        return NotifyOutcome.TAKEN
     if call.status == target:
         _event_close(event, CallEvent.Outcome.DUPLICATE, f"The call is already {target}.")
-        return NOTIFY_OK
+        return NotifyOutcome.TAKEN
     if call.is_final or _STATUS_RANK[target] <= _STATUS_RANK[call.status]:
         _event_close(event, CallEvent.Outcome.STALE, f"The call is already {call.status}.")
-        return NOTIFY_OK
+        return NotifyOutcome.TAKEN
 
     fields: dict[str, object] = {"error_message": "", "error_code": ""}
     if target == Status.CONNECTED:
@@ -1061,7 +1047,7 @@ def notification_apply(
         fields.update(ended_at=notification.timestamp, error_message=OPERATOR_FAILED_MESSAGE)
     _advance(call, target, **fields)
     _event_close(event, CallEvent.Outcome.APPLIED, "")
-    return NOTIFY_OK
+    return NotifyOutcome.TAKEN
 
 
 def _highest_rank_reached(call: Call) -> int:
@@ -1104,10 +1090,11 @@ def _adopt_early_events(*, call_id: int, callidentifier: str) -> None:
         callidentifier=callidentifier, call__isnull=True, outcome=CallEvent.Outcome.UNKNOWN_CALL
     ).order_by("received_at", "id")
     for event in early:
-        if event.event_id:  # a CAMARA event, read as it was received
-            notification = _camara_parse(event.body.encode(), credential_for=None).notification
+        body = event.body.encode()  # read again as it was received
+        if event.event_id:  # a CAMARA event
+            notification = _camara_parse(body).notification
         else:
-            notification = _notification_parse(event.body.encode())
+            notification = _v1_parse(body, callidentifier=callidentifier).notification
         with transaction.atomic():
             call = Call.objects.select_for_update().get(pk=call_id)
             identity = {"event_source": event.event_source, "event_id": event.event_id}

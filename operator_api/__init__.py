@@ -1,27 +1,30 @@
 """The operator's Click to Dial API, as one interface for the rest of the portal.
 
-``get_operator()`` builds the configured adapter from Django settings (OPERATOR_API); everything
-else here is plain Python with no Django models: the adapter interface and the seed's v1
-implementation (:mod:`operator_api.client`), the CAMARA one (:mod:`operator_api.camara`), the
-incremental reading of their answers with a recording's base64 streamed out
-(:mod:`operator_api.answers`), the operator's error codes as exceptions
-(:mod:`operator_api.errors`), phone number forms (:mod:`operator_api.numbers`) and status
-notification parsing (:mod:`operator_api.notifications`).
+``get_operator()`` builds the configured adapter from Django settings (OPERATOR_API). Everything
+else is plain Python with no Django models: the adapter interface and the neutral types the rest
+of the portal sees (:mod:`.base`), the OAuth2 token and the base adapter (:mod:`.oauth`), the
+HTTP session (:mod:`.session`), answers read as they arrive (:mod:`.streaming`), the errors
+(:mod:`.errors`), phone number forms (:mod:`.numbers`); then one package per API, owning its
+client, its notification parser and its error codes: :mod:`.v1` (the seed's) and :mod:`.camara`.
+Nothing outside this package sees a wire format.
 """
 
 from __future__ import annotations
 
-from operator_api.client import (
+from operator_api.base import (
+    CallState,
     ClickToDialOperator,
-    ContactLog,
+    DisconnectReason,
+    InvalidNotification,
+    NotificationStatus,
     OperatorConfig,
+    OperatorEvent,
+    RecordingResult,
     ReleaseOperation,
-    SeedV1Operator,
+    StatusNotification,
     TokenAuth,
-    TokenStore,
 )
 from operator_api.errors import (
-    ERROR_CODES,
     AuthenticationFailure,
     CallIdError,
     DirectionError,
@@ -39,16 +42,6 @@ from operator_api.errors import (
     UserInBlacklist,
     UserNotExist,
     UserStatusError,
-    error_from_response,
-)
-from operator_api.notifications import (
-    V1_STATUSES,
-    DisconnectReason,
-    InvalidNotification,
-    NotificationStatus,
-    RecordingResult,
-    StatusNotification,
-    parse_status_notification,
 )
 from operator_api.numbers import (
     InvalidPhoneNumber,
@@ -56,12 +49,21 @@ from operator_api.numbers import (
     format_for_operator,
     normalize_number,
 )
+from operator_api.oauth import ContactLog, OAuthOperator, TokenStore
+from operator_api.v1 import (
+    ERROR_CODES,
+    V1_STATUSES,
+    SeedV1Operator,
+    error_from_response,
+    parse_status_notification,
+)
 
 __all__ = [
     "ERROR_CODES",
     "V1_STATUSES",
     "AuthenticationFailure",
     "CallIdError",
+    "CallState",
     "ClickToDialOperator",
     "ContactLog",
     "DirectionError",
@@ -75,9 +77,11 @@ __all__ = [
     "NotificationStatus",
     "NumberFormat",
     "NumberFormatError",
+    "OAuthOperator",
     "OperationError",
     "OperatorConfig",
     "OperatorError",
+    "OperatorEvent",
     "OperatorOutcomeUnknown",
     "OperatorUnreachable",
     "PasswordError",
@@ -95,6 +99,7 @@ __all__ = [
     "format_for_operator",
     "get_operator",
     "normalize_number",
+    "parse_notification",
     "parse_status_notification",
 ]
 

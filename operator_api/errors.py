@@ -1,4 +1,5 @@
-"""The operator's errors as typed exceptions: the seed's §4.4 code table, mapped once, here.
+"""The operator's errors as typed exceptions, whichever API reports them: each API's package maps
+its own codes onto these (v1's §4.4 table in :mod:`operator_api.v1.errors`).
 
 Every exception carries the operator's own words (``code``, ``description``, ``http_status``),
 a message an end user can act on (``message``, also ``str(exc)``), and ``permanent``: True when
@@ -22,7 +23,6 @@ from typing import Any, ClassVar
 from django.utils.translation import gettext_noop
 
 __all__ = [
-    "ERROR_CODES",
     "AuthenticationFailure",
     "CallIdError",
     "DirectionError",
@@ -40,10 +40,8 @@ __all__ = [
     "UserInBlacklist",
     "UserNotExist",
     "UserStatusError",
-    "error_from_response",
+    "error_by_status",
 ]
-
-SUCCESS_CODE = "0000000"
 
 
 def _restore(cls: type[OperatorError], state: dict[str, Any]) -> OperatorError:
@@ -236,28 +234,6 @@ class EngineTimeout(OperatorOutcomeUnknown):
     default_permanent = False
 
 
-# 0001002 is shared by UserStatusError and TrafficControlFailure; error_from_response tells
-# them apart by the answer's context. The table keeps the reading that says both.
-ERROR_CODES: dict[str, type[OperatorError]] = {
-    cls.code_value: cls
-    for cls in (
-        InternalServiceError,
-        InvalidInputValue,
-        UserNotExist,
-        UserStatusError,
-        PasswordError,
-        AuthenticationFailure,
-        UserInBlacklist,
-        EngineTimeout,
-        EnginesReturnError,
-        NumberFormatError,
-        CallIdError,
-        OperationError,
-        DirectionError,
-    )
-    if cls.code_value is not None
-}
-
 # The messages of errors with no code of the table, kept in English (see the imports) with the
 # operator's words in them; MESSAGE_TEMPLATES lets the place that shows one translate it.
 REFUSED_WITH_CODE = gettext_noop(
@@ -284,50 +260,27 @@ MESSAGE_TEMPLATES = (
     REFUSED,
 )
 
-# Codes whose outcome is unknown whatever the HTTP status: the engine may have placed the call.
-_OUTCOME_UNKNOWN_CODES = frozenset({EngineTimeout.code_value})
 # Gateways' statuses: with no operator code, the answer is the gateway's, not the operator's,
 # and the operator behind it may have acted (the seed itself names 503 "Gateway Timeout").
-_GATEWAY_STATUSES = frozenset({502, 503, 504})
+GATEWAY_STATUSES = frozenset({502, 503, 504})
 
 
-def error_from_response(
-    *,
-    http_status: int,
-    code: str | None,
-    description: str | None,
-    rate_limited: bool = False,
+def error_by_status(
+    *, http_status: int, code: str | None, description: str | None
 ) -> OperatorError:
-    """Turn an operator's error answer (HTTP status, body ``code`` and ``description``) into
-    the matching exception. Returned, not raised, so the caller raises it with context.
-
-    What a caller may do next follows the README's retry table: only an exception that says
-    nothing was done (:class:`OperatorUnreachable`) may be sent again on its own;
-    :class:`OperatorOutcomeUnknown` never is. ``rate_limited``: the answer carried a sign of
-    rate limiting (HTTP 429 or Retry-After), which is how 0001002 is read as traffic control.
-    """
+    """An error answer read by its HTTP status alone, after the API's own codes had nothing to
+    say: a gateway's without a code, or a 504, may have been acted on (unknown); a 503 with the
+    operator's own code took nothing (retry); else refused, for good when 4xx (429 aside).
+    Returned, not raised, so the caller raises it with context."""
     details: dict[str, Any] = {
         "code": code,
         "description": description,
         "http_status": http_status,
     }
-    if code in _OUTCOME_UNKNOWN_CODES:
-        return EngineTimeout(**details)
-    if code is None and http_status in _GATEWAY_STATUSES:
+    if (code is None and http_status in GATEWAY_STATUSES) or http_status == 504:
         return OperatorOutcomeUnknown(**details)
-    # The operator's platform itself (its code says so) refused to take the request now.
     if http_status == 503:
         return OperatorUnreachable(**details)
-
-    if code == UserStatusError.code_value and (rate_limited or http_status == 429):
-        return TrafficControlFailure(**details)
-    cls = ERROR_CODES.get(code or "")
-    if cls is not None:
-        return cls(**details)
-    if http_status == 504:
-        # A gateway's timeout with some other code: the operator behind it may have acted.
-        return OperatorOutcomeUnknown(**details)
-
     permanent = 400 <= http_status < 500 and http_status != 429
     if description and code:
         template = REFUSED_WITH_CODE if permanent else REFUSED_WITH_CODE_RETRY

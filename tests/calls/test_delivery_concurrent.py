@@ -25,7 +25,7 @@ from django.urls import reverse
 
 import recordings.services
 from calls.models import Call, CallEvent
-from calls.services import NOTIFY_OK, notification_receive
+from calls.services import NotifyOutcome, notification_receive
 from members.models import UsageEntry
 from tests.calls.test_delivery_orders import (
     AUTH,
@@ -195,6 +195,6 @@ def test_a_notification_that_waited_while_its_call_got_the_identifier_is_applied
         release.set()
         holder.result()
 
-        assert answer.result(timeout=30) == NOTIFY_OK
+        assert answer.result(timeout=30) == NotifyOutcome.TAKEN
     ended_call_check(Call.objects.get(pk=call.pk), lifecycle)
     assert CallEvent.objects.get().outcome == CallEvent.Outcome.APPLIED

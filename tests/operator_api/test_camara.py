@@ -16,6 +16,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from operator_api import (
     AuthenticationFailure,
     CallIdError,
+    CallState,
     ClickToDialOperator,
     InternalServiceError,
     InvalidInputValue,
@@ -33,7 +34,6 @@ from operator_api import (
 from operator_api.camara import (
     EVENT_TYPE,
     CamaraOperator,
-    CamaraState,
     SinkCredential,
     camara_error,
     parse_camara_event,
@@ -126,10 +126,10 @@ def test_the_state_release_and_recording_of_a_call(operator):
     while operator.calls[call_id].state != "Connected":
         assert time.monotonic() < deadline, "the call did not connect"
         time.sleep(0.005)
-    assert camara.call_state(callidentifier=call_id) is CamaraState.CONNECTED
+    assert camara.call_state(callidentifier=call_id) is CallState.CONNECTED
 
     assert operator.wait_for_call_end(call_id, timeout=10)
-    assert camara.call_state(callidentifier=call_id) is CamaraState.DISCONNECTED
+    assert camara.call_state(callidentifier=call_id) is CallState.DISCONNECTED
     audio = io.BytesIO()
     written = camara.recording_download(callidentifier=call_id, recording_id="", destination=audio)
     assert written == len(audio.getvalue()) > 44
@@ -262,7 +262,10 @@ def test_an_event_reads_as_v1s_notification():
             recordingResult="noRecord",
         )
     )
-    assert (read.event_id, read.call_id) == ("83a0d986-0866-4f38-b8c0-fc65bfcda452", "call-1")
+    assert (read.event_id, read.callidentifier) == (
+        "83a0d986-0866-4f38-b8c0-fc65bfcda452",
+        "call-1",
+    )
     n = read.notification
     assert (n.status, n.reason, n.call_duration) == ("Disconnected", "CalleeBusy", 0)
     assert n.recording_result == "NoRecord" and n.recording_id is None

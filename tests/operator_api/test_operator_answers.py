@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from operator_api.answers import (
+from operator_api.streaming import (
     DECODE_SLICE,
     AnswerParser,
     Base64Writer,

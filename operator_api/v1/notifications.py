@@ -1,4 +1,4 @@
-"""Parsing the operator's call status notifications (``clicktodialstatusnotify``).
+"""Reading the seed's status notifications (``clicktodialstatusnotify``).
 
 Refused only when it cannot be understood at all: no status, or a status in words we do not know,
 numbers that are no phone numbers, a time outside the calendar we keep (2000-2100). Everything
@@ -14,34 +14,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from operator_api.base import (
+    DisconnectReason,
+    InvalidNotification,
+    NotificationStatus,
+    OperatorEvent,
+    RecordingResult,
+    StatusNotification,
+    json_object,
+)
 from operator_api.numbers import InvalidPhoneNumber, normalize_number
-
-__all__ = [
-    "V1_STATUSES",
-    "DisconnectReason",
-    "InvalidNotification",
-    "NotificationStatus",
-    "RecordingResult",
-    "StatusNotification",
-    "parse_status_notification",
-]
-
-
-class NotificationStatus(StrEnum):
-    # CAMARA's first state: the operator has taken the request and is setting the call up.
-    INITIATING = "Initiating"
-    CALLING_CALLER = "CallingCaller"
-    CALLING_CALLEE = "CallingCallee"
-    CONNECTED = "Connected"
-    DISCONNECTED = "Disconnected"
-    # CAMARA's: the call could not be set up (v1 has no such notification).
-    FAILED = "Failed"
-
 
 # The statuses the seed's v1 notifications report.
 V1_STATUSES = (
@@ -50,63 +36,6 @@ V1_STATUSES = (
     NotificationStatus.CONNECTED,
     NotificationStatus.DISCONNECTED,
 )
-
-
-class DisconnectReason(StrEnum):
-    HANG_UP = "HangUp"
-    CALLER_BUSY = "CallerBusy"
-    CALLER_NO_ANSWER = "CallerNoAnswer"
-    CALLER_FAILURE = "CallerFailure"
-    CALLER_ABANDON = "CallerAbandon"
-    CALLEE_BUSY = "CalleeBusy"
-    CALLEE_NO_ANSWER = "CalleeNoAnswer"
-    CALLEE_FAILURE = "CalleeFailure"
-    OTHER = "Other"
-
-
-class RecordingResult(StrEnum):
-    SUCCESS = "Success"
-    NO_RECORD = "NoRecord"
-    FAIL = "Fail"
-
-
-@dataclass(frozen=True)
-class StatusNotification:
-    """One status notification, normalised: numbers in E.164, time an aware UTC datetime.
-
-    ``reason`` is the operator's word as sent (one of DisconnectReason's, in its own spelling,
-    when it is one of them); ``disconnect_reason`` what it means.
-    """
-
-    caller: str
-    callee: str
-    status: NotificationStatus
-    reason: str | None
-    call_duration: int | None
-    recording_result: RecordingResult | None
-    recording_id: str | None
-    timestamp: datetime
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def disconnect_reason(self) -> DisconnectReason | None:
-        """The reason's meaning: one of the seed's, ``Other`` for any other word."""
-        if self.reason is None:
-            return None
-        try:
-            return DisconnectReason(self.reason)
-        except ValueError:
-            return DisconnectReason.OTHER
-
-
-class InvalidNotification(ValueError):
-    """The notification cannot be understood; ``field`` names the offending field."""
-
-    def __init__(self, *, field: str | None, problem: str) -> None:
-        self.field = field
-        self.problem = problem
-        super().__init__(f"{field}: {problem}" if field else problem)
-
 
 # The seed's field names. Keys are matched exactly first, then without regard to case.
 _CALLER = "caller"
@@ -339,3 +268,12 @@ def parse_status_notification(
         timestamp=_timestamp(fields.get(_TIMESTAMP), received_at=received_at or datetime.now(UTC)),
         extra=extra,
     )
+
+
+def parse_notification(
+    body: bytes, *, callidentifier: str, default_region: str = "CN"
+) -> OperatorEvent:
+    """A notification's raw body, for the call its URL names, read once: the neutral event, or
+    ValueError / InvalidNotification saying what could not be understood."""
+    notification = parse_status_notification(json_object(body), default_region=default_region)
+    return OperatorEvent(callidentifier=callidentifier, notification=notification)
