@@ -15,6 +15,10 @@ from calls.templatetags.phone import phone
         ("", ""),
         (None, ""),
         ("not a number", "not a number"),
+        # A business number as the operator registered it.
+        ("01052680000", "010 5268 0000"),
+        ("02161230000", "021 6123 0000"),
+        ("12345", "12345"),
     ],
 )
 def test_numbers_of_the_region_are_national_others_international(stored, shown):
