@@ -965,11 +965,14 @@ def _identifier_take(call: Call, callidentifier: str, *, also: Iterable[str] = (
     the identifier out again, but its end never reached us: it is `unknown`, for an admin to
     settle, and no longer in the way of the new call.
     """
-    holders = (
+    holders = list(
         Call.objects.select_for_update()
         .filter(callidentifier=callidentifier, status__in=LIVE_STATUSES)
         .exclude(pk=call.pk)
     )
+    if holders:
+        since = timezone.now()
+        transaction.on_commit(lambda: _unknown_calls_alert(since=since))
     for holder in holders:
         logger.warning(
             "call %s: the operator gave its identifier %s to call %s",

@@ -113,7 +113,7 @@ def test_a_notification_before_the_begin_answer_is_the_new_calls_not_the_ended_o
 
 
 def test_a_live_call_holding_the_identifier_handed_out_again_becomes_unknown(
-    member, earlier, operator
+    member, earlier, operator, admin_user, mailoutbox, django_capture_on_commit_callbacks
 ):
     """Its end never reached us, yet the operator has ended it (it gave its identifier to a new
     call): unknown, for an admin to settle, and out of the new call's way."""
@@ -122,10 +122,16 @@ def test_a_live_call_holding_the_identifier_handed_out_again_becomes_unknown(
     )
     call = new_call(member)
 
-    services.call_begin(call_id=call.pk, last_attempt=True)
+    admin_user.email = "boss@example.com"
+    admin_user.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.call_begin(call_id=call.pk, last_attempt=True)
 
     call.refresh_from_db()
     earlier.refresh_from_db()
     assert (call.status, call.callidentifier) == (Call.Status.DIALING, REUSED)
     assert earlier.status == Call.Status.UNKNOWN
     assert "never reported" in earlier.error_message
+    # The admins are told, with a link to settle it.
+    assert any(f"/calls/{earlier.pk}/" in mail.body for mail in mailoutbox)
