@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -18,7 +19,9 @@ from django.urls import reverse
 from calls import checks
 from calls.models import Call, CallEvent
 from calls.notify import NOTIFY_MAX_BODY_BYTES, StatusNotifyView
+from calls.services import call_begin
 from clicktodial_portal.procfile import procfile_commands
+from sandbox import SandboxConfig, SandboxOperator
 from tests.calls.test_notify import IDENTIFIER, answer, basic, body, notify
 from tests.calls.test_notify import call as call  # the fixture, shared
 from tests.conftest import NOTIFY_PASSWORD, NOTIFY_USERNAME
@@ -26,6 +29,7 @@ from tests.test_scale_out import free_port
 from tests.test_worker_death import database_url
 
 URL = reverse("operator-status-notify", args=[IDENTIFIER])
+CHUNKED_CALLEE = "+8613800000022"  # the sandbox sends this call's notifications chunked
 CONNECTED = body("Connected")
 
 
@@ -200,10 +204,11 @@ def test_a_chunked_body_over_the_limit_is_refused_after_reading_no_more_than_it(
     assert call.status == Call.Status.DIALING
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_chunked_notification_reaches_the_call_through_gunicorn(call, tmp_path):
-    """The Procfile's web command, a real chunked request: applied, and one over the limit
-    refused, without a Content-Length either time."""
+@pytest.fixture
+def gunicorn_portal(tmp_path) -> Iterator[str]:
+    """The Procfile's web command on the tests' database: its base URL. Django's test server
+    cannot read a chunked body (no Content-Length, so it reads none); gunicorn, which runs the
+    portal, undoes the chunking."""
     port = free_port()
     web = subprocess.Popen(  # noqa: S603 - the Procfile's web command
         procfile_commands()["web"],
@@ -221,7 +226,6 @@ def test_a_chunked_notification_reaches_the_call_through_gunicorn(call, tmp_path
         stdout=(tmp_path / "web.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}{URL}"
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -231,17 +235,25 @@ def test_a_chunked_notification_reaches_the_call_through_gunicorn(call, tmp_path
             except requests.RequestException:
                 assert time.monotonic() < deadline, (tmp_path / "web.log").read_text()
                 time.sleep(0.2)
-        payload = json.dumps(CONNECTED).encode()
-        auth = (NOTIFY_USERNAME, NOTIFY_PASSWORD)
-
-        # A generator makes requests send the body chunked, with no Content-Length.
-        sent = requests.post(url, data=iter([payload[:10], payload[10:]]), auth=auth, timeout=10)
-        oversize = requests.post(
-            url, data=iter([b" " * NOTIFY_MAX_BODY_BYTES] * 2), auth=auth, timeout=10
-        )
+        yield f"http://127.0.0.1:{port}"
     finally:
         web.terminate()
         web.wait(timeout=30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunked_notification_reaches_the_call_through_gunicorn(call, gunicorn_portal):
+    """A real chunked request: applied, and one over the limit refused, without a
+    Content-Length either time."""
+    url = gunicorn_portal + URL
+    payload = json.dumps(CONNECTED).encode()
+    auth = (NOTIFY_USERNAME, NOTIFY_PASSWORD)
+
+    # A generator makes requests send the body chunked, with no Content-Length.
+    sent = requests.post(url, data=iter([payload[:10], payload[10:]]), auth=auth, timeout=10)
+    oversize = requests.post(
+        url, data=iter([b" " * NOTIFY_MAX_BODY_BYTES] * 2), auth=auth, timeout=10
+    )
 
     assert sent.request.headers.get("Transfer-Encoding") == "chunked"
     assert "Content-Length" not in sent.request.headers
@@ -249,3 +261,37 @@ def test_a_chunked_notification_reaches_the_call_through_gunicorn(call, tmp_path
     assert (oversize.status_code, oversize.json()["code"]) == (413, "0000002")
     call.refresh_from_db()
     assert call.status == Call.Status.CONNECTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sandboxs_chunked_notifications_end_the_call(member, gunicorn_portal, settings):
+    """The sandbox's scenario for an operator that sends every notification chunked, posting to
+    the portal under gunicorn: the call ends, billed."""
+    operator = SandboxOperator(
+        SandboxConfig(
+            notify_url=gunicorn_portal + "/clicktodial/v1/clicktodialstatusnotify/{callidentifier}",
+            notify_username=NOTIFY_USERNAME,
+            notify_password=NOTIFY_PASSWORD,
+            time_scale=0.02,
+        )
+    )
+    operator.start()
+    try:
+        settings.OPERATOR_API_BASE_URL = operator.base_url
+        settings.OPERATOR_TOKEN_URL = operator.token_url
+        settings.OPERATOR_CLIENT_ID = operator.config.client_id
+        settings.OPERATOR_CLIENT_SECRET = operator.config.client_secret
+        call = Call.objects.create(
+            member=member,
+            sponsor="01052680000",
+            caller=member.phone_number,
+            callee=CHUNKED_CALLEE,
+        )
+        call_begin(call_id=call.pk, last_attempt=True)
+        assert operator.wait_for_call_end(Call.objects.get(pk=call.pk).callidentifier, timeout=20)
+    finally:
+        operator.stop()
+
+    call.refresh_from_db()
+    assert (call.status, call.duration_seconds, call.billed_minutes) == ("ended", 20, 1)
+    assert {n.status_code for n in operator.notifications} == {200}
