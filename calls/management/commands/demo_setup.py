@@ -27,6 +27,9 @@ DEMO_CONTACTS = [
     ("Chen Jie", "Never answers", "+8613800000003"),
     ("Liu Yang", "Talks until you hang up", "+8613800000006"),
     ("Zhao Lei", "Blacklisted: the operator refuses", "+8613800000008"),
+    # How a real operator may answer (sandbox/README.md): the portal must not ring twice.
+    ("Wu Hao", "The operator times out (1000001), yet the call goes through", "+8613800000017"),
+    ("Sun Li", "Ends for a reason outside the seed's list", "+8613800000021"),
 ]
 
 
