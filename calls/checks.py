@@ -11,6 +11,8 @@
 - Always: calls.E003 when OPERATOR_NOTIFY_AUTH is neither "basic" nor "none", or is "none" with
   no OPERATOR_NOTIFY_ALLOWED_IPS: anyone could then post call statuses. The web process runs the
   checks as it starts (clicktodial_portal/wsgi.py), so such a portal does not start.
+- Always: calls.E005 when OPERATOR_SPONSOR is not a phone number written as the operator
+  registers them (digits, a leading + at most): it is sent exactly as written.
 - `check --deploy`: calls.E004 for a placeholder left in a secret (``change-me``, as the
   deployment guide's example file has it) — the operator notify password, the operator client
   secret, METRICS_TOKEN.
@@ -33,8 +35,8 @@ _SECRETS = ("OPERATOR_NOTIFY_PASSWORD", "OPERATOR_CLIENT_SECRET", "METRICS_TOKEN
 
 @register(Tags.security, deploy=True)
 def notify_credentials_check(app_configs, **kwargs) -> list[Error]:
-    if settings.DEBUG:
-        return []
+    if settings.DEBUG or settings.OPERATOR_NOTIFY_AUTH == NOTIFY_AUTH_NONE:
+        return []  # with "none", no password is read: the allow-list decides (calls.E003)
     password = settings.OPERATOR_NOTIFY_PASSWORD
     if password and password != SANDBOX_NOTIFY_PASSWORD:
         return []
@@ -102,3 +104,20 @@ def placeholder_secrets_check(app_configs, **kwargs) -> list[Error]:
         for name in _SECRETS
         if _PLACEHOLDER.search(str(getattr(settings, name, "") or ""))
     ]
+
+
+@register()
+def sponsor_check(app_configs, **kwargs) -> list[Error]:
+    from members.services import MemberInvalid, business_number_validate
+
+    try:
+        business_number_validate(settings.OPERATOR_SPONSOR)
+    except MemberInvalid as exc:
+        return [
+            Error(
+                f"OPERATOR_SPONSOR is {settings.OPERATOR_SPONSOR!r}: {exc.message}",
+                hint="Write the business number exactly as the operator registered it.",
+                id="calls.E005",
+            )
+        ]
+    return []

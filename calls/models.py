@@ -51,8 +51,9 @@ class Contact(models.Model):
         return self.owner_id is None
 
 
-# The statuses of a call the operator may still be working on (Call.Status's values): the
-# dashboard's partial index holds these, and an identifier is unique among them only.
+# The statuses of a call the operator may still be working on (Call.Status's values, and
+# Call.LIVE_STATUSES): the dashboard's partial index holds these, and an identifier is unique
+# among them only.
 LIVE_STATUSES = ("queued", "dialing", "calling_caller", "calling_callee", "connected")
 
 
@@ -149,16 +150,9 @@ class Call(models.Model):
 
     FINAL_STATUSES = frozenset({Status.ENDED, Status.FAILED})
     # Still moving: the operator may yet report on these. `unknown` is not here although a person
-    # may still hang it up: nothing will report on it any more.
-    LIVE_STATUSES = frozenset(
-        {
-            Status.QUEUED,
-            Status.DIALING,
-            Status.CALLING_CALLER,
-            Status.CALLING_CALLEE,
-            Status.CONNECTED,
-        }
-    )
+    # may still hang it up: nothing will report on it any more. (The module's LIVE_STATUSES, for
+    # the indexes and constraints above, which cannot name this class.)
+    LIVE_STATUSES = frozenset(map(Status, LIVE_STATUSES))
 
     @property
     def billed_minutes(self) -> Decimal | None:

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_noop, ngettext
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from calls.messages import HANG_UP_NOT_CONFIRMED
-from calls.models import LIVE_STATUSES, Call, CallEvent, Contact
+from calls.models import Call, CallEvent, Contact
 from calls.selectors import REASON_LABELS
 from clicktodial_portal import metrics
 from clicktodial_portal.logs import call_logging, printable
@@ -449,6 +449,8 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
     except OperatorUnreachable as exc:
         with transaction.atomic():
             call = Call.objects.select_for_update().get(pk=call_id)
+            if _begin_reached_the_operator(call):
+                return TaskOutcome.DONE
             if call.hangup_requested_at is not None:
                 # Nothing reached the operator, and the user no longer wants the call.
                 _advance(call, **_cancelled_fields())
@@ -478,7 +480,9 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
         return TaskOutcome.DONE
     except OperatorError as exc:
         with transaction.atomic():
-            _fail(Call.objects.select_for_update().get(pk=call_id), exc)
+            call = Call.objects.select_for_update().get(pk=call_id)
+            if not _begin_reached_the_operator(call):
+                _fail(call, exc)
         return TaskOutcome.DONE
 
     with transaction.atomic():
@@ -496,6 +500,18 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
     logger.info("call %s: begun as %s", call_id, callidentifier)
     _adopt_early_events(call_id=call_id, callidentifier=callidentifier)
     return TaskOutcome.DONE
+
+
+def _begin_reached_the_operator(call: Call) -> bool:
+    """Whether a notification has told of the call (locked) while its begin was out, whatever
+    the begin's own answer said: it did reach the operator, and the call goes on as told."""
+    if call.status == Status.DIALING and call.callidentifier is None:
+        return False
+    logger.warning(
+        "call %s: the begin's answer was an error, but the operator has reported on the call",
+        call.pk,
+    )
+    return True
 
 
 def _operator_begin(call: Call) -> str:
@@ -580,6 +596,13 @@ def call_hang_up(*, call: Call) -> Call:
             )
         if not call.can_hang_up:
             raise CallNotAllowed(_("This call has already ended; there is nothing to hang up."))
+        if _identifier_taken_by_another(call):
+            raise CallNotAllowed(
+                _(
+                    "The operator has given this call's identifier to a newer call, so this one "
+                    "has ended there; ending it from here would end the newer call."
+                )
+            )
         if call.hangup_requested_at is None:
             call.hangup_requested_at = timezone.now()
             call.save(update_fields=["hangup_requested_at", "updated_at"])
@@ -596,6 +619,10 @@ def call_release(*, call_id: int, last_attempt: bool = True) -> TaskOutcome:
     call = Call.objects.get(pk=call_id)
     if call.callidentifier is None or call.is_final:
         # Still dialing: whoever learns the identifier releases it (_release_if_hang_up_waits).
+        return TaskOutcome.DONE
+    if _identifier_taken_by_another(call):
+        # Its identifier now names a newer call: an EndCall would end that one.
+        logger.warning("call %s: not released, its identifier names a newer call", call_id)
         return TaskOutcome.DONE
     try:
         get_operator().release(
@@ -785,9 +812,14 @@ class _Parsed:
         return cls(event.callidentifier, event.notification, identity, credential_for)
 
 
-def _v1_parse(body: bytes, *, callidentifier: str) -> OperatorEvent:
+def _v1_parse(
+    body: bytes, *, callidentifier: str, received_at: datetime | None = None
+) -> OperatorEvent:
     event = v1.parse_notification(
-        body, callidentifier=callidentifier, default_region=settings.PHONE_DEFAULT_REGION
+        body,
+        callidentifier=callidentifier,
+        default_region=settings.PHONE_DEFAULT_REGION,
+        received_at=received_at,
     )
     _notification_storable(event.notification)
     return event
@@ -857,9 +889,17 @@ def _notification_keep_and_apply(parsed: _Parsed, received: dict[str, Any]) -> N
         if call is None:
             return NotifyOutcome.NOT_THIS_CALLS
     else:
-        call = _call_for_identifier(
-            callidentifier=callidentifier, at=notification.timestamp
-        ) or _call_awaiting_identifier(callidentifier=callidentifier, notification=notification)
+        call = _call_for_identifier(callidentifier=callidentifier, notification=notification)
+        if call is None or (
+            # Not its numbers, and over (or of unknown outcome): the identifier has moved on to
+            # a call whose begin answer has not named it yet.
+            (call.is_final or call.status == Status.UNKNOWN)
+            and (notification.caller, notification.callee) != (call.caller, call.callee)
+        ):
+            call = (
+                _call_awaiting_identifier(callidentifier=callidentifier, notification=notification)
+                or call
+            )
     if call is None:
         _event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call has this identifier.")
         return NotifyOutcome.UNKNOWN_CALL
@@ -919,7 +959,7 @@ def _call_awaiting_identifier(
         # A concurrent notification (or the begin answer) may have given the call this very
         # identifier while we waited for its lock: the row then no longer matched the filter
         # above. A new statement sees that commit.
-        return _call_for_identifier(callidentifier=callidentifier, at=notification.timestamp)
+        return _call_for_identifier(callidentifier=callidentifier, notification=notification)
     call = candidates[0]
     _identifier_take(call, callidentifier)
     _release_if_hang_up_waits(call)
@@ -931,14 +971,15 @@ def _call_awaiting_identifier(
 IDENTIFIER_CLOCK_MARGIN = timedelta(seconds=30)
 
 
-def _call_for_identifier(*, callidentifier: str, at: datetime) -> Call | None:
-    """The call (locked) that an identifier names at the time ``at`` a notification happened.
+def _call_for_identifier(*, callidentifier: str, notification: StatusNotification) -> Call | None:
+    """The call (locked) that an identifier names when a notification happened.
 
     The operator hands an identifier out again once its call has ended, so several calls may
-    carry it. A notification belongs to the latest of them begun before it happened, give or take
-    the clocks' margin: a late one for an earlier call never touches the newer. When that call
-    had ended before the notification happened, it is about a newer call whose begin answer has
-    not come yet: None, and it is matched (or adopted later) as such.
+    carry it. A notification belongs to the latest of them begun before the call it tells of
+    began: its time less the duration it reports, give or take the clocks' margin. So a late one
+    for an earlier call never touches the newer, even when that call ended just before the newer
+    began. When the call found had ended before the notification happened, it is about a newer
+    call whose begin answer has not come yet: None, and it is matched (or adopted later) so.
     """
     candidates = list(
         # The member comes along for the debit; only the calls' rows are locked.
@@ -949,8 +990,14 @@ def _call_for_identifier(*, callidentifier: str, at: datetime) -> Call | None:
     )
     if not candidates:
         return None
+    at = notification.timestamp
+    began = at - timedelta(seconds=notification.call_duration or 0)
     call = next(
-        (c for c in candidates if c.begun_at is None or c.begun_at - IDENTIFIER_CLOCK_MARGIN <= at),
+        (
+            c
+            for c in candidates
+            if c.begun_at is None or c.begun_at - IDENTIFIER_CLOCK_MARGIN <= began
+        ),
         candidates[-1],  # before every one of them began: the earliest
     )
     if call.is_final and call.ended_at is not None and at > call.ended_at + IDENTIFIER_CLOCK_MARGIN:
@@ -967,7 +1014,7 @@ def _identifier_take(call: Call, callidentifier: str, *, also: Iterable[str] = (
     """
     holders = list(
         Call.objects.select_for_update()
-        .filter(callidentifier=callidentifier, status__in=LIVE_STATUSES)
+        .filter(callidentifier=callidentifier, status__in=Call.LIVE_STATUSES)
         .exclude(pk=call.pk)
     )
     if holders:
@@ -983,6 +1030,18 @@ def _identifier_take(call: Call, callidentifier: str, *, also: Iterable[str] = (
         _advance(holder, Status.UNKNOWN, error_message=ENDED_UNREPORTED_MESSAGE)
     call.callidentifier = callidentifier
     call.save(update_fields=["callidentifier", *also, "updated_at"])
+
+
+def _identifier_taken_by_another(call: Call) -> bool:
+    """Whether another live call holds this (not live) call's identifier: the operator has
+    handed it out again."""
+    if call.callidentifier is None or call.status in Call.LIVE_STATUSES:
+        return False  # a live call's identifier is its own (a constraint says so)
+    return (
+        Call.objects.filter(callidentifier=call.callidentifier, status__in=Call.LIVE_STATUSES)
+        .exclude(pk=call.pk)
+        .exists()
+    )
 
 
 def _call_of_credential(parsed: _Parsed, event: CallEvent) -> Call | None:
@@ -1033,6 +1092,11 @@ def notification_apply(
     target = _NOTIFIED_STATUS[notification.status]
     if call.status == Status.UNKNOWN and _STATUS_RANK[target] <= _highest_rank_reached(call):
         _event_close(event, CallEvent.Outcome.STALE, "The call was further along than this.")
+        return NotifyOutcome.TAKEN
+    if target in Call.LIVE_STATUSES and _identifier_taken_by_another(call):
+        # Old news of a call the operator has ended (it gave the identifier to a newer one):
+        # only its end may still be told.
+        _event_close(event, CallEvent.Outcome.STALE, "Its identifier names a newer call now.")
         return NotifyOutcome.TAKEN
     if call.status == target:
         _event_close(event, CallEvent.Outcome.DUPLICATE, f"The call is already {target}.")
@@ -1089,15 +1153,24 @@ def _adopt_early_events(*, call_id: int, callidentifier: str) -> None:
     The operator was answered 1001002 for them, but what it reported is still the truth about
     this call.
     """
+    began = Call.objects.filter(pk=call_id).values_list("begun_at", flat=True).first()
+    since = (began or timezone.now()) - IDENTIFIER_CLOCK_MARGIN
+    # Only what came since the call began: an older one is another call's that had this
+    # identifier before (the operator hands them out again).
     early = CallEvent.objects.filter(
-        callidentifier=callidentifier, call__isnull=True, outcome=CallEvent.Outcome.UNKNOWN_CALL
+        callidentifier=callidentifier,
+        call__isnull=True,
+        outcome=CallEvent.Outcome.UNKNOWN_CALL,
+        received_at__gte=since,
     ).order_by("received_at", "id")
     for event in early:
-        body = event.body.encode()  # read again as it was received
+        body = event.body.encode()  # read again as it was received, with the time it came
         if event.event_id:  # a CAMARA event
             notification = _camara_parse(body).notification
         else:
-            notification = _v1_parse(body, callidentifier=callidentifier).notification
+            notification = _v1_parse(
+                body, callidentifier=callidentifier, received_at=event.received_at
+            ).notification
         with transaction.atomic():
             call = Call.objects.select_for_update().get(pk=call_id)
             identity = {"event_source": event.event_source, "event_id": event.event_id}

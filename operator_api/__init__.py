@@ -99,7 +99,6 @@ __all__ = [
     "format_for_operator",
     "get_operator",
     "normalize_number",
-    "parse_notification",
     "parse_status_notification",
 ]
 
@@ -109,7 +108,7 @@ def get_operator() -> ClickToDialOperator:
 
     A new adapter per call is cheap and means settings overrides (in tests) always apply.
     """
-    # Imported here so the package stays importable, and testable, without Django settings.
+    # Imported here: the settings are read when an adapter is built, not when this is imported.
     from django.conf import settings
     from django.core.cache import cache
 

@@ -260,28 +260,25 @@ MESSAGE_TEMPLATES = (
     REFUSED,
 )
 
-# Gateways' statuses: with no operator code, the answer is the gateway's, not the operator's,
-# and the operator behind it may have acted (the seed itself names 503 "Gateway Timeout").
-GATEWAY_STATUSES = frozenset({502, 503, 504})
-
 
 def error_by_status(
     *, http_status: int, code: str | None, description: str | None
 ) -> OperatorError:
-    """An error answer read by its HTTP status alone, after the API's own codes had nothing to
-    say: a gateway's without a code, or a 504, may have been acted on (unknown); a 503 with the
-    operator's own code took nothing (retry); else refused, for good when 4xx (429 aside).
-    Returned, not raised, so the caller raises it with context."""
+    """An error answer read by its HTTP status alone, when the API's own code table had nothing
+    to say of its code (or there was none). Returned, not raised, so the caller raises it.
+
+    A 4xx is a refusal (for good, but 429). Anything else may have been carried out: a server
+    error or a gateway's page (the operator behind it may have acted), or a success carrying a
+    code no one knows; the outcome is unknown, so what acts is never sent again on its own.
+    """
     details: dict[str, Any] = {
         "code": code,
         "description": description,
         "http_status": http_status,
     }
-    if (code is None and http_status in GATEWAY_STATUSES) or http_status == 504:
+    if not 400 <= http_status < 500:
         return OperatorOutcomeUnknown(**details)
-    if http_status == 503:
-        return OperatorUnreachable(**details)
-    permanent = 400 <= http_status < 500 and http_status != 429
+    permanent = http_status != 429
     if description and code:
         template = REFUSED_WITH_CODE if permanent else REFUSED_WITH_CODE_RETRY
     elif description or code:

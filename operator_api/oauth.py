@@ -399,10 +399,11 @@ class OAuthOperator:
 
     @staticmethod
     def _unreadable(status: int, *, acts: bool) -> OperatorError:
-        """The error for an answer that is not a JSON object (an HTML error page, say)."""
-        if status in (502, 503, 504) or 400 <= status < 500:
+        """The error for an answer that is not a JSON object (an HTML error page, say): read by
+        its status; a success whose body cannot be read may have been carried out."""
+        if not 200 <= status < 300:
             return error_by_status(http_status=status, code=None, description=None)
-        if 200 <= status < 300 and acts:
+        if acts:
             return OperatorOutcomeUnknown(
                 message=gettext_noop(
                     "The operator's answer could not be read. The request may have been "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.cookiejar
 import math
 import os
+import ssl
 import threading
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -145,10 +146,11 @@ def nothing_sent(exc: requests.exceptions.RequestException) -> bool:
     causes = list(_causes(exc))
     if any(isinstance(cause, NewConnectionError) for cause in causes):
         return True  # NameResolutionError is one too
-    # A TLS failure while connecting (urllib3 gives up on it with MaxRetryError; a TLS error
-    # while reading the body is not wrapped so): no request was read by the operator.
+    # The operator's certificate refused: the handshake stopped before any request was written.
+    # Any other TLS error may come after the request went out (urllib3 wraps one that breaks
+    # the status line as it does a failed handshake), so it is not read as "nothing sent".
     return isinstance(exc, requests.exceptions.SSLError) and any(
-        isinstance(cause, MaxRetryError) for cause in causes
+        isinstance(cause, ssl.SSLCertVerificationError) for cause in causes
     )
 
 
@@ -205,6 +207,8 @@ def _code_text(value: object) -> str | None:
     if isinstance(value, int | float):
         return str(int(value)).zfill(7) if math.isfinite(value) else None
     text = str(value).strip()
+    if text.isascii() and text.isdigit() and len(text) < 7:
+        return text.zfill(7)  # "0" is 0000000, as the number 0 is
     return text or None
 
 

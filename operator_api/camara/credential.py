@@ -49,6 +49,3 @@ def sink_credential_reference(token: str, *, lifetime: int) -> str | None:
     except signing.BadSignature:  # SignatureExpired is one too
         return None
     return value.rpartition(".")[0]
-
-
-# The one type of event CAMARA Click to Dial 0.1 sends (CloudEvents 1.0, structured mode).

@@ -15,7 +15,6 @@ from operator_api.errors import (
     OperationError,
     OperatorError,
     OperatorOutcomeUnknown,
-    OperatorUnreachable,
     TrafficControlFailure,
     UserStatusError,
     error_by_status,
@@ -71,22 +70,24 @@ _CODES: dict[str, tuple[type[OperatorError], str | None]] = {
     "TOO_MANY_REQUESTS": (TrafficControlFailure, None),
     "QUOTA_EXCEEDED": (TrafficControlFailure, None),
     "INTERNAL": (InternalServiceError, None),
+    # CAMARA's own 503: its service says it is unavailable (not a gateway's page).
+    "UNAVAILABLE": (
+        InternalServiceError,
+        gettext_noop("The operator's service is unavailable right now. Try again later."),
+    ),
+    # CAMARA's own 504: the request may still have been carried out.
+    "TIMEOUT": (OperatorOutcomeUnknown, None),
 }
 
 
 def camara_error(*, http_status: int, code: str | None, message: str | None) -> OperatorError:
     """The exception for a CAMARA error answer. Returned, not raised, as error_from_response."""
     details: dict[str, Any] = {"code": code, "description": message, "http_status": http_status}
-    # Whatever the code says: a 503 did not take the request; a 504 may have been acted on.
-    if http_status == 503:
-        return OperatorUnreachable(**details)
-    if http_status == 504:
-        return OperatorOutcomeUnknown(**details)
     known = _CODES.get(code or "")
     if known is not None:
         cls, text = known
         return cls(message=text, **details) if text else cls(**details)
     if http_status == 429:
         return TrafficControlFailure(**details)
-    # An unknown code: the generic reading by status, with the operator's words.
+    # No code of CAMARA's: read by the status (a gateway's 5xx page: the outcome is unknown).
     return error_by_status(http_status=http_status, code=code, description=message or code)

@@ -14,6 +14,7 @@ from operator_api.base import (
 )
 from operator_api.v1.notifications import parse_status_notification
 
+# The one type of event CAMARA Click to Dial 0.1 sends (CloudEvents 1.0, structured mode).
 EVENT_TYPE = "org.camaraproject.click-to-dial.v0.status-changed"
 
 

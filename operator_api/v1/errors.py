@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from operator_api.errors import (
-    GATEWAY_STATUSES,
     AuthenticationFailure,
     CallIdError,
     DirectionError,
@@ -80,12 +79,10 @@ def error_from_response(
     }
     if code in _OUTCOME_UNKNOWN_CODES:
         return EngineTimeout(**details)
-    if http_status in GATEWAY_STATUSES:
-        # A gateway's page (no code: unknown), or the operator's own 503 (it took nothing).
-        return error_by_status(**details)
     if code == UserStatusError.code_value and (rate_limited or http_status == 429):
         return TrafficControlFailure(**details)
     cls = ERROR_CODES.get(code or "")
     if cls is not None:
+        # The operator's own verdict, whatever status a gateway in between gave it.
         return cls(**details)
     return error_by_status(**details)

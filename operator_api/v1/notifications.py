@@ -271,9 +271,16 @@ def parse_status_notification(
 
 
 def parse_notification(
-    body: bytes, *, callidentifier: str, default_region: str = "CN"
+    body: bytes,
+    *,
+    callidentifier: str,
+    default_region: str = "CN",
+    received_at: datetime | None = None,
 ) -> OperatorEvent:
     """A notification's raw body, for the call its URL names, read once: the neutral event, or
-    ValueError / InvalidNotification saying what could not be understood."""
-    notification = parse_status_notification(json_object(body), default_region=default_region)
+    ValueError / InvalidNotification saying what could not be understood. ``received_at``: when
+    it came (now by default), its time when it carries none."""
+    notification = parse_status_notification(
+        json_object(body), default_region=default_region, received_at=received_at
+    )
     return OperatorEvent(callidentifier=callidentifier, notification=notification)

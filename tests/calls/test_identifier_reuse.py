@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from calls import services
 from calls.models import Call, CallEvent
+from operator_api import OperatorUnreachable
 from tests.calls.test_notify import CALLEE, CALLER, answer, body, notify
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +136,147 @@ def test_a_live_call_holding_the_identifier_handed_out_again_becomes_unknown(
     assert "never reported" in earlier.error_message
     # The admins are told, with a link to settle it.
     assert any(f"/calls/{earlier.pk}/" in mail.body for mail in mailoutbox)
+
+
+# Found by review: each of these once rang a phone twice, or touched the wrong call.
+
+
+def test_a_begin_that_failed_after_the_operator_reported_on_the_call_is_not_sent_again(
+    client, member, monkeypatch
+):
+    """The operator placed the call and notified before its begin answer broke: the call goes on
+    as told, and is never put back in the queue to be dialled again."""
+    begins = []
+
+    class PlacedThenLost:
+        def begin(self, **numbers) -> str:
+            begins.append(numbers)
+            notify(client, body("CallingCaller", timeStamp=stamp(timezone.now())))
+            raise OperatorUnreachable()
+
+    monkeypatch.setattr(services, "get_operator", lambda: PlacedThenLost())
+    call = new_call(member)
+
+    outcome = services.call_begin(call_id=call.pk, last_attempt=False)
+
+    call.refresh_from_db()
+    assert outcome is services.TaskOutcome.DONE
+    assert (call.status, call.callidentifier) == (Call.Status.CALLING_CALLER, REUSED)
+    assert len(begins) == 1
+
+
+def test_old_news_of_a_call_whose_identifier_moved_on_does_not_revive_it(
+    client, member, earlier, operator
+):
+    """A call made unknown because a newer call took its identifier: a delayed Connected of its
+    own is stale (no second live call holds the identifier); only its end may still be told."""
+    Call.objects.filter(pk=earlier.pk).update(
+        status=Call.Status.CALLING_CALLER, ended_at=None, duration_seconds=None
+    )
+    services.call_begin(call_id=new_call(member).pk, last_attempt=True)
+
+    late = body("Connected", timeStamp=stamp(earlier.begun_at + timedelta(seconds=5)))
+    assert answer(notify(client, late)) == (200, "0000000")
+
+    earlier.refresh_from_db()
+    assert earlier.status == Call.Status.UNKNOWN
+    assert earlier.events.last().outcome == CallEvent.Outcome.STALE
+    ended = body(
+        "Disconnected",
+        reason="HangUp",
+        callDuration=30,
+        timeStamp=stamp(earlier.begun_at + timedelta(seconds=40)),
+    )
+    assert answer(notify(client, ended)) == (200, "0000000")
+    earlier.refresh_from_db()
+    assert (earlier.status, earlier.duration_seconds) == (Call.Status.ENDED, 30)
+
+
+def test_the_end_of_a_call_that_ended_just_before_the_new_one_began_is_its_own(
+    client, member, earlier, operator
+):
+    """Within the clocks' margin the time alone cannot tell; the duration it reports can: the
+    call it tells of began long before the new one."""
+    Call.objects.filter(pk=earlier.pk).update(
+        status=Call.Status.UNKNOWN, ended_at=None, duration_seconds=None
+    )
+    call = new_call(member)
+    services.call_begin(call_id=call.pk, last_attempt=True)
+    call.refresh_from_db()
+
+    ended = body(
+        "Disconnected",
+        reason="HangUp",
+        callDuration=160,
+        timeStamp=stamp(call.begun_at - timedelta(seconds=10)),
+    )
+    assert answer(notify(client, ended)) == (200, "0000000")
+
+    call.refresh_from_db()
+    earlier.refresh_from_db()
+    assert call.status == Call.Status.DIALING
+    assert (earlier.status, earlier.duration_seconds) == (Call.Status.ENDED, 160)
+
+
+def test_an_unknown_call_holding_the_identifier_does_not_swallow_another_calls_news(
+    client, member, earlier
+):
+    """The identifier now names a call whose begin answer was lost (its numbers tell it): the
+    news goes to that call, not to the old one of other numbers."""
+    Call.objects.filter(pk=earlier.pk).update(
+        status=Call.Status.UNKNOWN, callee="+8613800000001", ended_at=None, duration_seconds=None
+    )
+    lost = Call.objects.create(
+        member=member,
+        sponsor="01052680000",
+        caller=CALLER,
+        callee=CALLEE,
+        status=Call.Status.UNKNOWN,
+        begun_at=timezone.now() - timedelta(seconds=40),
+    )
+
+    ended = body("Disconnected", reason="HangUp", callDuration=20, timeStamp=stamp(timezone.now()))
+    assert answer(notify(client, ended)) == (200, "0000000")
+
+    lost.refresh_from_db()
+    earlier.refresh_from_db()
+    assert (lost.status, lost.callidentifier, lost.duration_seconds) == ("ended", REUSED, 20)
+    assert earlier.status == Call.Status.UNKNOWN
+
+
+def test_news_kept_days_ago_for_the_identifier_is_not_given_to_the_new_call(member, operator):
+    stale = CallEvent.objects.create(
+        callidentifier=REUSED,
+        body='{"caller": "8613912345673", "callee": "8613810268653", "status": "Disconnected",'
+        ' "reason": "HangUp", "callDuration": 300, "timeStamp": "2026-11-20T10:00:00Z"}',
+        outcome=CallEvent.Outcome.UNKNOWN_CALL,
+    )
+    CallEvent.objects.filter(pk=stale.pk).update(received_at=timezone.now() - timedelta(days=2))
+    call = new_call(member)
+
+    services.call_begin(call_id=call.pk, last_attempt=True)
+
+    call.refresh_from_db()
+    stale.refresh_from_db()
+    assert (call.status, call.callidentifier) == (Call.Status.DIALING, REUSED)
+    assert (stale.call, stale.outcome) == (None, CallEvent.Outcome.UNKNOWN_CALL)
+
+
+def test_an_old_call_whose_identifier_moved_on_cannot_be_hung_up(
+    member, earlier, operator, monkeypatch
+):
+    """An EndCall for it would end the newer call that holds the identifier now."""
+    Call.objects.filter(pk=earlier.pk).update(
+        status=Call.Status.CONNECTED, ended_at=None, duration_seconds=None
+    )
+    services.call_begin(call_id=new_call(member).pk, last_attempt=True)
+    earlier.refresh_from_db()
+    assert earlier.status == Call.Status.UNKNOWN
+
+    with pytest.raises(services.CallNotAllowed, match="newer call"):
+        services.call_hang_up(call=earlier)
+    # A release already queued for it is dropped, not sent.
+    released = []
+    operator.release = lambda **kwargs: released.append(kwargs)
+    assert services.call_release(call_id=earlier.pk) is services.TaskOutcome.DONE
+    assert released == []

@@ -114,9 +114,11 @@ def test_auth_none_without_an_allow_list_or_an_unknown_mode_is_a_check_error(
     assert ("calls.E003" in found) is fails
 
 
-def load_the_web_application(**environment: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", "import clicktodial_portal.wsgi"],
+def load_the_web_application(
+    entry: str = "wsgi", **environment: str
+) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 - this venv's Python importing our own entry point
+        [sys.executable, "-c", f"import clicktodial_portal.{entry}"],
         cwd=django_settings.BASE_DIR,
         env={**os.environ, **environment},
         capture_output=True,
@@ -136,6 +138,42 @@ def test_the_web_process_refuses_to_start_when_anyone_could_post():
     assert refused.returncode != 0
     assert "calls.E003" in refused.stderr
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_an_asgi_server_refuses_to_start_so_too():
+    refused = load_the_web_application(
+        "asgi", OPERATOR_NOTIFY_AUTH="none", OPERATOR_NOTIFY_ALLOWED_IPS=""
+    )
+    assert refused.returncode != 0
+    assert "calls.E003" in refused.stderr
+
+
+def test_with_auth_none_no_notify_password_is_asked_for(settings):
+    settings.DEBUG = False
+    settings.OPERATOR_NOTIFY_AUTH = "none"
+    settings.OPERATOR_NOTIFY_ALLOWED_IPS = ["203.0.113.0/24"]
+    settings.OPERATOR_NOTIFY_PASSWORD = ""
+
+    deploy = {e.id for e in run_checks(tags=[Tags.security], include_deployment_checks=True)}
+
+    assert "calls.E001" not in deploy
+
+
+@pytest.mark.parametrize(
+    ("sponsor", "fails"),
+    [
+        ("01052680000", False),
+        ("+861052680000", False),
+        ("861052680000", False),
+        ("010-5268-0000", True),
+        ("not a number", True),
+        ("0105268000000000000000", True),
+    ],
+)
+def test_the_sponsor_must_be_written_as_the_operator_registers_numbers(settings, sponsor, fails):
+    settings.OPERATOR_SPONSOR = sponsor
+
+    assert ([e.id for e in checks.sponsor_check(None)] == ["calls.E005"]) is fails
 
 
 @pytest.mark.parametrize(

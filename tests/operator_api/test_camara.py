@@ -26,7 +26,6 @@ from operator_api import (
     OperationError,
     OperatorConfig,
     OperatorOutcomeUnknown,
-    OperatorUnreachable,
     TokenStore,
     TrafficControlFailure,
     UserStatusError,
@@ -164,7 +163,7 @@ def test_an_unknown_call_is_a_call_id_error(operator):
         (CALLER, InvalidInputValue),  # 422 SAME_CALLER_CALLEE
         ("+8613800000008", UserStatusError),  # 422 CALLEE_NOT_AVAILABLE
         ("+8613800000009", InternalServiceError),  # 500 INTERNAL
-        ("+8613800000010", OperatorUnreachable),  # 503: nothing was done
+        ("+8613800000010", InternalServiceError),  # 503 UNAVAILABLE: failed, never retried
         ("+8613800000012", TrafficControlFailure),  # 429 TOO_MANY_REQUESTS
     ],
 )

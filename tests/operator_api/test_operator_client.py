@@ -4,16 +4,24 @@ renews its token, and how each kind of failure reaches the caller."""
 from __future__ import annotations
 
 import base64
+import contextlib
+import datetime
 import io
 import logging
 import os
 import signal
+import ssl
 import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.core.cache.backends.locmem import LocMemCache
 
 from operator_api import (
@@ -21,6 +29,7 @@ from operator_api import (
     CallIdError,
     ClickToDialOperator,
     EngineTimeout,
+    InternalServiceError,
     InvalidInputValue,
     InvalidPhoneNumber,
     NumberFormatError,
@@ -525,11 +534,23 @@ def test_an_error_code_in_a_200_answer_is_an_error(stub: Stub, operator: SeedV1O
     )
 
 
-def test_503_is_unreachable(stub: Stub, operator: SeedV1Operator) -> None:
+def test_503_with_the_operators_code_is_that_code_and_never_sent_again(
+    stub: Stub, operator: SeedV1Operator
+) -> None:
     stub.script("/clicktodialbegin", status=503, body={"code": "0000001", "description": "Busy"})
-    with pytest.raises(OperatorUnreachable) as excinfo:
+    with pytest.raises(InternalServiceError) as excinfo:
         begin(operator)
-    assert excinfo.value.permanent is False
+    assert excinfo.value.http_status == 503
+    assert len(stub.received("/clicktodialbegin")) == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_server_error_page_on_a_begin_is_outcome_unknown(
+    stub: Stub, operator: SeedV1Operator, status: int
+) -> None:
+    stub.script("/clicktodialbegin", status=status, body=b"<html>Bad Gateway</html>")
+    with pytest.raises(OperatorOutcomeUnknown):
+        begin(operator)
 
 
 def test_504_without_a_body_is_outcome_unknown(stub: Stub, operator: SeedV1Operator) -> None:
@@ -544,14 +565,6 @@ def test_a_200_that_is_not_json_leaves_a_begin_unknown(
     stub.script("/clicktodialbegin", body=b"<html>OK</html>")
     with pytest.raises(OperatorOutcomeUnknown):
         begin(operator)
-
-
-def test_a_500_that_is_not_json_is_a_retryable_error(stub: Stub, operator: SeedV1Operator) -> None:
-    stub.script("/clicktodialbegin", status=500, body=b"<html>Oops</html>")
-    with pytest.raises(OperatorError) as excinfo:
-        begin(operator)
-    assert type(excinfo.value) is OperatorError
-    assert excinfo.value.permanent is False
 
 
 def test_a_refused_connection_is_unreachable(
@@ -650,15 +663,77 @@ def test_a_name_that_does_not_resolve_is_unreachable(
     assert excinfo.value.description == "NameResolutionError"
 
 
-def test_a_failed_tls_handshake_is_unreachable(
+def test_a_tls_error_other_than_a_refused_certificate_may_have_been_sent(
     stub: Stub, make_config: MakeConfig, cache: LocMemCache
 ) -> None:
-    # The stub speaks plain HTTP: the handshake fails before any request is sent.
+    """urllib3 reports a TLS error that breaks the answer's status line as it does a failed
+    handshake: short of a refused certificate, nothing says the request was not written, so a
+    begin is not tried again on its own (here the stub speaks plain HTTP)."""
     https = stub.base_url.replace("http://", "https://")
-    with pytest.raises(OperatorUnreachable) as excinfo:
+    with pytest.raises(OperatorOutcomeUnknown) as excinfo:
         begin(with_cached_token(make_config, cache, base_url=https))
     assert excinfo.value.description == "SSLError"
-    assert stub.received("/clicktodialbegin") == []
+
+
+def test_a_refused_certificate_is_unreachable(
+    make_config: MakeConfig, cache: LocMemCache, tmp_path
+) -> None:
+    """The handshake stops at the operator's certificate, before any request is written."""
+    with (
+        tls_server_with_a_self_signed_certificate(tmp_path) as (url, received),
+        pytest.raises(OperatorUnreachable) as excinfo,
+    ):
+        begin(with_cached_token(make_config, cache, base_url=url))
+    assert excinfo.value.description == "SSLError"
+    assert received == []
+
+
+@contextlib.contextmanager
+def tls_server_with_a_self_signed_certificate(folder):
+    """An HTTPS server whose certificate no trust store knows; the requests it read."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    received: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_port}/clicktodial/v1", received
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_url_that_cannot_be_used_is_unreachable(

@@ -8,6 +8,8 @@ import pytest
 
 from operator_api import (
     ERROR_CODES,
+    CallIdError,
+    InternalServiceError,
     OperatorError,
     OperatorOutcomeUnknown,
     OperatorUnreachable,
@@ -77,27 +79,34 @@ def test_engine_timeout_means_the_outcome_is_unknown_at_any_status(status: int) 
     assert error.code == "1000001"
 
 
-@pytest.mark.parametrize("status", [502, 503, 504])
-def test_a_gateway_status_without_an_operator_code_is_outcome_unknown(status: int) -> None:
-    error = error_from_response(http_status=status, code=None, description="Gateway Timeout")
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 520])
+def test_a_server_error_without_a_known_code_is_outcome_unknown(status: int) -> None:
+    """A gateway's page, or the operator's own error with a code no table has: the request may
+    have been carried out."""
+    for code in (None, "0009999"):
+        error = error_from_response(http_status=status, code=code, description="Gateway Timeout")
+        assert type(error) is OperatorOutcomeUnknown
+        assert (error.code, error.http_status) == (code, status)
+
+
+def test_a_success_with_a_code_no_one_knows_is_outcome_unknown() -> None:
+    error = error_from_response(http_status=200, code="0009999", description="Accepted?")
     assert type(error) is OperatorOutcomeUnknown
-    assert error.http_status == status
 
 
-def test_503_with_the_operators_own_code_says_nothing_was_done() -> None:
-    error = error_from_response(http_status=503, code="0000001", description="Busy")
-    assert type(error) is OperatorUnreachable
-    assert error.permanent is False
-    assert (error.code, error.http_status) == ("0000001", 503)
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_the_operators_own_code_is_its_verdict_whatever_the_status(status: int) -> None:
+    """Nothing is retried on a code's say-so: 0000001 fails the call (the user may try again),
+    1001002 says the operator has no such call."""
+    internal = error_from_response(http_status=status, code="0000001", description="Busy")
+    no_call = error_from_response(http_status=status, code="1001002", description="Call ID Error")
+
+    assert type(internal) is InternalServiceError
+    assert not isinstance(internal, OperatorUnreachable | OperatorOutcomeUnknown)
+    assert type(no_call) is CallIdError
 
 
-def test_504_without_a_code_is_outcome_unknown() -> None:
-    error = error_from_response(http_status=504, code=None, description=None)
-    assert type(error) is OperatorOutcomeUnknown
-    assert error.permanent is False
-
-
-@pytest.mark.parametrize(("status", "permanent"), [(400, True), (403, True), (500, False)])
+@pytest.mark.parametrize(("status", "permanent"), [(400, True), (403, True), (429, False)])
 def test_an_unknown_code_is_a_generic_error(status: int, permanent: bool) -> None:
     error = error_from_response(http_status=status, code="0009999", description="Odd Thing")
 
