@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from django.views import defaults
 
 ERROR_COMPONENT = "Error"
 _ERROR_REF = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
@@ -82,11 +80,3 @@ def document_errors(result: dict[str, Any], generator, request, public) -> dict[
                     response.setdefault("description", descriptions.get(code, ""))
             operation["responses"] = dict(sorted(responses.items()))
     return result
-
-
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """`handler404`: under /api/, a URL that names nothing (`/api/v1/calls/abc/`) is answered in
-    the API's JSON like any other 404; the pages keep Django's own."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": _("Not found.")}, status=404)
-    return defaults.page_not_found(request, exception)

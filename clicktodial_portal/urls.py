@@ -52,4 +52,7 @@ urlpatterns = [
 ]
 
 # Under /api/ a page that does not exist answers in the API's JSON error format.
-handler404 = "clicktodial_portal.api_errors.not_found"
+handler400 = "clicktodial_portal.error_pages.bad_request"
+handler403 = "clicktodial_portal.error_pages.permission_denied"
+handler404 = "clicktodial_portal.error_pages.not_found"
+handler500 = "clicktodial_portal.error_pages.server_error"

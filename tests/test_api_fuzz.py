@@ -60,18 +60,6 @@ def _connection_kept_open() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _api_404s_in_json(monkeypatch) -> None:
-    """A URL under /api/ that names nothing (`/api/v1/calls/abc/`) is a JSON 404 too. Until
-    clicktodial_portal/urls.py names the handler, the test does."""
-    from clicktodial_portal import urls
-
-    if not hasattr(urls, "handler404"):
-        monkeypatch.setattr(
-            urls, "handler404", "clicktodial_portal.api_errors.not_found", raising=False
-        )
-
-
-@pytest.fixture(autouse=True)
 def _no_operator(monkeypatch) -> list:
     """Nothing is sent to the operator or by email: the tasks are recorded instead."""
     sent: list = []

@@ -60,7 +60,16 @@ LOW_CONTRAST = """() => {
 }"""
 
 PAGES = {
-    "employee": ["/contacts/", "/calls/", "/calls/{call}/", "/recordings/", "/pool/"],
+    # The last two: a page that is not there (404), one the role may not open (403).
+    "employee": [
+        "/contacts/",
+        "/calls/",
+        "/calls/{call}/",
+        "/recordings/",
+        "/pool/",
+        "/no/such/page/",
+        "/members/",
+    ],
     "admin": [
         "/dashboard/",
         "/members/",
@@ -75,7 +84,12 @@ PAGES = {
         "/calls/",
         "/contacts/import/",
     ],
-    "finance": ["/reports/usage/", "/reports/calls/?member={member}", "/reports/pools/"],
+    "finance": [
+        "/reports/usage/",
+        "/reports/calls/?member={member}",
+        "/reports/pools/",
+        "/no/such/page/",
+    ],
 }
 LOGINS = {
     "employee": ("wang", "pw-wang-123"),
