@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from calls.messages import stored_message
 from calls.models import Call, CallEvent, Contact
-from members.masking import masks_numbers, number_display_for
+from members.masking import mask_number, masks_numbers, number_display_for
 from members.selectors import can_see_usage
 from operator_api.numbers import InvalidPhoneNumber, normalize_number
 
@@ -237,11 +237,32 @@ def call_history_masks_numbers(user: AbstractBaseUser) -> bool:
 
 
 def call_openable_by(user: AbstractBaseUser, call: Call) -> bool:
-    """Whether the call page (calls_visible_to) opens for `user`; finance list calls they may
-    not open. Reads only what the history row already holds."""
-    if user.is_staff:
-        return True
-    return user.pk in (call.placed_by_id, call.member.user_id)
+    """Whether the call page (call_page_visible_to) opens for `user`. Reads only what the
+    history row already holds."""
+    return call_history_sees_all(user) or call_is_theirs(user, call)
+
+
+def call_is_theirs(user: AbstractBaseUser, call: Call) -> bool:
+    """Whether `user` may act on the call (hang it up, hear it): an admin, or its caller."""
+    return bool(user.is_staff or user.pk in (call.placed_by_id, call.member.user_id))
+
+
+def call_page_visible_to(user: AbstractBaseUser) -> QuerySet[Call]:
+    """The calls whose page opens for `user`: as calls_visible_to, and every call for those
+    who see usage (finance, following a report to the calls behind it), to read only."""
+    if call_history_sees_all(user):
+        return Call.objects.select_related("member", "contact", "usage", "recording")
+    return calls_visible_to(user)
+
+
+def call_as_seen_by(user: AbstractBaseUser, call: Call) -> Call:
+    """The call as `user` may read it: finance see another's call with its numbers masked, as
+    on every report. The instance is for showing only: never save it."""
+    if call_is_theirs(user, call) or not masks_numbers(user):
+        return call
+    call.caller = mask_number(call.caller)
+    call.callee = mask_number(call.callee)
+    return call
 
 
 @dataclass(frozen=True)

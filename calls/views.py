@@ -27,6 +27,7 @@ from members import exports
 from members.models import Department, Member
 from members.selectors import minutes_used_in_period
 from members.services import pool_current
+from recordings.selectors import can_access_all_recordings
 
 # htmx stops polling when a response carries this status: the call is over, nothing will change.
 HTMX_STOP_POLLING = 286
@@ -566,9 +567,15 @@ def call_export_xlsx(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _call_context(call: Call) -> dict:
+def _call_context(call: Call, user) -> dict:
+    """The call page's (and its live part's) context, for the user reading it."""
+    theirs = selectors.call_is_theirs(user, call)
+    call = selectors.call_as_seen_by(user, call)
     return {
         "call": call,
+        # Finance read others' calls: no hanging up, the recording only if they may hear all.
+        "can_act": theirs,
+        "can_hear": theirs or can_access_all_recordings(user),
         "status_label": selectors.call_status_label(call),
         "timeline": selectors.call_timeline(call),
         "callee": selectors.callee_display(call),
@@ -599,8 +606,8 @@ class CallSettleForm(forms.Form):
 
 @login_required
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    call = get_object_or_404(selectors.calls_visible_to(request.user), pk=pk)
-    context = _call_context(call)
+    call = get_object_or_404(selectors.call_page_visible_to(request.user), pk=pk)
+    context = _call_context(call, request.user)
     if request.user.is_staff and call.status == Call.Status.UNKNOWN:
         context["settle_form"] = CallSettleForm()
     return render(request, "calls/call_detail.html", context)
@@ -628,15 +635,15 @@ def call_settle(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The call was settled; the audit log keeps who did it."))
             return redirect("call-detail", pk=call.pk)
     # Refused: the service changed nothing, so the call read above is still as it is.
-    context = {**_call_context(call), "settle_form": form}
+    context = {**_call_context(call, request.user), "settle_form": form}
     return render(request, "calls/call_detail.html", context, status=400)
 
 
 @login_required
 def call_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The live part of the call page, polled by htmx until the call is final."""
-    call = get_object_or_404(selectors.calls_visible_to(request.user), pk=pk)
-    response = render(request, "calls/_call_status.html", _call_context(call))
+    call = get_object_or_404(selectors.call_page_visible_to(request.user), pk=pk)
+    response = render(request, "calls/_call_status.html", _call_context(call, request.user))
     if call.is_final:
         response.status_code = HTMX_STOP_POLLING
     return response
@@ -651,5 +658,5 @@ def call_hang_up(request: HttpRequest, pk: int) -> HttpResponse:
     except services.CallNotAllowed as exc:
         messages.info(request, exc.message)
     if request.headers.get("HX-Request"):
-        return render(request, "calls/_call_status.html", _call_context(call))
+        return render(request, "calls/_call_status.html", _call_context(call, request.user))
     return redirect("call-detail", pk=call.pk)

@@ -31,7 +31,8 @@ ACCESS = {
         "the pool's balance",
     ],
     FINANCE: [
-        "usage reports, the calls behind them, pool history and exports (numbers masked)",
+        "usage reports, the calls behind them and each one's page (to read), pool history and "
+        "exports (numbers masked)",
         "the pool's balance",
     ],
 }

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from calls.models import Call
-from calls.selectors import calls_visible_to
+from calls.selectors import call_is_theirs, call_page_visible_to
 from members.masking import mask_number
 from recordings import selectors, services
 from recordings.models import Recording
@@ -57,7 +57,11 @@ def recording_panel_context(request: HttpRequest, call: Call) -> dict[str, Any]:
 @login_required
 def recording_panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The recording part of the call page, polled by htmx until the recording is settled."""
-    call = get_object_or_404(calls_visible_to(request.user).select_related("recording"), pk=pk)
+    call = get_object_or_404(call_page_visible_to(request.user).select_related("recording"), pk=pk)
+    if not (
+        call_is_theirs(request.user, call) or selectors.can_access_all_recordings(request.user)
+    ):
+        raise Http404
     response = render(request, "recordings/_panel.html", recording_panel_context(request, call))
     recording = getattr(call, "recording", None)
     if recording is None or recording.is_settled:

@@ -434,6 +434,7 @@ def calls_behind(request: HttpRequest) -> HttpResponse:
     show_number = number_display_for(request.user)
     rows = [
         {
+            "call_id": entry.call.pk,
             "when": timezone.localtime(entry.call.created_at),
             "member": entry.member.name,
             "department": entry.department.name if entry.department else "",
