@@ -24,8 +24,15 @@ class CallAdmin(admin.ModelAdmin):
     search_fields = ["caller", "callee", "callidentifier"]
     inlines = [CallEventInline]
 
+    # A call changes only through its state machine (calls.services), never by hand; nor is
+    # one made or deleted here: its ledger entry and audit trail hang on it.
+    def has_add_permission(self, request) -> bool:
+        return False
+
     def has_change_permission(self, request, obj=None) -> bool:
-        # A call changes only through its state machine (calls.services), never by hand.
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -35,5 +42,12 @@ class CallEventAdmin(admin.ModelAdmin):
     list_filter = ["outcome", "status"]
     search_fields = ["callidentifier"]
 
+    # Every notification is kept as it came: none is made, changed or deleted by hand.
+    def has_add_permission(self, request) -> bool:
+        return False
+
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

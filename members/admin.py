@@ -11,7 +11,14 @@ from members.models import (
     PoolAlert,
     UsageEntry,
 )
-from members.services import MemberInvalid, audit_record, phone_number_normalize, snapshot
+from members.services import (
+    MemberInvalid,
+    audit_record,
+    business_number_validate,
+    phone_number_normalize,
+    same_number,
+    snapshot,
+)
 
 
 class PhoneNumberAdminForm(forms.ModelForm):
@@ -24,6 +31,24 @@ class PhoneNumberAdminForm(forms.ModelForm):
             raise forms.ValidationError(exc.message) from exc
         model = self._meta.model
         if model.objects.filter(phone_number=number).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("%(number)s is already in use.") % {"number": number})
+        return number
+
+
+class BusinessNumberAdminForm(forms.ModelForm):
+    """A business number typed in Django's admin is kept as the operator registered it (it is
+    sent so), checked as on the portal's own page."""
+
+    def clean_phone_number(self) -> str:
+        try:
+            number = business_number_validate(self.cleaned_data["phone_number"])
+            same = phone_number_normalize(number)
+        except MemberInvalid as exc:
+            raise forms.ValidationError(exc.message) from exc
+        others = BusinessNumber.objects.exclude(pk=self.instance.pk).values_list(
+            "phone_number", flat=True
+        )
+        if any(same_number(other, same) for other in others):
             raise forms.ValidationError(_("%(number)s is already in use.") % {"number": number})
         return number
 
@@ -62,7 +87,7 @@ class DepartmentAdmin(AuditedAdmin):
 
 @admin.register(BusinessNumber)
 class BusinessNumberAdmin(AuditedAdmin):
-    form = PhoneNumberAdminForm
+    form = BusinessNumberAdminForm
 
     list_display = ["phone_number", "label", "is_default"]
 
