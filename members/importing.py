@@ -1,8 +1,11 @@
 """Reading a member file (CSV or XLSX) into rows, and checking each row before anything is written.
 
+A row whose number is a member's already updates that member (what changes is listed), any other
+creates one: so the export, edited or not, imports back, and unchanged it changes nothing.
+
 `parse_member_file` and `validate_rows` are pure: they read no database, so the import page can
-show a preview of every row with its errors, and check the same rows again when the admin
-confirms. `import_lookups_load` is the one read of the database they need, in a few queries.
+show a preview of every row with its errors and changes, and check the same rows again when the
+admin confirms. `import_lookups_load` is the one read of the database they need, in a few queries.
 The rows are written by `members.services.members_import`.
 """
 
@@ -18,6 +21,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -27,6 +31,15 @@ from members.services import MemberInvalid, phone_number_normalize
 # The header of an import file, which is also the header of an export (so an export re-imports).
 IMPORT_COLUMNS = ("name", "phone_number", "department", "status", "minutes_cap", "username")
 REQUIRED_COLUMNS = ("name", "phone_number", "department")
+# What a row may change of a member it names by number, as the preview names them.
+UPDATABLE_COLUMNS = ("name", "department", "status", "minutes_cap", "username")
+_COLUMN_LABELS = {
+    "name": gettext_lazy("Name"),
+    "department": gettext_lazy("Department"),
+    "status": gettext_lazy("Status"),
+    "minutes_cap": gettext_lazy("Cap"),
+    "username": gettext_lazy("Portal user"),
+}
 MAX_ROWS = 5000
 MAX_BYTES = 5 * 1024 * 1024
 
@@ -58,6 +71,31 @@ class ImportRow:
     minutes_cap: str = ""
     username: str = ""
     errors: dict[str, str] = field(default_factory=dict)
+    # The optional columns the file does not have: for a member it updates, left as they are.
+    absent: list[str] = field(default_factory=list)
+    # After `validate_rows`: the member whose number it is (None: a new member), and which of
+    # UPDATABLE_COLUMNS change for that member.
+    member_id: int | None = None
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def is_new(self) -> bool:
+        return self.member_id is None
+
+    @property
+    def is_unchanged(self) -> bool:
+        return self.member_id is not None and not self.changes
+
+    def change_summary(self) -> str:
+        """What importing the row does, in words: a new member, no change, or what it updates."""
+        if self.is_new:
+            return _("New member")
+        if not self.changes:
+            return _("No change")
+        # Translators: the separator of a list of column names ("Name, Status").
+        separator = pgettext("list separator", ", ")
+        columns = separator.join(str(_COLUMN_LABELS[column]) for column in self.changes)
+        return _("Updates %(columns)s") % {"columns": columns}
 
     def as_dict(self) -> dict[str, Any]:
         """For the session, between the preview and the import."""
@@ -74,10 +112,22 @@ class ImportLookups:
 
     # The names of all departments.
     departments: frozenset[str] = frozenset()
-    # E.164 number → name of the member who has it.
-    taken_numbers: dict[str, str] = field(default_factory=dict)
+    # E.164 number → the member who has it, as a row would write it.
+    members: dict[str, ExistingMember] = field(default_factory=dict)
     # Usernames that exist → the member number already linked to that user, or "".
     users: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExistingMember:
+    """A member that a row names by its number, in the row's terms (as an export writes it)."""
+
+    id: int
+    name: str
+    department: str = ""
+    status: str = Member.Status.ACTIVE
+    minutes_cap: str = ""
+    username: str = ""
 
 
 # Parsing
@@ -214,7 +264,10 @@ def _rows_from_table(table: Iterable[Sequence[str]]) -> list[ImportRow]:
                 % {"max": f"{MAX_ROWS:,}"}
             )
         by_column = dict(zip(header, values, strict=False))
-        rows.append(ImportRow(line=line, **{c: by_column.get(c, "") for c in IMPORT_COLUMNS}))
+        absent = [column for column in IMPORT_COLUMNS if column not in header]
+        rows.append(
+            ImportRow(line=line, absent=absent, **{c: by_column.get(c, "") for c in IMPORT_COLUMNS})
+        )
     if not rows:
         raise ImportFileInvalid(_("The file has a header but no members under it."))
     return rows
@@ -231,9 +284,19 @@ def import_lookups_load(rows: Sequence[ImportRow]) -> ImportLookups:
             numbers.add(phone_number_normalize(row.phone_number))
         except MemberInvalid:
             continue
-    taken = dict(
-        Member.objects.filter(phone_number__in=numbers).values_list("phone_number", "name")
-    )
+    existing = {
+        member.phone_number: ExistingMember(
+            id=member.pk,
+            name=member.name,
+            department=member.department.name if member.department else "",
+            status=member.status,
+            minutes_cap="" if member.minutes_cap is None else str(member.minutes_cap),
+            username=member.user.get_username() if member.user else "",
+        )
+        for member in Member.objects.filter(phone_number__in=numbers).select_related(
+            "department", "user"
+        )
+    }
     usernames = {row.username for row in rows if row.username}
     users = dict.fromkeys(
         get_user_model().objects.filter(username__in=usernames).values_list("username", flat=True),
@@ -244,15 +307,16 @@ def import_lookups_load(rows: Sequence[ImportRow]) -> ImportLookups:
     )
     users.update(linked)
     departments = frozenset(Department.objects.values_list("name", flat=True))
-    return ImportLookups(departments=departments, taken_numbers=taken, users=users)
+    return ImportLookups(departments=departments, members=existing, users=users)
 
 
 def validate_rows(rows: Sequence[ImportRow], *, lookups: ImportLookups) -> list[ImportRow]:
     """The rows with their values normalised and each problem recorded in `errors`.
 
-    Checks: a name, a valid number that no member has and no earlier row has, a department that
-    exists (or none), a known status, a whole number of minutes for the cap, and a portal user who
-    exists and has no member number yet.
+    Checks: a name, a valid number that no earlier row has, a department that exists (or none), a
+    known status, a whole number of minutes for the cap, and a portal user who exists and has no
+    other member number. A number that is a member's makes the row an update of that member: an
+    empty status or username, or an optional column the file lacks, leaves that field as it is.
     """
     departments_by_key = {name.casefold(): name for name in lookups.departments}
     statuses = {value: value for value in Member.Status.values} | {
@@ -279,11 +343,7 @@ def validate_rows(rows: Sequence[ImportRow], *, lookups: ImportLookups) -> list[
                 errors["phone_number"] = exc.message
             else:
                 values["phone_number"] = number
-                if number in lookups.taken_numbers:
-                    errors["phone_number"] = _(
-                        "%(number)s is already the number of member %(name)s."
-                    ) % {"number": number, "name": lookups.taken_numbers[number]}
-                elif number in number_rows:
+                if number in number_rows:
                     errors["phone_number"] = _("%(number)s is also on row %(line)s.") % {
                         "number": number,
                         "line": number_rows[number],
@@ -323,7 +383,11 @@ def validate_rows(rows: Sequence[ImportRow], *, lookups: ImportLookups) -> list[
                     "(0 or more). Leave it empty for no cap."
                 ) % {"cap": row.minutes_cap}
 
-        if row.username:
+        existing = lookups.members.get(values.get("phone_number", ""))
+        if existing is not None:
+            values.update(_kept_for_update(row, existing))
+
+        if row.username and not (existing and row.username == existing.username):
             if row.username not in lookups.users:
                 errors["username"] = _("There is no portal user “%(username)s”.") % {
                     "username": row.username
@@ -340,5 +404,27 @@ def validate_rows(rows: Sequence[ImportRow], *, lookups: ImportLookups) -> list[
             else:
                 username_rows[row.username] = row.line
 
-        checked.append(dataclasses.replace(row, **values, errors=errors))
+        checked_row = dataclasses.replace(row, **values, errors=errors)
+        if existing is not None:
+            checked_row = dataclasses.replace(
+                checked_row, member_id=existing.id, changes=_changes(checked_row, existing)
+            )
+        checked.append(checked_row)
     return checked
+
+
+def _kept_for_update(row: ImportRow, existing: ExistingMember) -> dict[str, str]:
+    """What a row leaves of the member it updates: a column the file lacks, an empty status or
+    username (unlinking a user, or a status, is done on the member's page, not by a blank)."""
+    kept = {column: getattr(existing, column) for column in row.absent}
+    if not row.status:
+        kept["status"] = existing.status
+    if not row.username:
+        kept["username"] = existing.username
+    return kept
+
+
+def _changes(row: ImportRow, existing: ExistingMember) -> list[str]:
+    return [
+        column for column in UPDATABLE_COLUMNS if getattr(row, column) != getattr(existing, column)
+    ]

@@ -582,9 +582,19 @@ if TYPE_CHECKING:
     from members.importing import ImportRow
 
 
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote: members created, members updated (unchanged rows are neither)."""
+
+    created: int
+    updated: int
+
+
 @transaction.atomic
-def members_import(*, actor: AbstractBaseUser | None, rows: Sequence[ImportRow]) -> list[Member]:
-    """Create a member for every row, each audited as `import`: all in one transaction, or none.
+def members_import(*, actor: AbstractBaseUser | None, rows: Sequence[ImportRow]) -> ImportResult:
+    """Create a member for every new row (audited as `import`) and update the member each other
+    row names by its number (audited as an update, when anything changes): all in one
+    transaction, or none.
 
     The rows were checked for the preview (members.importing.validate_rows), but the database may
     have changed since, or the check been skipped: each row is checked again as it is written, and
@@ -603,17 +613,20 @@ def members_import(*, actor: AbstractBaseUser | None, rows: Sequence[ImportRow])
         u.get_username(): u
         for u in get_user_model().objects.filter(username__in={r.username for r in rows})
     }
-    linked = set(
-        Member.objects.filter(user__in=users.values()).values_list("user__username", flat=True)
+    # Username → the id of the member it is linked to.
+    linked = dict(
+        Member.objects.filter(user__in=users.values()).values_list("user__username", "pk")
     )
-    members = []
+    created = updated = 0
     for row in rows:
+        lookups = {"departments": departments, "users": users, "linked": linked}
         try:
-            members.append(
-                _member_import_row(
-                    actor=actor, row=row, departments=departments, users=users, linked=linked
-                )
-            )
+            if row.is_new:
+                _member_import_row(actor=actor, row=row, **lookups)
+                created += 1
+            elif row.changes:
+                _member_update_row(actor=actor, row=row, **lookups)
+                updated += 1
         except MemberInvalid as exc:
             raise MemberInvalid(
                 _("Row %(line)s: %(problem)s Nothing was imported.")
@@ -629,17 +642,17 @@ def members_import(*, actor: AbstractBaseUser | None, rows: Sequence[ImportRow])
                 % {"line": row.line},
                 field="phone_number",
             ) from exc
-    return members
+    return ImportResult(created=created, updated=updated)
 
 
-def _member_import_row(
+def _member_import_fields(
     *,
-    actor: AbstractBaseUser | None,
     row: ImportRow,
     departments: dict[str, Department],
     users: dict[str, AbstractBaseUser],
-    linked: set[str],
-) -> Member:
+    linked: dict[str, int | None],
+) -> dict[str, Any]:
+    """A checked row's values as a member's fields, checked again against the database."""
     if row.errors:
         column, message = next(iter(row.errors.items()))
         raise MemberInvalid(message, field=column)
@@ -661,13 +674,13 @@ def _member_import_row(
                 _("There is no portal user %(username)s.") % {"username": row.username},
                 field="username",
             )
-        if row.username in linked:
+        if row.username in linked and linked[row.username] != row.member_id:
             raise MemberInvalid(
                 _("The user %(username)s already has a member number.")
                 % {"username": row.username},
                 field="username",
             )
-        linked.add(row.username)
+        linked[row.username] = row.member_id
     status = row.status or Member.Status.ACTIVE
     if status not in Member.Status.values:
         raise MemberInvalid(
@@ -676,13 +689,24 @@ def _member_import_row(
         )
     if row.minutes_cap and not row.minutes_cap.isdigit():
         raise MemberInvalid(_("The minutes cap is not a whole number."), field="minutes_cap")
-    return member_create(
+    return {
+        "name": row.name.strip(),
+        "department": department,
+        "user": user,
+        "status": status,
+        "minutes_cap": int(row.minutes_cap) if row.minutes_cap else None,
+    }
+
+
+def _member_import_row(*, actor: AbstractBaseUser | None, row: ImportRow, **lookups: Any) -> None:
+    member_create(
         actor=actor,
-        name=row.name.strip(),
         phone_number=row.phone_number,
-        department=department,
-        user=user,
-        status=status,
-        minutes_cap=int(row.minutes_cap) if row.minutes_cap else None,
         action=AuditLogEntry.Action.IMPORT,
+        **_member_import_fields(row=row, **lookups),
     )
+
+
+def _member_update_row(*, actor: AbstractBaseUser | None, row: ImportRow, **lookups: Any) -> None:
+    member = Member.objects.select_for_update().get(pk=row.member_id)
+    member_update(actor=actor, member=member, **_member_import_fields(row=row, **lookups))

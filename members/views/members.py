@@ -360,6 +360,11 @@ def member_import(request: HttpRequest) -> HttpResponse:
         request.session.pop(IMPORT_SESSION_KEY, None)
     pending, rows = _pending_import(request)
     bad_rows = [row for row in rows if row.errors]
+    counts = {
+        "new": sum(1 for row in rows if row.is_new),
+        "updated": sum(1 for row in rows if row.changes),
+        "same": sum(1 for row in rows if row.is_unchanged),
+    }
     return render(
         request,
         "members/member_import.html",
@@ -368,6 +373,7 @@ def member_import(request: HttpRequest) -> HttpResponse:
             "pending": pending,
             "rows": rows,
             "bad_rows": bad_rows,
+            "counts": counts,
             "columns": importing.IMPORT_COLUMNS,
             "required_columns": importing.REQUIRED_COLUMNS,
             "max_rows": importing.MAX_ROWS,
@@ -395,20 +401,31 @@ def _member_import_confirm(request: HttpRequest) -> HttpResponse:
         )
         return redirect("member-import")
     try:
-        members = services.members_import(actor=request.user, rows=rows)
+        result = services.members_import(actor=request.user, rows=rows)
     except services.MemberInvalid as exc:
         messages.error(request, exc.message)
         return redirect("member-import")
     request.session.pop(IMPORT_SESSION_KEY, None)
-    messages.success(
-        request,
-        ngettext(
-            "Imported %(count)s member from %(file)s.",
-            "Imported %(count)s members from %(file)s.",
-            len(members),
+    file_name = pending["file_name"]
+    if not (result.created or result.updated):
+        messages.success(
+            request,
+            _("%(file)s matches the members as they are: nothing changed.") % {"file": file_name},
         )
-        % {"count": len(members), "file": pending["file_name"]},
-    )
+    else:
+        messages.success(
+            request,
+            _("%(file)s imported: %(created)s, %(updated)s.")
+            % {
+                "file": file_name,
+                "created": ngettext("%(count)s new member", "%(count)s new members", result.created)
+                % {"count": result.created},
+                "updated": ngettext(
+                    "%(count)s member updated", "%(count)s members updated", result.updated
+                )
+                % {"count": result.updated},
+            },
+        )
     return redirect("member-list")
 
 

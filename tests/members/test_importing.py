@@ -8,6 +8,7 @@ import pytest
 from members.importing import (
     MAX_BYTES,
     MAX_ROWS,
+    ExistingMember,
     ImportFileInvalid,
     ImportLookups,
     ImportRow,
@@ -182,7 +183,7 @@ def test_each_bad_row_gets_its_own_error_in_its_column():
         [
             ImportRow(2, "", "+8613912340001"),
             ImportRow(3, "Bad number", "12345"),
-            ImportRow(4, "Taken", "+8613912345673"),
+            ImportRow(4, "Taken", "+8613912345673"),  # a member's: updates it
             ImportRow(5, "First", "+8613912340002"),
             ImportRow(6, "Twice", "8613912340002"),
             ImportRow(7, "Unknown dept", "+8613912340003", department="Marketing"),
@@ -195,16 +196,17 @@ def test_each_bad_row_gets_its_own_error_in_its_column():
             ImportRow(14, "", ""),
         ],
         departments=frozenset({"Sales"}),
-        taken_numbers={"+8613912345673": "Wang Fang"},
+        members={"+8613912345673": ExistingMember(id=7, name="Wang Fang", username="wang")},
         users={"wang": "+8613912345673", "li": ""},
     )
 
     errors = {row.line: row.errors for row in rows}
     assert errors[2] == {"name": "The name is missing."}
     assert "'12345' is not a phone number" in errors[3]["phone_number"]
-    assert errors[4] == {
-        "phone_number": "+8613912345673 is already the number of member Wang Fang."
-    }
+    assert errors[4] == {}
+    taken = next(row for row in rows if row.line == 4)
+    # Its empty username leaves the member's as it is; the name changes.
+    assert (taken.member_id, taken.changes, taken.username) == (7, ["name"], "wang")
     assert errors[5] == {}
     assert errors[6] == {"phone_number": "+8613912340002 is also on row 5."}
     assert "no department called “Marketing”" in errors[7]["department"]
@@ -218,7 +220,7 @@ def test_each_bad_row_gets_its_own_error_in_its_column():
 
 
 @pytest.mark.django_db
-def test_lookups_name_the_taken_numbers_linked_users_and_departments(member, teammate):
+def test_lookups_name_the_members_linked_users_and_departments(member, teammate):
     Department.objects.create(name="Sales")
     rows = [
         ImportRow(2, "x", "139 1234 5673", username="wang"),
@@ -228,7 +230,9 @@ def test_lookups_name_the_taken_numbers_linked_users_and_departments(member, tea
 
     lookups = import_lookups_load(rows)
 
-    assert lookups.taken_numbers == {"+8613912345673": "Wang Fang"}
+    assert lookups.members == {
+        "+8613912345673": ExistingMember(id=member.pk, name="Wang Fang", username="wang")
+    }
     assert lookups.users == {"wang": "+8613912345673", "li": ""}
     assert lookups.departments == frozenset({"Sales"})
 
@@ -244,8 +248,10 @@ def test_members_import_writes_every_row_audited_as_import(admin_user, employee)
         ImportRow(3, "Li Na", "+8613912340000", "", "suspended", "", ""),
     ]
 
-    members = members_import(actor=admin_user, rows=rows)
+    result = members_import(actor=admin_user, rows=rows)
 
+    assert (result.created, result.updated) == (2, 0)
+    members = list(Member.objects.order_by("-phone_number"))
     assert [(m.name, m.department, m.user, m.status, m.minutes_cap) for m in members] == [
         ("Wang Fang", sales, employee, "active", 60),
         ("Li Na", None, None, "suspended", None),
