@@ -650,7 +650,7 @@ def _member_import_fields(
     row: ImportRow,
     departments: dict[str, Department],
     users: dict[str, AbstractBaseUser],
-    linked: dict[str, int | None],
+    linked: dict[str, int],
 ) -> dict[str, Any]:
     """A checked row's values as a member's fields, checked again against the database."""
     if row.errors:
@@ -680,7 +680,8 @@ def _member_import_fields(
                 % {"username": row.username},
                 field="username",
             )
-        linked[row.username] = row.member_id
+        # A new member has no id yet: its row's line stands for it, unlike any other's.
+        linked[row.username] = row.member_id if row.member_id is not None else -row.line
     status = row.status or Member.Status.ACTIVE
     if status not in Member.Status.values:
         raise MemberInvalid(

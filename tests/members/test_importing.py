@@ -317,3 +317,18 @@ def test_members_import_refuses_a_user_who_already_has_a_member_number(admin_use
 
     assert caught.value.message.startswith("Row 2: The user wang already has a member number.")
     assert Member.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_members_import_refuses_one_user_for_two_new_members_when_the_check_was_skipped(
+    admin_user, employee
+):
+    rows = [
+        ImportRow(2, "A", "+8613912340001", username="wang"),
+        ImportRow(3, "B", "+8613912340002", username="wang"),
+    ]
+
+    with pytest.raises(MemberInvalid, match="Row 3: The user wang already has a member number"):
+        members_import(actor=admin_user, rows=rows)
+
+    assert not Member.objects.exists()
