@@ -192,8 +192,10 @@ def test_it_shows_finance_every_call_with_masked_numbers(
     assert "+8613800000022" not in body and "138 0000 0022" not in body
     # "Calling +86…" must not give the number away either.
     assert "Calling +86 138****5678…" in unescape(body)
-    # The call page is not theirs to open (calls_visible_to): no link that would answer 404.
-    assert reverse("call-detail", args=[first.pk]) not in body
+    # Each row leads to the call's page, which opens to read, its numbers masked there too.
+    assert reverse("call-detail", args=[first.pk]) in body
+    call_page = client.get(reverse("call-detail", args=[first.pk])).content.decode()
+    assert "+86 138****5678" in call_page and "138 1234 5678" not in call_page
 
 
 def test_it_sends_anonymous_visitors_to_log_in(client):
