@@ -96,10 +96,11 @@ def test_the_operator_part_says_whether_it_answered_last_time_not_only_that_a_to
     assert operator["ok"] is False
     assert "clicktodialbegin failed" in operator["error"] and "no answer since" in operator["error"]
 
-    # It answers again: the next request that reaches it clears the part.
+    # It answers again (a refusal is an answer; no call is placed, so no notification is left
+    # in flight when the test ends): the next request that reaches it clears the part.
     settings.OPERATOR_API_BASE_URL = sandbox.base_url
     call = Call.objects.create(
-        member=member, sponsor="01052680000", caller=member.phone_number, callee="+8613800000001"
+        member=member, sponsor="01052680000", caller=member.phone_number, callee="+8613800000008"
     )
     call_begin(call_id=call.pk, last_attempt=True)
     assert probe.get("/readyz").json()["checks"]["operator"]["ok"] is True

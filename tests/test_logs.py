@@ -177,5 +177,6 @@ def test_with_json_logs_gunicorns_own_lines_are_json_too(tmp_path):
     records = [json.loads(line) for line in lines]  # every line: fails on one that is not JSON
     loggers = {record["logger"] for record in records}
     assert {"gunicorn.error", "gunicorn.access"} <= loggers
-    (access,) = [r for r in records if r["logger"] == "gunicorn.access"]
-    assert "GET /healthz" in access["message"]
+    # One line per probe that reached it (one given up on while the web still started counts).
+    access = [r for r in records if r["logger"] == "gunicorn.access"]
+    assert access and all("GET /healthz" in r["message"] for r in access)
