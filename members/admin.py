@@ -14,9 +14,9 @@ from members.models import (
 from members.services import (
     MemberInvalid,
     audit_record,
+    business_number_taken,
     business_number_validate,
     phone_number_normalize,
-    same_number,
     snapshot,
 )
 
@@ -42,13 +42,9 @@ class BusinessNumberAdminForm(forms.ModelForm):
     def clean_phone_number(self) -> str:
         try:
             number = business_number_validate(self.cleaned_data["phone_number"])
-            same = phone_number_normalize(number)
         except MemberInvalid as exc:
             raise forms.ValidationError(exc.message) from exc
-        others = BusinessNumber.objects.exclude(pk=self.instance.pk).values_list(
-            "phone_number", flat=True
-        )
-        if any(same_number(other, same) for other in others):
+        if business_number_taken(number, exclude_pk=self.instance.pk):
             raise forms.ValidationError(_("%(number)s is already in use.") % {"number": number})
         return number
 
