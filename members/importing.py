@@ -6,7 +6,7 @@ creates one: so the export, edited or not, imports back, and unchanged it change
 `parse_member_file` and `validate_rows` are pure: they read no database, so the import page can
 show a preview of every row with its errors and changes, and check the same rows again when the
 admin confirms. `import_lookups_load` is the one read of the database they need, in a few queries.
-The rows are written by `members.services.members_import`.
+The rows are written by `members.import_writing.members_import`.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from openpyxl.styles import Font
 
 from calls.models import Call
 from calls.selectors import REASON_LABELS
-from members import importing, services
+from members import import_writing, importing, services
 from members.forms import BusinessNumberForm, DepartmentForm, MemberForm, MemberImportForm
 from members.models import AuditLogEntry, BusinessNumber, Department, Member, MinutePool
 from members.selectors import minutes_used_in_period
@@ -401,7 +401,7 @@ def _member_import_confirm(request: HttpRequest) -> HttpResponse:
         )
         return redirect("member-import")
     try:
-        result = services.members_import(actor=request.user, rows=rows)
+        result = import_writing.members_import(actor=request.user, rows=rows)
     except services.MemberInvalid as exc:
         messages.error(request, exc.message)
         return redirect("member-import")

@@ -18,8 +18,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from calls import selectors
+from calls.forms import CallHistoryForm
 from calls.models import Call, Contact
-from calls.views import CallHistoryForm
 from members.models import Department, Member
 from members.services import usage_record
 

@@ -5,6 +5,7 @@ import io
 import openpyxl
 import pytest
 
+from members.import_writing import members_import
 from members.importing import (
     MAX_BYTES,
     MAX_ROWS,
@@ -17,7 +18,7 @@ from members.importing import (
     validate_rows,
 )
 from members.models import AuditLogEntry, Department, Member
-from members.services import MemberInvalid, members_import
+from members.services import MemberInvalid
 
 HEADER = ["name", "phone_number", "department"]
 

@@ -1,0 +1,220 @@
+"""The forms of the calls pages: a contact, a contact import, the history's filters (with a select
+that writes its options in one pass), settling a call by hand."""
+
+from collections.abc import Iterator
+
+from django import forms
+from django.forms.models import ModelChoiceIterator
+from django.http import QueryDict
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+
+from calls import selectors, services
+from calls.models import Call
+from members.models import Department, Member
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200, required=False)
+    company = forms.CharField(label=gettext_lazy("Company"), max_length=200, required=False)
+    phone_number = forms.CharField(
+        # Translators: a phone number.
+        label=gettext_lazy("Number"),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+8613912345673"}
+        ),
+    )
+    notes = forms.CharField(
+        label=gettext_lazy("Notes"),
+        required=False,
+        # Translators: keep "tel:" as it is; it is what people type.
+        help_text=gettext_lazy("Write tel:+8610… to get a Call button for that number."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    shared = forms.BooleanField(label=gettext_lazy("Shared with everyone"), required=False)
+
+    def __init__(self, *args: object, may_share: bool, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_share:
+            del self.fields["shared"]
+
+    def contact_fields(self) -> dict[str, str]:
+        data = self.cleaned_data
+        return {
+            # A contact with no name is known by its number, as before.
+            "name": data["name"].strip() or data["phone_number"].strip(),
+            "company": data["company"].strip(),
+            "phone_number": data["phone_number"],
+            "notes": data["notes"].strip(),
+        }
+
+
+class ContactImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("CSV or vCard file"),
+        widget=forms.FileInput(attrs={"accept": ".csv,.vcf,.vcard"}),
+    )
+    shared = forms.BooleanField(label=gettext_lazy("Import as shared contacts"), required=False)
+
+    def __init__(self, *args: object, may_share: bool, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_share:
+            del self.fields["shared"]
+
+
+class OnePassSelect(forms.Select):
+    """forms.Select's markup, its options written in one pass instead of a template each.
+
+    Django renders every <option> through its own template include (about 0.2 ms each): with the
+    history's member filter listing every member (2,000 in the benchmark), that was most of the
+    page's time. Choices in groups (<optgroup>) are left to forms.Select.
+    """
+
+    def render(
+        self, name: str, value: object, attrs: dict | None = None, renderer: object = None
+    ) -> SafeString:
+        wanted = self.format_value(value)
+        options = []
+        chosen = False
+        for option_value, label in self.choices:
+            if isinstance(label, list | tuple):
+                return super().render(name, value, attrs, renderer)
+            option_value = "" if option_value is None else str(option_value)
+            # As forms.Select: only the first option with the value is selected.
+            selected = not chosen and option_value in wanted
+            chosen |= selected
+            options.append(
+                f'\n  <option value="{conditional_escape(option_value)}"'
+                f"{' selected' if selected else ''}>{conditional_escape(label)}</option>\n"
+            )
+        html_attrs = _html_attrs(self.build_attrs(self.attrs, attrs))
+        return mark_safe(  # noqa: S308 - every value and label above is escaped
+            f'<select name="{conditional_escape(name)}"{html_attrs}>{"".join(options)}\n</select>'
+        )
+
+
+def _html_attrs(attrs: dict) -> str:
+    """Attributes as Django's widgets/attrs.html writes them, in order (flatatt puts the valued
+    ones before the boolean ones): True as a bare name, False left out."""
+    return "".join(
+        f" {name}" if value is True else f' {name}="{conditional_escape(str(value))}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class MemberChoices(ModelChoiceIterator):
+    """The members as (id, "Name (+86…)", as Member.__str__) read as two columns, not as model
+    instances: building 2,000 of them took longer than the query."""
+
+    def __iter__(self) -> Iterator[tuple[object, str]]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for pk, name, number in self.queryset.values_list("pk", "name", "phone_number"):
+            yield (pk, f"{name} ({number})")
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    iterator = MemberChoices
+
+
+class CallHistoryForm(forms.Form):
+    """The history's filters, read from the query string so that a filtered list is a link."""
+
+    search = forms.CharField(
+        label=gettext_lazy("Name or number"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    member = MemberChoiceField(
+        label=gettext_lazy("Member"),
+        queryset=Member.objects.order_by("name", "id"),
+        required=False,
+        empty_label=gettext_lazy("Any member"),
+        widget=OnePassSelect,
+    )
+    department = forms.ModelChoiceField(
+        label=gettext_lazy("Department"),
+        queryset=Department.objects.order_by("name"),
+        required=False,
+        empty_label=gettext_lazy("Any department"),
+        widget=OnePassSelect,
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        choices=[("", gettext_lazy("Any status")), *Call.Status.choices],
+        required=False,
+    )
+    reason = forms.ChoiceField(
+        label=gettext_lazy("Reason"),
+        # The operator's code, then what it means: "CalleeBusy (busy)".
+        choices=[("", gettext_lazy("Any reason"))]
+        + [
+            (code, format_lazy("{} ({})", code, words))
+            for code, words in selectors.REASON_LABELS.items()
+        ],
+        required=False,
+    )
+    over_limit = forms.BooleanField(label=gettext_lazy("Over the limit only"), required=False)
+
+    def __init__(self, data: QueryDict, *, sees_all: bool) -> None:
+        super().__init__(data)
+        # "from" is a Python keyword, so these cannot be declared as class attributes.
+        dates = (("from", pgettext("first day", "From")), ("to", pgettext("last day", "To")))
+        for name, label in dates:
+            self.fields[name] = forms.DateField(
+                label=label,
+                required=False,
+                input_formats=["%Y-%m-%d"],
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+            )
+        self.order_fields(["from", "to", "search"])
+        if not sees_all:
+            # Their own calls only: one member, one department, nothing to choose between.
+            del self.fields["member"], self.fields["department"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        first, last = data.get("from"), data.get("to")
+        if first and last and first > last:
+            raise forms.ValidationError(_("The first day must not be after the last day."))
+        return data
+
+    def filters(self) -> selectors.CallHistoryFilters:
+        data = self.cleaned_data
+        member, department = data.get("member"), data.get("department")
+        return selectors.CallHistoryFilters(
+            date_from=data.get("from"),
+            date_to=data.get("to"),
+            member_id=member.pk if member else None,
+            department_id=department.pk if department else None,
+            status=data.get("status") or "",
+            reason=data.get("reason") or "",
+            over_limit=bool(data.get("over_limit")),
+            search=data.get("search") or "",
+        )
+
+
+class CallSettleForm(forms.Form):
+    """How an admin settles a call the operator never finished reporting on."""
+
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("How did it go?"),
+        choices=[
+            (services.Settlement.ENDED, gettext_lazy("They talked, then it ended")),
+            (services.Settlement.FAILED, gettext_lazy("It never connected")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    duration_seconds = forms.IntegerField(
+        label=gettext_lazy("Talk time in seconds"),
+        min_value=0,
+        required=False,
+        help_text=gettext_lazy("Billed like any ended call; 0 if they never talked."),
+    )
