@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from sandbox.audio import tone_wav
 from sandbox.scenarios import Scenario
 
 MAX_RECORDING_SECONDS = 30
+# What the corrupt-recording scenario sends: it starts like a WAV, then is not base64 at all.
+CORRUPT_FILEDATA = "UklGRi4uLi4=!!not base64!!"
 
 
 def utcnow() -> datetime:
@@ -65,3 +68,10 @@ class SandboxCall:
         """
         seconds = min(self.call_duration or 0, MAX_RECORDING_SECONDS)
         return tone_wav(seconds, sequence=self.sequence)
+
+    def recording_filedata(self) -> str:
+        """The recording as a download sends it: base64 WAV, or, in the corrupt-recording
+        scenario, text that starts like one and is not base64 at all."""
+        if self.scenario.filedata == "corrupt":
+            return CORRUPT_FILEDATA
+        return base64.b64encode(self.recording_audio()).decode("ascii")
