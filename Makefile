@@ -28,14 +28,23 @@ run: install
 	rm -rf var/metrics  # the last run's Prometheus counts (clicktodial_portal/metrics.py)
 	.venv/bin/honcho start -f Procfile
 
-# PYTEST_ARGS: some tests only, or pytest's options.
+# PYTEST_ARGS: some tests only, or pytest's options. The browser tests drive Debian's Chromium and
+# need a Chinese font (fonts-wqy-microhei): installed here when missing and run as root; otherwise
+# those tests are skipped, saying what to install. The property-based tests run a smaller profile
+# than under `make reliability` (tests/conftest.py).
 test: install-dev
+	@[ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+		{ [ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ] && \
+		  [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; } || \
+		(apt-get update -qq && \
+		 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
 	$(VENV_PYTHON) manage.py compile_translations
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
-# The fault and abuse tests alone, and their figures as a table (also part of `make test`).
+# The fault and abuse tests alone, the property-based ones at full size, and their figures as a
+# table (also part of `make test`, smaller).
 reliability: install-dev
-	$(VENV_PYTHON) -m pytest -m reliability
+	HYPOTHESIS_PROFILE=full $(VENV_PYTHON) -m pytest -m reliability
 
 # The benchmark (bench/README.md): the portal under gunicorn and a Celery worker, loaded with wrk,
 # beside its references; the reports over 10 million calls; memory. Needs PostgreSQL and Redis on

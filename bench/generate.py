@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from calls.models import Call
 from members.models import Department, Member, MinutePool
-from members.services import period_bounds
+from members.pool.services import period_bounds
 
 DEPARTMENTS = 20
 

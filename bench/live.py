@@ -295,7 +295,7 @@ def data_prepare(*, notify_calls: int, warmup_calls: int, click_calls: int) -> N
 
     from calls.models import Call
     from members.models import Department, Member, MinutePool
-    from members.services import period_bounds
+    from members.pool.services import period_bounds
 
     today = timezone.localdate()
     start, end = period_bounds(today)

@@ -120,7 +120,7 @@ def run(*, calls: int, members: int) -> dict:
     from bench.generate import history_generate
     from calls.models import Call
     from calls.selectors import HistoryCursor
-    from members.services import period_bounds
+    from members.pool.services import period_bounds
 
     call_command("migrate", verbosity=0)
     if Call.objects.count() != calls:

@@ -24,7 +24,7 @@ class CallAdmin(admin.ModelAdmin):
     search_fields = ["caller", "callee", "callidentifier"]
     inlines = [CallEventInline]
 
-    # A call changes only through its state machine (calls.services), never by hand; nor is
+    # A call changes only through its state machine (calls.lifecycle), never by hand; nor is
     # one made or deleted here: its ledger entry and audit trail hang on it.
     def has_add_permission(self, request) -> bool:
         return False

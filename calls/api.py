@@ -1,5 +1,13 @@
-"""REST API for calls and contacts: thin views over calls.services and calls.selectors."""
+"""REST API for calls and contacts: thin views over calls.services.* and calls.selectors.
 
+The views let the services' refusals (calls.exceptions) propagate: the project's exception handler
+answers them (clicktodial_portal/api_errors.py).
+"""
+
+from collections.abc import Callable
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -8,31 +16,37 @@ from rest_framework import exceptions, generics, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from calls import selectors, services
+from calls import selectors
 from calls.models import Call, Contact
 from calls.serializers import CallOutputSerializer, CallStartInputSerializer, ContactSerializer
+from calls.services.contacts import contact_create, contact_delete, contact_update
+from calls.services.dialing import call_hang_up
+from calls.services.placing import call_start
 from members.models import Member
 
 
-class ServiceUnavailable(exceptions.APIException):
-    status_code = 503
-    default_code = "service_unavailable"
+# get_queryset(): the rows of `model` that `visible_to(user)` lets the requester see. The schema is
+# built with no user (drf-spectacular marks the view `swagger_fake_view`): it gets an empty queryset
+# of the model, which is all it reads. (A comment, not a docstring: drf-spectacular would publish a
+# docstring as the description of every operation of the views that use it.)
+class VisibleToRequester:
+    model: type[Model]
+    visible_to: Callable[[AbstractBaseUser], QuerySet]
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return self.model.objects.none()
+        return self.visible_to(self.request.user)
 
 
-def _refusal(exc: services.CallNotAllowed) -> exceptions.ValidationError:
-    if exc.field:
-        return exceptions.ValidationError({exc.field: [exc.message]})
-    return exceptions.ValidationError({"detail": exc.message})
+class _VisibleCalls(VisibleToRequester):
+    model = Call
+    visible_to = staticmethod(selectors.calls_visible_to)
 
 
-class CallListCreateView(generics.ListAPIView):
+class CallListCreateView(_VisibleCalls, generics.ListAPIView):
     serializer_class = CallOutputSerializer
     filterset_fields = ["status", "member", "over_limit"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema is built with no user
-            return Call.objects.none()
-        return selectors.calls_visible_to(self.request.user)
 
     @extend_schema(
         request=CallStartInputSerializer,
@@ -76,38 +90,21 @@ class CallListCreateView(generics.ListAPIView):
                 raise exceptions.ValidationError(
                     {"contact": [_("You have no contact with this id.")]}
                 )
-        try:
-            call = services.call_start(
-                user=request.user,
-                callee=data.validated_data.get("callee"),
-                member=member,
-                contact=contact,
-            )
-        except services.CallNotQueued as exc:
-            raise ServiceUnavailable(detail=exc.message) from exc
-        except services.CallRateLimited as exc:
-            raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from exc
-        except services.CallNotAllowed as exc:
-            raise _refusal(exc) from exc
+        call = call_start(
+            user=request.user,
+            callee=data.validated_data.get("callee"),
+            member=member,
+            contact=contact,
+        )
         return Response(CallOutputSerializer(call).data, status=status.HTTP_202_ACCEPTED)
 
 
-class CallDetailView(generics.RetrieveAPIView):
+class CallDetailView(_VisibleCalls, generics.RetrieveAPIView):
     serializer_class = CallOutputSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema is built with no user
-            return Call.objects.none()
-        return selectors.calls_visible_to(self.request.user)
 
-
-class CallHangupView(generics.GenericAPIView):
+class CallHangupView(_VisibleCalls, generics.GenericAPIView):
     serializer_class = CallOutputSerializer
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema is built with no user
-            return Call.objects.none()
-        return selectors.calls_visible_to(self.request.user)
 
     @extend_schema(
         request=None,
@@ -118,52 +115,31 @@ class CallHangupView(generics.GenericAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         call: Call = get_object_or_404(self.get_queryset(), pk=pk)
-        try:
-            call = services.call_hang_up(call=call)
-        except services.CallNotAllowed as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+        call = call_hang_up(call=call)
         return Response(CallOutputSerializer(call).data, status=status.HTTP_202_ACCEPTED)
 
 
-class ContactViewSet(viewsets.ModelViewSet):
+class ContactViewSet(VisibleToRequester, viewsets.ModelViewSet):
     """Own and shared contacts. Someone else's private contact is 404; changing a shared one
     without being an admin is 403."""
 
     serializer_class = ContactSerializer
     search_fields = ["name", "company", "phone_number"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Contact.objects.none()
-        return selectors.contacts_of(self.request.user)
+    model = Contact
+    visible_to = staticmethod(selectors.contacts_of)
 
     def perform_create(self, serializer: ContactSerializer) -> None:
         fields = dict(serializer.validated_data)
         shared = fields.pop("is_shared", False)
-        try:
-            serializer.instance = services.contact_create(
-                owner=self.request.user, shared=shared, **fields
-            )
-        except services.ContactForbidden as exc:
-            raise exceptions.PermissionDenied(exc.message) from exc
-        except services.CallNotAllowed as exc:
-            raise _refusal(exc) from exc
+        serializer.instance = contact_create(owner=self.request.user, shared=shared, **fields)
 
     def perform_update(self, serializer: ContactSerializer) -> None:
         fields = dict(serializer.validated_data)
         # Whether a contact is shared is fixed when it is created.
         fields.pop("is_shared", None)
-        try:
-            serializer.instance = services.contact_update(
-                user=self.request.user, contact=serializer.instance, **fields
-            )
-        except services.ContactForbidden as exc:
-            raise exceptions.PermissionDenied(exc.message) from exc
-        except services.CallNotAllowed as exc:
-            raise _refusal(exc) from exc
+        serializer.instance = contact_update(
+            user=self.request.user, contact=serializer.instance, **fields
+        )
 
     def perform_destroy(self, instance: Contact) -> None:
-        try:
-            services.contact_delete(user=self.request.user, contact=instance)
-        except services.ContactForbidden as exc:
-            raise exceptions.PermissionDenied(exc.message) from exc
+        contact_delete(user=self.request.user, contact=instance)

@@ -7,4 +7,11 @@ class CallsConfig(AppConfig):
 
     def ready(self) -> None:
         # The notify endpoint's system checks (calls/checks.py).
-        from calls import checks  # noqa: F401
+        # The tasks, registered in every process, web too: services send them by name.
+        from calls import checks, tasks  # noqa: F401
+        from calls.auditing import audit_labels_register
+        from calls.metrics import CallsInProgressCollector
+        from clicktodial_portal.metrics import state_collector_register
+
+        audit_labels_register()
+        state_collector_register(CallsInProgressCollector())

@@ -108,7 +108,8 @@ def placeholder_secrets_check(app_configs, **kwargs) -> list[Error]:
 
 @register()
 def sponsor_check(app_configs, **kwargs) -> list[Error]:
-    from members.services import MemberInvalid, business_number_validate
+    from members.exceptions import MemberInvalid
+    from members.services import business_number_validate
 
     try:
         business_number_validate(settings.OPERATOR_SPONSOR)

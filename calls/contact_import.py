@@ -1,41 +1,45 @@
-"""Reading a contacts file (CSV or vCard) into rows, and checking each row before writing any.
+"""Reading a contacts file (CSV, XLSX or vCard) into rows, and checking each row before writing.
 
 `parse_contact_file` and `validate_contact_rows` read no database, so the import page can show a
 preview of every row with its errors and check the same rows again when the user confirms.
-`contact_numbers_taken` is the one read they need. `calls.services.contacts_import` writes them.
+`contact_numbers_taken` is the one read they need; `calls.services.contacts.contacts_import`
+writes them.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import quopri
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from calls.models import Contact
-from operator_api import InvalidPhoneNumber, normalize_number
+from clicktodial_portal.phones import InvalidPhoneNumber, phone_number_normalize
+from clicktodial_portal.tables import (
+    TableFormat,
+    TableInvalid,
+    is_spreadsheet,
+    size_check,
+    table_read,
+)
 
 # A machine format: the header's names stay in English whatever the language of the page.
-IMPORT_COLUMNS = ("name", "phone_number", "company", "notes")
-REQUIRED_COLUMNS = ("name", "phone_number")
-MAX_ROWS = 2000
-MAX_BYTES = 2 * 1024 * 1024
-
-
-class ContactFileInvalid(Exception):
-    """The file as a whole cannot be read; `message` says why and what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+CONTACT_TABLE = TableFormat(
+    columns=("name", "phone_number", "company", "notes"),
+    required=("name", "phone_number"),
+    max_rows=2000,
+    max_bytes=2 * 1024 * 1024,
+    too_many_rows=gettext_lazy(
+        "The file has more than %(max)s contacts. Split it into smaller files."
+    ),
+    no_rows=gettext_lazy("The file has no contacts in it."),
+)
 
 
 @dataclass(frozen=True)
@@ -62,66 +66,33 @@ class ContactImportRow:
 
 
 def parse_contact_file(name: str, data: bytes) -> list[ContactImportRow]:
-    """The contacts of a CSV (header name,phone_number,company,notes) or vCard 3.0/4.0 file."""
-    if len(data) > MAX_BYTES:
-        raise ContactFileInvalid(
-            _("The file is %(size).1f MB; the limit is %(limit)d MB. Split it into smaller files.")
-            % {"size": len(data) / 1024 / 1024, "limit": MAX_BYTES // 1024 // 1024}
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ContactFileInvalid(
-            _("The file is not UTF-8. Save it as “CSV UTF-8” or export the vCard as UTF-8.")
-        ) from exc
+    """The contacts of a CSV or XLSX file (header name,phone_number,company,notes: see
+    clicktodial_portal.tables) or of a vCard 3.0/4.0 file. Raises TableInvalid."""
+    size_check(len(data), CONTACT_TABLE)
     lowered = name.lower()
-    if lowered.endswith((".vcf", ".vcard")) or text.lstrip().upper().startswith("BEGIN:VCARD"):
-        rows = _vcard_rows(text)
-    elif lowered.endswith((".csv", ".txt")):
-        rows = _csv_rows(text)
+    if lowered.endswith((".vcf", ".vcard")) or (
+        not is_spreadsheet(name, data) and data.lstrip()[:11].upper() == b"BEGIN:VCARD"
+    ):
+        rows = _vcard_rows(_vcard_text(data))
+    elif lowered.endswith((".csv", ".txt", ".xlsx", ".xls")) or is_spreadsheet(name, data):
+        rows = [
+            ContactImportRow(line=row.line, **row.values)
+            for row in table_read(name, data, CONTACT_TABLE)
+        ]
     else:
-        raise ContactFileInvalid(_("Upload a .csv or .vcf file."))
+        raise TableInvalid(_("Upload a .csv, .xlsx or .vcf file."))
     if not rows:
-        raise ContactFileInvalid(_("The file has no contacts in it."))
-    if len(rows) > MAX_ROWS:
-        raise ContactFileInvalid(
-            _("The file has more than %(max)s contacts. Split it into smaller files.")
-            % {"max": f"{MAX_ROWS:,}"}
-        )
+        raise TableInvalid(str(CONTACT_TABLE.no_rows))
+    if len(rows) > CONTACT_TABLE.max_rows:
+        raise TableInvalid(CONTACT_TABLE.too_many_rows % {"max": f"{CONTACT_TABLE.max_rows:,}"})
     return rows
 
 
-# CSV
-
-
-def _csv_rows(text: str) -> list[ContactImportRow]:
-    table = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] = []
-    for cells in table:
-        header = [cell.strip().lower() for cell in cells]
-        if any(header):
-            break
-    while header and not header[-1]:
-        header.pop()
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    unknown = [column for column in header if column not in IMPORT_COLUMNS]
-    if not header or missing or unknown:
-        raise ContactFileInvalid(
-            # Translators: the header and the words company and notes are column names, which
-            # stay in English.
-            _("The first row must be the header %(header)s (company and notes may be left out).")
-            % {"header": ",".join(IMPORT_COLUMNS)}
-        )
-    rows = []
-    for line, cells in enumerate(table, start=2):
-        values = [cell.strip() for cell in cells]
-        if not any(values):
-            continue
-        by_column = dict(zip(header, values, strict=False))
-        rows.append(
-            ContactImportRow(line=line, **{c: by_column.get(c, "") for c in IMPORT_COLUMNS})
-        )
-    return rows
+def _vcard_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TableInvalid(_("The vCard file is not UTF-8. Export it again as UTF-8.")) from exc
 
 
 # vCard
@@ -220,10 +191,6 @@ def _card_rows(number: int, card: dict[str, Any]) -> Iterable[ContactImportRow]:
 # Validation
 
 
-def _normalize(raw: str) -> str:
-    return normalize_number(raw, default_region=settings.PHONE_DEFAULT_REGION)
-
-
 def contact_numbers_taken(
     *, owner: AbstractBaseUser, shared: bool, rows: Sequence[ContactImportRow]
 ) -> dict[str, str]:
@@ -231,7 +198,7 @@ def contact_numbers_taken(
     numbers = set()
     for row in rows:
         try:
-            numbers.add(_normalize(row.phone_number))
+            numbers.add(phone_number_normalize(row.phone_number))
         except InvalidPhoneNumber:
             continue
     contacts = Contact.objects.filter(phone_number__in=numbers)
@@ -263,7 +230,7 @@ def validate_contact_rows(
             errors["phone_number"] = _("The number is missing.")
         else:
             try:
-                number = _normalize(row.phone_number)
+                number = phone_number_normalize(row.phone_number)
             except InvalidPhoneNumber as exc:
                 errors["phone_number"] = str(exc)
             else:

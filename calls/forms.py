@@ -6,14 +6,14 @@ from collections.abc import Iterator
 from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.http import QueryDict
-from django.utils.html import conditional_escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from calls import selectors, services
+from calls import selectors
 from calls.models import Call
+from calls.services.outcomes import Settlement
+from calls.widgets import OnePassSelect
 from members.models import Department, Member
 
 
@@ -55,8 +55,8 @@ class ContactForm(forms.Form):
 
 class ContactImportForm(forms.Form):
     file = forms.FileField(
-        label=gettext_lazy("CSV or vCard file"),
-        widget=forms.FileInput(attrs={"accept": ".csv,.vcf,.vcard"}),
+        label=gettext_lazy("CSV, Excel or vCard file"),
+        widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,.vcf,.vcard"}),
     )
     shared = forms.BooleanField(label=gettext_lazy("Import as shared contacts"), required=False)
 
@@ -64,47 +64,6 @@ class ContactImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not may_share:
             del self.fields["shared"]
-
-
-class OnePassSelect(forms.Select):
-    """forms.Select's markup, its options written in one pass instead of a template each.
-
-    Django renders every <option> through its own template include (about 0.2 ms each): with the
-    history's member filter listing every member (2,000 in the benchmark), that was most of the
-    page's time. Choices in groups (<optgroup>) are left to forms.Select.
-    """
-
-    def render(
-        self, name: str, value: object, attrs: dict | None = None, renderer: object = None
-    ) -> SafeString:
-        wanted = self.format_value(value)
-        options = []
-        chosen = False
-        for option_value, label in self.choices:
-            if isinstance(label, list | tuple):
-                return super().render(name, value, attrs, renderer)
-            option_value = "" if option_value is None else str(option_value)
-            # As forms.Select: only the first option with the value is selected.
-            selected = not chosen and option_value in wanted
-            chosen |= selected
-            options.append(
-                f'\n  <option value="{conditional_escape(option_value)}"'
-                f"{' selected' if selected else ''}>{conditional_escape(label)}</option>\n"
-            )
-        html_attrs = _html_attrs(self.build_attrs(self.attrs, attrs))
-        return mark_safe(  # noqa: S308 - every value and label above is escaped
-            f'<select name="{conditional_escape(name)}"{html_attrs}>{"".join(options)}\n</select>'
-        )
-
-
-def _html_attrs(attrs: dict) -> str:
-    """Attributes as Django's widgets/attrs.html writes them, in order (flatatt puts the valued
-    ones before the boolean ones): True as a bare name, False left out."""
-    return "".join(
-        f" {name}" if value is True else f' {name}="{conditional_escape(str(value))}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
 
 
 class MemberChoices(ModelChoiceIterator):
@@ -207,8 +166,8 @@ class CallSettleForm(forms.Form):
     outcome = forms.ChoiceField(
         label=gettext_lazy("How did it go?"),
         choices=[
-            (services.Settlement.ENDED, gettext_lazy("They talked, then it ended")),
-            (services.Settlement.FAILED, gettext_lazy("It never connected")),
+            (Settlement.ENDED, gettext_lazy("They talked, then it ended")),
+            (Settlement.FAILED, gettext_lazy("It never connected")),
         ],
         widget=forms.RadioSelect,
     )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from operator_api.errors import MESSAGE_TEMPLATES as OPERATOR_TEMPLATES
 
-# calls.services.call_release: the operator's message is the one in parentheses.
+# calls.services.dialing.call_release: the operator's message is the one in parentheses.
 HANG_UP_NOT_CONFIRMED = gettext_noop(
     "The operator did not confirm the hang-up (%(message)s). "
     "The call may still be live: hang up on the phone."

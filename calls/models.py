@@ -23,7 +23,7 @@ class Contact(models.Model):
     )
     name = models.CharField(max_length=200)
     company = models.CharField(max_length=200, blank=True)
-    # E.164, normalised by calls.services before it is saved.
+    # E.164, normalised by calls.services.contacts before it is saved.
     phone_number = models.CharField(max_length=20)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -51,14 +51,19 @@ class Contact(models.Model):
         return self.owner_id is None
 
 
-# The statuses of a call the operator may still be working on (Call.Status's values, and
-# Call.LIVE_STATUSES): the dashboard's partial index holds these, and an identifier is unique
-# among them only.
+# A call's statuses in sets, each defined here once: the model's indexes and constraints below need
+# them while the class is built (Call.LIVE_STATUSES and the others are the same sets as Statuses).
+# How a call moves between them is calls.lifecycle's.
+#
+# The operator may still report on these: the dashboard's partial index holds them, and an
+# identifier is unique among them only. `unknown` is not here: nothing will report on it any more.
 LIVE_STATUSES = ("queued", "dialing", "calling_caller", "calling_callee", "connected")
+# Over: nothing changes these any more.
+FINAL_STATUSES = ("ended", "failed")
 
 
 class Call(models.Model):
-    """One click-to-call attempt. Its status moves only forward, through calls.services."""
+    """One click-to-call attempt. Its status moves only forward, through calls.lifecycle."""
 
     class Status(models.TextChoices):
         # Translators: a call's status.
@@ -96,8 +101,8 @@ class Call(models.Model):
     error_message = models.CharField(max_length=500, blank=True)
 
     # The operator's identifier. It hands one out again once its call has ended, so it is
-    # unique only among live calls (a constraint below); calls.services decides which call a
-    # notification for a reused one is about.
+    # unique only among live calls (a constraint below); calls.services.notifications decides
+    # which call a notification for a reused one is about.
     callidentifier = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 - NULL: none yet, never equal to another
     begin_attempts = models.PositiveSmallIntegerField(default=0)
     hangup_requested_at = models.DateTimeField(null=True, blank=True)
@@ -148,11 +153,15 @@ class Call(models.Model):
     def __str__(self) -> str:
         return f"Call {self.pk} {self.caller} → {self.callee} ({self.status})"
 
-    FINAL_STATUSES = frozenset({Status.ENDED, Status.FAILED})
-    # Still moving: the operator may yet report on these. `unknown` is not here although a person
-    # may still hang it up: nothing will report on it any more. (The module's LIVE_STATUSES, for
-    # the indexes and constraints above, which cannot name this class.)
     LIVE_STATUSES = frozenset(map(Status, LIVE_STATUSES))
+    FINAL_STATUSES = frozenset(map(Status, FINAL_STATUSES))
+    # Live, but not yet talking: the silent-call sweep gives these CALL_RINGING_TIMEOUT.
+    RINGING_STATUSES = LIVE_STATUSES - {Status.CONNECTED}
+    # A person may hang these up: `unknown` too, as the operator may still have it live (with its
+    # identifier it can be released).
+    HANG_UP_STATUSES = LIVE_STATUSES | {Status.UNKNOWN}
+    # Went wrong, or no one knows how it went: listed with the failures.
+    FAILURE_STATUSES = frozenset({Status.FAILED, Status.UNKNOWN})
 
     @property
     def billed_minutes(self) -> Decimal | None:
@@ -168,15 +177,7 @@ class Call(models.Model):
 
     @property
     def can_hang_up(self) -> bool:
-        return self.status in {
-            self.Status.QUEUED,
-            self.Status.DIALING,
-            self.Status.CALLING_CALLER,
-            self.Status.CALLING_CALLEE,
-            self.Status.CONNECTED,
-            # The operator may still have it live; with its identifier it can be released.
-            self.Status.UNKNOWN,
-        }
+        return self.status in self.HANG_UP_STATUSES
 
 
 class CallEvent(models.Model):

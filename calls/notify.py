@@ -56,7 +56,7 @@ from rest_framework.views import APIView
 
 from calls.checks import NOTIFY_AUTH_NONE
 from calls.models import CallEvent
-from calls.services import NotifyOutcome, camara_event_receive, notification_receive
+from calls.services.notifications import NotifyOutcome, camara_event_receive, notification_receive
 from clicktodial_portal import metrics
 from clicktodial_portal.logs import call_logging
 from operator_api import V1_STATUSES, DisconnectReason, RecordingResult

@@ -10,18 +10,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from calls.messages import stored_message
 from calls.models import Call, CallEvent, Contact
-from members.masking import mask_number, masks_numbers, number_display_for
-from members.selectors import can_see_usage
-from operator_api.numbers import InvalidPhoneNumber, normalize_number
+from clicktodial_portal.masking import mask_number, masks_numbers, number_display_for
+from clicktodial_portal.phones import InvalidPhoneNumber, phone_number_normalize
+from members.roles import can_see_usage
 
 Status = Call.Status
 
@@ -67,7 +66,7 @@ def contacts_search(contacts: QuerySet[Contact], text: str) -> QuerySet[Contact]
     if _SEARCH_DIGITS.fullmatch(text):
         digits = re.sub(r"\D", "", text)
         try:
-            e164 = normalize_number(text, default_region=settings.PHONE_DEFAULT_REGION)
+            e164 = phone_number_normalize(text)
         except InvalidPhoneNumber:
             if len(digits) >= 3:
                 # Part of a number; a national trunk 0 is not in the E.164 form.
@@ -100,7 +99,7 @@ def contact_note_parts(notes: str) -> list[NotePart]:
     position = 0
     for link in _TEL_LINK.finditer(notes):
         try:
-            number = normalize_number(link.group(1), default_region=settings.PHONE_DEFAULT_REGION)
+            number = phone_number_normalize(link.group(1))
         except InvalidPhoneNumber:
             continue
         if link.start() > position:
@@ -193,7 +192,7 @@ def call_timeline(call: Call) -> list[TimelineEntry]:
         entries.append(TimelineEntry(call_status_label(call, status), at))
     if call.hangup_requested_at and call.reason != "Cancelled":
         entries.append(TimelineEntry(_("You asked to hang up"), call.hangup_requested_at))
-    if call.status in {Status.FAILED, Status.UNKNOWN} or call.reason == "Cancelled":
+    if call.status in Call.FAILURE_STATUSES or call.reason == "Cancelled":
         entries.append(TimelineEntry(call_status_label(call), call.ended_at or call.updated_at))
     return sorted(entries, key=lambda entry: entry.at or call.updated_at)
 
@@ -219,8 +218,8 @@ def call_history_visible_to(user: AbstractBaseUser) -> QuerySet[Call]:
 
 
 def call_history_number_display(user: AbstractBaseUser) -> Callable[[str], str]:
-    """Finance see numbers masked (members.masking); admins, and callers on their own calls,
-    see them whole."""
+    """Finance see numbers masked (clicktodial_portal.masking); admins, and callers on their own
+    calls, see them whole."""
     if call_history_sees_all(user):
         return number_display_for(user)
     return _number_whole
@@ -294,7 +293,7 @@ def _number_search(text: str) -> Q | None:
     if len(digits) < 3:
         return None
     try:
-        e164 = normalize_number(text, default_region=settings.PHONE_DEFAULT_REGION)
+        e164 = phone_number_normalize(text)
     except InvalidPhoneNumber:
         # Part of a number: its digits as they appear in E.164 (a mobile's national digits do).
         return Q(callee__contains=digits) | Q(caller__contains=digits)
@@ -449,3 +448,32 @@ def call_history_rows(*, user: AbstractBaseUser, calls: Iterable[Call]) -> Itera
             over_limit=call.over_limit,
             can_open=call_openable_by(user, call),
         )
+
+
+# The admins' dashboard (members.reports.dashboard), which reads calls through these only.
+
+
+def calls_live(*, limit: int) -> list[Call]:
+    """Calls still in progress, newest first, with their member: exactly the filter of the partial
+    index calls_call_live_idx, so only the few live calls are read."""
+    calls = Call.objects.filter(status__in=Call.LIVE_STATUSES).select_related("member")
+    return list(calls.order_by("-created_at", "-id")[:limit])
+
+
+def calls_outcome_counts(*, start: datetime, end: datetime) -> list[dict[str, object]]:
+    """The calls placed in [start, end), per `status` and `reason`: how many (`total`), and how
+    many of them ever connected (`answered`)."""
+    return list(
+        Call.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values("status", "reason")
+        .annotate(total=Count("id"), answered=Count("id", filter=Q(connected_at__isnull=False)))
+        .order_by()
+    )
+
+
+def calls_failed_recent(*, limit: int) -> list[Call]:
+    """The last failed calls and calls whose outcome is unknown, newest first, with their member.
+    `unknown` is not live (Call.LIVE_STATUSES): nothing will report on it any more, so it is listed
+    with the failures."""
+    calls = Call.objects.filter(status__in=Call.FAILURE_STATUSES)
+    return list(calls.select_related("member").order_by("-created_at", "-id")[:limit])

@@ -1,21 +1,12 @@
 """Celery tasks for calls: thin wrappers that take a primary key and call one service."""
 
-import random
-
 from celery import shared_task
 from django.conf import settings
 
-from calls import services
 from calls.models import Call
+from calls.services import dialing, outcomes
+from clicktodial_portal.celery import retry_delay
 from clicktodial_portal.logs import call_logging
-
-
-def retry_delay(retries: int) -> float:
-    """Exponential backoff with jitter: CALL_BEGIN_RETRY_DELAY doubled per retry, then a random
-    half to the whole of it, so that calls refused together by a busy operator do not all come
-    back at the same instant."""
-    ceiling = settings.CALL_BEGIN_RETRY_DELAY * 2**retries
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (spreading retries, not a secret)
 
 
 @shared_task(bind=True, max_retries=None)
@@ -24,14 +15,16 @@ def call_begin_task(self, call_id: int) -> None:
         return
     last_attempt = self.request.retries >= settings.CALL_BEGIN_MAX_RETRIES
     with call_logging(call_id=call_id):
-        outcome = services.call_begin(call_id=call_id, last_attempt=last_attempt)
-    if outcome is services.TaskOutcome.RETRY:
-        raise self.retry(countdown=retry_delay(self.request.retries))
+        outcome = dialing.call_begin(call_id=call_id, last_attempt=last_attempt)
+    if outcome is dialing.TaskOutcome.RETRY:
+        raise self.retry(
+            countdown=retry_delay(settings.CALL_BEGIN_RETRY_DELAY, self.request.retries)
+        )
 
 
 @shared_task
 def calls_expire_silent_task() -> None:
-    services.calls_expire_silent()
+    outcomes.calls_expire_silent()
 
 
 @shared_task(bind=True, max_retries=None)
@@ -40,6 +33,8 @@ def call_release_task(self, call_id: int) -> None:
         return
     last_attempt = self.request.retries >= settings.CALL_BEGIN_MAX_RETRIES
     with call_logging(call_id=call_id):
-        outcome = services.call_release(call_id=call_id, last_attempt=last_attempt)
-    if outcome is services.TaskOutcome.RETRY:
-        raise self.retry(countdown=retry_delay(self.request.retries))
+        outcome = dialing.call_release(call_id=call_id, last_attempt=last_attempt)
+    if outcome is dialing.TaskOutcome.RETRY:
+        raise self.retry(
+            countdown=retry_delay(settings.CALL_BEGIN_RETRY_DELAY, self.request.retries)
+        )

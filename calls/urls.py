@@ -1,6 +1,7 @@
 from django.urls import path
 
 from calls import views
+from calls.notify import CamaraEventView, StatusNotifyView
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,4 +17,12 @@ urlpatterns = [
     path("calls/<int:pk>/status/", views.call_status, name="call-status"),
     path("calls/<int:pk>/hangup/", views.call_hang_up, name="call-hangup"),
     path("calls/<int:pk>/settle/", views.call_settle, name="call-settle"),
+    # The operator's callback, at the path the operator's API document gives.
+    path(
+        "clicktodial/v1/clicktodialstatusnotify/<str:callidentifier>",
+        StatusNotifyView.as_view(),
+        name="operator-status-notify",
+    ),
+    # CAMARA's events (OPERATOR_API=camara): the sink the portal names in each begin request.
+    path("clicktodial/camara/events", CamaraEventView.as_view(), name="operator-camara-events"),
 ]

@@ -16,13 +16,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from calls import contact_import, selectors, services
+from calls import contact_import, selectors
+from calls.exceptions import CallNotAllowed, ContactForbidden
 from calls.forms import CallHistoryForm, CallSettleForm, ContactForm, ContactImportForm
 from calls.models import Call, Contact
-from members import exports
+from calls.services import contacts, dialing, outcomes, placing
+from clicktodial_portal import exports
+from clicktodial_portal.tables import TableInvalid
 from members.models import Member
-from members.selectors import minutes_used_in_period
-from members.services import pool_current
+from members.pool.selectors import minutes_used_in_period
+from members.pool.services import pool_current
 from recordings.selectors import can_access_all_recordings
 
 # htmx stops polling when a response carries this status: the call is over, nothing will change.
@@ -32,7 +35,7 @@ HTMX_STOP_POLLING = 286
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Where each person starts: callers at contacts, admins at the dashboard, finance at usage."""
-    from members.selectors import can_see_usage
+    from members.roles import can_see_usage
 
     if Member.objects.filter(user=request.user).exists():
         return redirect("contact-list")
@@ -43,14 +46,14 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("contact-list")
 
 
-def _contact_rows(request: HttpRequest, contacts: QuerySet[Contact]) -> list[dict]:
+def _contact_rows(request: HttpRequest, shown: QuerySet[Contact]) -> list[dict]:
     return [
         {
             "contact": contact,
             "notes": selectors.contact_note_parts(contact.notes),
-            "editable": services.contact_editable_by(user=request.user, contact=contact),
+            "editable": contacts.contact_editable_by(user=request.user, contact=contact),
         }
-        for contact in contacts
+        for contact in shown
     ]
 
 
@@ -64,10 +67,10 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             shared = bool(form.cleaned_data.get("shared"))
             try:
-                contact = services.contact_create(
+                contact = contacts.contact_create(
                     owner=request.user, shared=shared, **form.contact_fields()
                 )
-            except services.CallNotAllowed as exc:
+            except CallNotAllowed as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 added = (
@@ -79,7 +82,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
                 return redirect("contact-list")
         status = 400
     query = request.GET.get("q", "").strip()
-    contacts = selectors.contacts_search(selectors.contacts_of(request.user), query)
+    found = selectors.contacts_search(selectors.contacts_of(request.user), query)
     member = Member.objects.select_related("department").filter(user=request.user).first()
     pool = pool_current()
     if member is not None and member.minutes_cap is not None:
@@ -88,7 +91,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         request,
         "calls/contact_list.html",
         {
-            "rows": _contact_rows(request, contacts),
+            "rows": _contact_rows(request, found),
             "query": query,
             "member": member,
             "pool": pool,
@@ -101,7 +104,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 def _contact_to_change(request: HttpRequest, pk: int) -> Contact:
     """404 for contacts the user cannot see; 403 for shared ones they may see but not change."""
     contact = get_object_or_404(selectors.contacts_of(request.user), pk=pk)
-    if not services.contact_editable_by(user=request.user, contact=contact):
+    if not contacts.contact_editable_by(user=request.user, contact=contact):
         raise PermissionDenied(_("Only an administrator can change shared contacts."))
     return contact
 
@@ -118,8 +121,8 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactForm(request.POST or None, initial=initial, may_share=False)
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_update(user=request.user, contact=contact, **form.contact_fields())
-        except services.CallNotAllowed as exc:
+            contacts.contact_update(user=request.user, contact=contact, **form.contact_fields())
+        except CallNotAllowed as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("%(name)s was saved.") % {"name": contact.name})
@@ -136,7 +139,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _contact_to_change(request, pk)
-    services.contact_delete(user=request.user, contact=contact)
+    contacts.contact_delete(user=request.user, contact=contact)
     messages.success(request, _("%(name)s was deleted.") % {"name": contact.name})
     return redirect("contact-list")
 
@@ -173,7 +176,7 @@ def contact_import_view(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             rows = contact_import.parse_contact_file(upload.name, upload.read())
-        except contact_import.ContactFileInvalid as exc:
+        except TableInvalid as exc:
             form.add_error("file", exc.message)
         else:
             request.session[CONTACT_IMPORT_SESSION_KEY] = {
@@ -195,8 +198,8 @@ def contact_import_view(request: HttpRequest) -> HttpResponse:
             "pending": pending,
             "rows": rows,
             "bad_rows": [row for row in rows if row.errors],
-            "columns": contact_import.IMPORT_COLUMNS,
-            "max_rows": contact_import.MAX_ROWS,
+            "columns": contact_import.CONTACT_TABLE.columns,
+            "max_rows": contact_import.CONTACT_TABLE.max_rows,
         },
         status=400 if form.errors else 200,
     )
@@ -211,10 +214,10 @@ def _contact_import_confirm(request: HttpRequest) -> HttpResponse:
         )
         return redirect("contact-import")
     try:
-        contacts = services.contacts_import(owner=request.user, rows=rows, shared=pending["shared"])
-    except services.ContactForbidden as exc:
+        imported = contacts.contacts_import(owner=request.user, rows=rows, shared=pending["shared"])
+    except ContactForbidden as exc:
         raise PermissionDenied(exc.message) from exc
-    except services.CallNotAllowed:
+    except CallNotAllowed:
         messages.error(
             request,
             _(
@@ -224,12 +227,12 @@ def _contact_import_confirm(request: HttpRequest) -> HttpResponse:
         )
         return redirect("contact-import")
     request.session.pop(CONTACT_IMPORT_SESSION_KEY, None)
-    imported = ngettext(
+    done = ngettext(
         "Imported %(count)d contact from %(file)s.",
         "Imported %(count)d contacts from %(file)s.",
-        len(contacts),
+        len(imported),
     )
-    messages.success(request, imported % {"count": len(contacts), "file": pending["file_name"]})
+    messages.success(request, done % {"count": len(imported), "file": pending["file_name"]})
     return redirect("contact-list")
 
 
@@ -240,10 +243,10 @@ def call_start(request: HttpRequest) -> HttpResponse:
     if request.POST.get("contact"):
         contact = get_object_or_404(selectors.contacts_of(request.user), pk=request.POST["contact"])
     try:
-        call = services.call_start(
+        call = placing.call_start(
             user=request.user, callee=request.POST.get("callee") or None, contact=contact
         )
-    except services.CallNotAllowed as exc:
+    except CallNotAllowed as exc:
         messages.error(request, exc.message)
         return redirect("contact-list")
     return redirect("call-detail", pk=call.pk)
@@ -416,13 +419,13 @@ def call_settle(request: HttpRequest, pk: int) -> HttpResponse:
     form = CallSettleForm(request.POST)
     if form.is_valid():
         try:
-            services.call_settle(
+            outcomes.call_settle(
                 actor=request.user,
                 call_id=call.pk,
-                outcome=services.Settlement(form.cleaned_data["outcome"]),
+                outcome=outcomes.Settlement(form.cleaned_data["outcome"]),
                 duration_seconds=form.cleaned_data["duration_seconds"],
             )
-        except services.CallNotAllowed as exc:
+        except CallNotAllowed as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("The call was settled; the audit log keeps who did it."))
@@ -447,8 +450,8 @@ def call_status(request: HttpRequest, pk: int) -> HttpResponse:
 def call_hang_up(request: HttpRequest, pk: int) -> HttpResponse:
     call = get_object_or_404(selectors.calls_visible_to(request.user), pk=pk)
     try:
-        call = services.call_hang_up(call=call)
-    except services.CallNotAllowed as exc:
+        call = dialing.call_hang_up(call=call)
+    except CallNotAllowed as exc:
         messages.info(request, exc.message)
     if request.headers.get("HX-Request"):
         return render(request, "calls/_call_status.html", _call_context(call, request.user))

@@ -1,5 +1,8 @@
-"""The REST API's errors, documented: every 4xx is a JSON object, either `{"detail": "..."}` or
+"""The REST API's errors: every 4xx is a JSON object, either `{"detail": "..."}` or
 `{"field": ["message", ...]}` (DRF's own shape), and the schema says so for every operation.
+
+`api_exception_handler` (REST_FRAMEWORK's EXCEPTION_HANDLER) is the one place an exception becomes
+an HTTP answer: views let the services' refusals propagate, and each refusal says its status.
 
 drf-spectacular documents only the successful answers; `document_errors` (a postprocessing hook,
 see SPECTACULAR_SETTINGS) adds the errors each operation can give, all with the `Error` schema.
@@ -10,6 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
 
 ERROR_COMPONENT = "Error"
 _ERROR_REF = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
@@ -80,3 +86,35 @@ def document_errors(result: dict[str, Any], generator, request, public) -> dict[
                     response.setdefault("description", descriptions.get(code, ""))
             operation["responses"] = dict(sorted(responses.items()))
     return result
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Answer an exception raised in an API view, or return None to let it become a 500.
+
+    DRF's exceptions, and Django's Http404 and PermissionDenied, are answered as DRF answers them.
+    A domain exception is answered when it carries an integer `http_status` (a class attribute;
+    the domain needs nothing from DRF for it):
+
+    - its `message` (else `str(exc)`) is the message, as `{"detail": message}`;
+    - with status 400 and a `field`, the message is that field's: `{field: [message]}`;
+    - with status 429, `retry_after` (seconds, optional) is sent as `Retry-After`, and the
+      message says when to try again, as DRF's `Throttled` does.
+
+    Anything else is not the API's to answer: it propagates (a 500, logged).
+    """
+    return exception_handler(_as_api_exception(exc), context)
+
+
+def _as_api_exception(exc: Exception) -> Exception:
+    status = getattr(exc, "http_status", None)
+    if isinstance(exc, exceptions.APIException) or not isinstance(status, int):
+        return exc
+    message = getattr(exc, "message", None) or str(exc)
+    if status == 429:
+        return exceptions.Throttled(wait=getattr(exc, "retry_after", None), detail=message)
+    field = getattr(exc, "field", None)
+    if status == 400 and field:
+        return exceptions.ValidationError({field: [message]})
+    answer = exceptions.APIException(detail=message)
+    answer.status_code = status
+    return answer

@@ -1,8 +1,10 @@
 """The Celery app, configured from Django settings (the `CELERY_` names)."""
 
 import os
+import random
 
 from celery import Celery, signals
+from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clicktodial_portal.settings")
 
@@ -16,3 +18,30 @@ def _retry_counted(sender: object = None, **kwargs: object) -> None:
     from clicktodial_portal.metrics import TASK_RETRIES
 
     TASK_RETRIES.labels(getattr(sender, "name", "unknown")).inc()
+
+
+def task_send(name: str, *args: object, countdown: float | None = None) -> None:
+    """Send the task registered as `name` (its module path, `calls.tasks.call_begin_task`); a
+    broker that cannot take it raises its error (kombu's OperationalError, or an OSError).
+
+    This is how services enqueue work: by the task's name, so that a services module never imports
+    its tasks module (tasks import services). Each app's AppConfig.ready imports its tasks, so
+    every process that sends one has it registered, and eager mode (the tests') still applies.
+    """
+    app.tasks[name].apply_async(args, countdown=countdown)
+
+
+def task_send_on_commit(name: str, *args: object, countdown: float | None = None) -> None:
+    """Send the task once the current transaction commits (at once outside one): a worker must
+    never look for a row that is not there yet."""
+    transaction.on_commit(lambda: task_send(name, *args, countdown=countdown))
+
+
+def retry_delay(first: float, retries: int, *, most: float | None = None) -> float:
+    """Seconds to wait before retry number `retries` (0 for the first): exponential backoff with
+    jitter, `first` doubled per retry (capped at `most`), then a random half to the whole of it,
+    so that work refused together (by a busy operator, say) does not all come back at once."""
+    ceiling = first * 2**retries
+    if most is not None:
+        ceiling = min(ceiling, most)
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (spreading retries, not a secret)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.core.cache import cache
+from django.core.files.storage import storages
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -59,7 +60,8 @@ def _cache() -> None:
 
 
 def _storage() -> None:
-    from recordings.storage import recordings_storage as storage
+    # The recordings' storage, by its name in settings.STORAGES (the project imports no app).
+    storage = storages["recordings"]
 
     if hasattr(storage, "bucket"):
         # S3 (django-storages): the bucket exists and these credentials may use it. A HEAD of

@@ -6,7 +6,8 @@ web process, adds them up: Prometheus scrapes each host's web address once. Only
 histograms are kept that way. A count outlives the process that made it, which is what a counter
 means, so the folder needs no bookkeeping when a process ends; it is emptied when the host
 starts (/run is a tmpfs) or `make run` starts. What is a state rather than a count, the pool's
-minutes left and the calls in each status now, is read from the database when scraped.
+minutes left and the calls in each status now, is read from the database when scraped, by the
+collectors the apps register (STATE_REGISTRY).
 
 /metrics answers only with METRICS_TOKEN as a bearer token (Prometheus' `authorization`
 setting): call volumes are the enterprise's business. Unset, it answers no one.
@@ -19,7 +20,6 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django_prometheus.middleware import PrometheusAfterMiddleware
 from django_prometheus.utils import Time
@@ -31,7 +31,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 METRICS_PATH = "/metrics"
@@ -77,16 +77,27 @@ class RequestMetricsAfterMiddleware(PrometheusAfterMiddleware):
             request.prometheus_after_middleware_event = Time()
 
 
-class PortalStateCollector(Collector):
-    """What is true now, from the database: the pool, and the calls in each status."""
+# What is true now, read from the database when scraped: each app registers its own figures here
+# from its AppConfig.ready() (the pool: members; the calls in progress: calls), so that this
+# package imports no app.
+STATE_REGISTRY = CollectorRegistry()
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+
+def state_collector_register(collector: Collector) -> None:
+    """Add an app's figures, read from the database at each scrape, to /metrics."""
+    STATE_REGISTRY.register(collector)
+
+
+class PortalStateCollector(Collector):
+    """The apps' figures (STATE_REGISTRY), and whether the database could be read for them."""
+
+    def collect(self) -> Iterator[Metric]:
         # The same on every host (one database): aggregate them with max(), not sum().
         up = GaugeMetricFamily(
             "clicktodial_state_up", "Whether the figures read from the database could be read."
         )
         try:
-            figures = list(self._from_database())
+            figures = list(STATE_REGISTRY.collect())
         except DatabaseError:
             # The counters of every process still go out: a database outage is when they count.
             up.add_metric([], 0)
@@ -95,40 +106,6 @@ class PortalStateCollector(Collector):
         up.add_metric([], 1)
         yield up
         yield from figures
-
-    def _from_database(self) -> Iterator[GaugeMetricFamily]:
-        from calls.models import Call
-        from members.services import pool_current
-
-        pool = pool_current()
-        remaining = GaugeMetricFamily(
-            "clicktodial_pool_minutes_remaining",
-            "Minutes left in this month's shared pool (negative once overdrawn).",
-        )
-        remaining.add_metric([], float(pool.minutes_allotted) - float(pool.minutes_used))
-        yield remaining
-        allotted = GaugeMetricFamily(
-            "clicktodial_pool_minutes_allotted", "Minutes allotted to this month's shared pool."
-        )
-        allotted.add_metric([], float(pool.minutes_allotted))
-        yield allotted
-
-        live = GaugeMetricFamily(
-            "clicktodial_calls_in_progress",
-            "Calls now in each status before the end (queued to connected).",
-            labels=["status"],
-        )
-        # Exactly the live statuses: the filter of the partial index calls_call_live_idx, so a
-        # scrape reads the few live calls, not years of ended ones.
-        counts = dict(
-            Call.objects.filter(status__in=Call.LIVE_STATUSES)
-            .values_list("status")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        for status in sorted(Call.LIVE_STATUSES):
-            live.add_metric([status], counts.get(status, 0))
-        yield live
 
 
 def bearer_of_the_metrics_token(request: HttpRequest) -> bool:

@@ -1,4 +1,4 @@
-"""Settings, read from the environment (see DESIGN.md's table).
+"""Settings, read from the environment (the README's "Configure it" lists every variable).
 
 Every variable is optional: the defaults give the embedded setup that `make run` uses (SQLite, a
 file-system broker, a file cache and local media under `var/`, and the sandbox operator), so the
@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "members",
     "calls",
     "recordings",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Minutes are decimals (per-second billing); CRMs want JSON numbers, not strings.
     "COERCE_DECIMAL_TO_STRING": False,
+    # The one place an exception becomes an HTTP answer, the services' refusals included.
+    "EXCEPTION_HANDLER": "clicktodial_portal.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Click-to-Dial portal API",
@@ -345,7 +348,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # The operator (defaults: the sandbox that `make run` starts on port 8100), and which API it
-# speaks: the seed's v1, or CAMARA Click to Dial 0.1 (operator_api/camara.py). The sandbox
+# speaks: the seed's v1, or CAMARA Click to Dial 0.1 (operator_api/camara/). The sandbox
 # serves both; the members, pool, history and recordings stay the same whichever is used.
 OPERATOR_API = env.str("OPERATOR_API", default="v1")
 if OPERATOR_API not in ("v1", "camara"):

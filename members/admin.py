@@ -2,8 +2,12 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext as _
 
+from audit.models import AuditLogEntry
+from audit.services import audit_record
+from clicktodial_portal.phones import InvalidPhoneNumber, phone_number_normalize
+from members.auditing import snapshot
+from members.exceptions import MemberInvalid
 from members.models import (
-    AuditLogEntry,
     BusinessNumber,
     Department,
     Member,
@@ -11,14 +15,7 @@ from members.models import (
     PoolAlert,
     UsageEntry,
 )
-from members.services import (
-    MemberInvalid,
-    audit_record,
-    business_number_taken,
-    business_number_validate,
-    phone_number_normalize,
-    snapshot,
-)
+from members.services import business_number_taken, business_number_validate
 
 
 class PhoneNumberAdminForm(forms.ModelForm):
@@ -27,8 +24,8 @@ class PhoneNumberAdminForm(forms.ModelForm):
     def clean_phone_number(self) -> str:
         try:
             number = phone_number_normalize(self.cleaned_data["phone_number"])
-        except MemberInvalid as exc:
-            raise forms.ValidationError(exc.message) from exc
+        except InvalidPhoneNumber as exc:
+            raise forms.ValidationError(str(exc)) from exc
         model = self._meta.model
         if model.objects.filter(phone_number=number).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(_("%(number)s is already in use.") % {"number": number})
@@ -60,6 +57,7 @@ class AuditedAdmin(admin.ModelAdmin):
             action=AuditLogEntry.Action.UPDATE if change else AuditLogEntry.Action.CREATE,
             obj=obj,
             before=before,
+            after=snapshot(obj),
         )
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -89,7 +87,7 @@ class BusinessNumberAdmin(AuditedAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """The ledger, alerts and audit log are written by the services only, never by hand."""
+    """The ledger and alerts are written by the services only, never by hand."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -115,9 +113,3 @@ class UsageEntryAdmin(ReadOnlyAdmin):
 @admin.register(PoolAlert)
 class PoolAlertAdmin(ReadOnlyAdmin):
     list_display = ["pool", "threshold", "percent_used", "sent_at", "recipients"]
-
-
-@admin.register(AuditLogEntry)
-class AuditLogEntryAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor", "action", "object_type", "object_repr"]
-    list_filter = ["action", "object_type"]

@@ -1,24 +1,24 @@
-"""REST API for member numbers (admins), the minute pool, and usage reports (finance, admins)."""
+"""REST API for member numbers (admins) and the minute pool (the usage report's is in
+members.reports.api).
 
-from datetime import date
+The views let the services' refusals (`MemberInvalid`) propagate: the project's exception handler
+answers them (clicktodial_portal/api_errors.py).
+"""
 
-from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     extend_schema,
     extend_schema_serializer,
-    inline_serializer,
 )
-from rest_framework import exceptions, permissions, serializers, status, viewsets
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from members import selectors, services
+from members import services
 from members.models import Member, MinutePool
+from members.pool import services as pool_services
 
 
 @extend_schema_serializer(
@@ -49,10 +49,6 @@ class MemberSerializer(serializers.ModelSerializer):
         extra_kwargs = {"phone_number": {"validators": []}}
 
 
-def _invalid(exc: services.MemberInvalid) -> exceptions.ValidationError:
-    return exceptions.ValidationError({exc.field: [exc.message]})
-
-
 class MemberViewSet(viewsets.ModelViewSet):
     queryset = Member.objects.select_related("user", "department")
     serializer_class = MemberSerializer
@@ -60,20 +56,14 @@ class MemberViewSet(viewsets.ModelViewSet):
     filterset_fields = ["status", "department"]
 
     def perform_create(self, serializer: MemberSerializer) -> None:
-        try:
-            serializer.instance = services.member_create(
-                actor=self.request.user, **serializer.validated_data
-            )
-        except services.MemberInvalid as exc:
-            raise _invalid(exc) from exc
+        serializer.instance = services.member_create(
+            actor=self.request.user, **serializer.validated_data
+        )
 
     def perform_update(self, serializer: MemberSerializer) -> None:
-        try:
-            serializer.instance = services.member_update(
-                actor=self.request.user, member=serializer.instance, **serializer.validated_data
-            )
-        except services.MemberInvalid as exc:
-            raise _invalid(exc) from exc
+        serializer.instance = services.member_update(
+            actor=self.request.user, member=serializer.instance, **serializer.validated_data
+        )
 
     @extend_schema(responses={200: MemberSerializer})
     def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -125,115 +115,12 @@ class PoolView(APIView):
 
     @extend_schema(responses=PoolSerializer)
     def get(self, request: Request) -> Response:
-        return Response(PoolSerializer(services.pool_current()).data)
+        return Response(PoolSerializer(pool_services.pool_current()).data)
 
     @extend_schema(request=PoolSerializer, responses=PoolSerializer)
     def patch(self, request: Request) -> Response:
-        pool = services.pool_current()
+        pool = pool_services.pool_current()
         data = PoolSerializer(pool, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        try:
-            pool = services.pool_update(actor=request.user, pool=pool, **data.validated_data)
-        except services.MemberInvalid as exc:
-            raise _invalid(exc) from exc
+        pool = pool_services.pool_update(actor=request.user, pool=pool, **data.validated_data)
         return Response(PoolSerializer(pool).data)
-
-
-class CanSeeUsage(permissions.BasePermission):
-    message = gettext_lazy("Usage reports are for finance and admins.")
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return selectors.can_see_usage(request.user)
-
-
-class UsageQuerySerializer(serializers.Serializer):
-    group_by = serializers.ChoiceField(choices=selectors.GROUPINGS, default="member")
-    # "from" is a Python keyword, hence the source mapping.
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
-
-    def to_internal_value(self, data):
-        data = {
-            "group_by": data.get("group_by", "member"),
-            **({"date_from": data["from"]} if data.get("from") else {}),
-            **({"date_to": data["to"]} if data.get("to") else {}),
-        }
-        try:
-            return super().to_internal_value(data)
-        except exceptions.ValidationError as exc:
-            detail = exc.detail
-            renamed = {"date_from": "from", "date_to": "to"}
-            raise exceptions.ValidationError(
-                {renamed.get(k, k): v for k, v in detail.items()}
-            ) from exc
-
-    def validate(self, attrs: dict) -> dict:
-        this_month = services.period_bounds(timezone.localdate())
-        attrs.setdefault("date_from", this_month[0])
-        attrs.setdefault("date_to", this_month[1])
-        if attrs["date_from"] > attrs["date_to"]:
-            raise exceptions.ValidationError({"from": [_("'from' must not be after 'to'.")]})
-        return attrs
-
-
-_ROW = inline_serializer(
-    "UsageRow",
-    {
-        "key": serializers.CharField(),
-        "label": serializers.CharField(),
-        "calls": serializers.IntegerField(),
-        "seconds": serializers.IntegerField(),
-        "billed_minutes": serializers.DecimalField(max_digits=14, decimal_places=2),
-    },
-)
-
-
-# The total has no key or label (it is every row's).
-_TOTAL = inline_serializer(
-    "UsageTotal",
-    {
-        "calls": serializers.IntegerField(),
-        "seconds": serializers.IntegerField(),
-        "billed_minutes": serializers.DecimalField(max_digits=14, decimal_places=2),
-    },
-)
-
-
-class UsageView(APIView):
-    """Usage by member, department, day or month over a date range (both days included)."""
-
-    permission_classes = [permissions.IsAuthenticated, CanSeeUsage]
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("group_by", enum=list(selectors.GROUPINGS)),
-            OpenApiParameter("from", date, description="First day (default: this month's)"),
-            OpenApiParameter("to", date, description="Last day (default: this month's)"),
-        ],
-        responses=inline_serializer(
-            "UsageReport",
-            {
-                "group_by": serializers.ChoiceField(choices=selectors.GROUPINGS),
-                "from": serializers.DateField(),
-                "to": serializers.DateField(),
-                "rows": _ROW.__class__(many=True),
-                "total": _TOTAL,
-            },
-        ),
-    )
-    def get(self, request: Request) -> Response:
-        query = UsageQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        report = selectors.usage_report(**query.validated_data)
-        return Response(
-            {
-                "group_by": report.group_by,
-                "from": report.date_from,
-                "to": report.date_to,
-                "rows": [row.as_dict() for row in report.rows],
-                "total": {k: v for k, v in report.total.as_dict().items() if k in _TOTAL_FIELDS},
-            }
-        )
-
-
-_TOTAL_FIELDS = ("calls", "seconds", "billed_minutes")

@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from members.importing import MAX_BYTES
+from clicktodial_portal.tables import TableInvalid, size_check
+from members.importing import MEMBER_TABLE
 from members.models import BusinessNumber, Department, Member
 
 
@@ -146,12 +147,8 @@ class MemberImportForm(forms.Form):
 
     def clean_file(self) -> object:
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_BYTES:
-            raise forms.ValidationError(
-                gettext(
-                    "The file is %(size).1f MB; the limit is %(limit)s MB. "
-                    "Split it into smaller files."
-                )
-                % {"size": upload.size / 1024 / 1024, "limit": MAX_BYTES // 1024 // 1024}
-            )
+        try:
+            size_check(upload.size, MEMBER_TABLE)
+        except TableInvalid as exc:
+            raise forms.ValidationError(exc.message) from exc
         return upload

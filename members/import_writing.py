@@ -12,9 +12,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.models import AuditLogEntry
+from members.exceptions import MemberInvalid
 from members.importing import ImportRow
-from members.models import AuditLogEntry, Department, Member
-from members.services import MemberInvalid, member_create, member_update
+from members.models import Department, Member
+from members.services import member_create, member_update
 
 
 @dataclass(frozen=True)

@@ -11,26 +11,30 @@ The rows are written by `members.import_writing.members_import`.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
-import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
+from clicktodial_portal.phones import InvalidPhoneNumber, phone_number_normalize
+from clicktodial_portal.tables import TableFormat, TableInvalid, is_spreadsheet, table_read
 from members.models import Department, Member
-from members.services import MemberInvalid, phone_number_normalize
 
 # The header of an import file, which is also the header of an export (so an export re-imports).
-IMPORT_COLUMNS = ("name", "phone_number", "department", "status", "minutes_cap", "username")
-REQUIRED_COLUMNS = ("name", "phone_number", "department")
+MEMBER_TABLE = TableFormat(
+    columns=("name", "phone_number", "department", "status", "minutes_cap", "username"),
+    required=("name", "phone_number", "department"),
+    max_rows=5000,
+    max_bytes=5 * 1024 * 1024,
+    too_many_rows=gettext_lazy(
+        "The file has more than %(max)s members. Split it into files of at most %(max)s rows."
+    ),
+    no_rows=gettext_lazy("The file has a header but no members under it."),
+)
 # What a row may change of a member it names by number, as the preview names them.
 UPDATABLE_COLUMNS = ("name", "department", "status", "minutes_cap", "username")
 _COLUMN_LABELS = {
@@ -40,19 +44,6 @@ _COLUMN_LABELS = {
     "minutes_cap": gettext_lazy("Cap"),
     "username": gettext_lazy("Portal user"),
 }
-MAX_ROWS = 5000
-MAX_BYTES = 5 * 1024 * 1024
-
-# Spreadsheets run a cell that starts with one of these as a formula; exports put a ' before it.
-FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-class ImportFileInvalid(Exception):
-    """The file as a whole cannot be read; `message` says why and what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -136,141 +127,16 @@ class ExistingMember:
 def parse_member_file(name: str, data: bytes) -> list[ImportRow]:
     """The member rows of a CSV (UTF-8, with or without BOM) or XLSX (first sheet) file.
 
-    Raises ImportFileInvalid when the file cannot be read, is too big, or its header is wrong.
+    Raises TableInvalid when the file cannot be read, is too big, or its header is wrong.
     """
-    if len(data) > MAX_BYTES:
-        raise ImportFileInvalid(
-            _("The file is %(size).1f MB; the limit is %(limit)s MB. Split it into smaller files.")
-            % {"size": len(data) / 1024 / 1024, "limit": MAX_BYTES // 1024 // 1024}
-        )
-    lowered = name.lower()
-    if lowered.endswith(".xls"):
-        raise ImportFileInvalid(
-            _("Old Excel files (.xls) cannot be read. Save the sheet as .xlsx or CSV UTF-8.")
-        )
-    if lowered.endswith(".xlsx") or (not lowered.endswith(".csv") and data[:4] == b"PK\x03\x04"):
-        table = _xlsx_rows(data)
-    elif lowered.endswith((".csv", ".txt")):
-        table = _csv_rows(data)
-    else:
-        raise ImportFileInvalid(_("Upload a .csv or .xlsx file."))
-    return _rows_from_table(table)
-
-
-def _csv_rows(data: bytes) -> Iterator[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileInvalid(
-            _(
-                "The CSV file is not UTF-8. In Excel choose “Save as: CSV UTF-8”, "
-                "then upload it again."
-            )
-        ) from exc
-    first_line = text.split("\n", 1)[0]
-    # Excel writes ";" in locales whose decimal point is a comma.
-    delimiter = "," if "," in first_line else ";" if ";" in first_line else ","
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-
-def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise ImportFileInvalid(
-            _(
-                "The file is not a readable .xlsx workbook. Save it again from Excel as .xlsx, "
-                "or as CSV UTF-8."
-            )
-        ) from exc
-    try:
-        if not workbook.worksheets:
-            return
-        for values in workbook.worksheets[0].iter_rows(values_only=True):
-            yield [_cell_text(value) for value in values]
-    finally:
-        workbook.close()
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    # A number typed into a spreadsheet comes back as 8613912345673.0 or 60.0.
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _clean(text: str) -> str:
-    text = text.strip()
-    # Undo the ' an export puts before text a spreadsheet would take for a formula.
-    if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
-        text = text[1:]
-    return text
-
-
-def _rows_from_table(table: Iterable[Sequence[str]]) -> list[ImportRow]:
-    lines = iter(enumerate(table, start=1))
-    header: list[str] = []
-    for _line, cells in lines:
-        header = [_clean(cell).lower() for cell in cells]
-        if any(header):
-            break
-    while header and not header[-1]:
-        header.pop()
-    if not header:
-        raise ImportFileInvalid(
-            _("The file is empty. The first row must be the header: %(columns)s.")
-            % {"columns": ", ".join(IMPORT_COLUMNS)}
-        )
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    unknown = [column for column in header if column not in IMPORT_COLUMNS]
-    if missing or unknown or len(set(header)) != len(header):
-        problems = []
-        if missing:
-            # Translators: part of "The header row has …": the required columns it lacks.
-            problems.append(_("missing %(columns)s") % {"columns": ", ".join(missing)})
-        if unknown:
-            # Translators: part of "The header row has …": columns that are not import columns.
-            problems.append(
-                _("unknown %(columns)s") % {"columns": ", ".join(repr(c) for c in unknown)}
-            )
-        if len(set(header)) != len(header):
-            # Translators: part of "The header row has …".
-            problems.append(_("a column named twice"))
-        raise ImportFileInvalid(
-            _(
-                "The header row has %(problems)s. It must be: %(required)s, optionally "
-                "followed by %(optional)s."
-            )
-            % {
-                "problems": "; ".join(problems),
-                "required": ", ".join(REQUIRED_COLUMNS),
-                "optional": ", ".join(c for c in IMPORT_COLUMNS if c not in REQUIRED_COLUMNS),
-            }
-        )
-
-    rows: list[ImportRow] = []
-    for line, cells in lines:
-        values = [_clean(cell) for cell in cells]
-        if not any(values):
-            continue
-        if len(rows) == MAX_ROWS:
-            raise ImportFileInvalid(
-                _(
-                    "The file has more than %(max)s members. Split it into files of at most "
-                    "%(max)s rows."
-                )
-                % {"max": f"{MAX_ROWS:,}"}
-            )
-        by_column = dict(zip(header, values, strict=False))
-        absent = [column for column in IMPORT_COLUMNS if column not in header]
-        rows.append(
-            ImportRow(line=line, absent=absent, **{c: by_column.get(c, "") for c in IMPORT_COLUMNS})
-        )
-    if not rows:
-        raise ImportFileInvalid(_("The file has a header but no members under it."))
-    return rows
+    if not name.lower().endswith((".csv", ".txt", ".xlsx", ".xls")) and not is_spreadsheet(
+        name, data
+    ):
+        raise TableInvalid(_("Upload a .csv or .xlsx file."))
+    return [
+        ImportRow(line=row.line, absent=list(row.absent), **row.values)
+        for row in table_read(name, data, MEMBER_TABLE)
+    ]
 
 
 # Validation
@@ -282,7 +148,7 @@ def import_lookups_load(rows: Sequence[ImportRow]) -> ImportLookups:
     for row in rows:
         try:
             numbers.add(phone_number_normalize(row.phone_number))
-        except MemberInvalid:
+        except InvalidPhoneNumber:
             continue
     existing = {
         member.phone_number: ExistingMember(
@@ -339,8 +205,8 @@ def validate_rows(rows: Sequence[ImportRow], *, lookups: ImportLookups) -> list[
         else:
             try:
                 number = phone_number_normalize(row.phone_number)
-            except MemberInvalid as exc:
-                errors["phone_number"] = exc.message
+            except InvalidPhoneNumber as exc:
+                errors["phone_number"] = str(exc)
             else:
                 values["phone_number"] = number
                 if number in number_rows:

@@ -1,4 +1,4 @@
-"""Departments, member numbers, business numbers, the minute pool, its ledger and the audit log."""
+"""Departments, member numbers, business numbers, the minute pool and its ledger."""
 
 from decimal import Decimal
 
@@ -6,7 +6,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class BusinessNumber(models.Model):
@@ -260,46 +259,3 @@ class PoolAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pool.period_start:%Y-%m} crossed {self.threshold} %"
-
-
-class AuditLogEntry(models.Model):
-    """Who changed which member or business number, when, from what to what."""
-
-    class Action(models.TextChoices):
-        # Translators: what was done, in the audit log's Action column.
-        CREATE = "create", pgettext_lazy("audit action", "Created")
-        UPDATE = "update", pgettext_lazy("audit action", "Changed")
-        REMOVE = "remove", pgettext_lazy("audit action", "Removed")
-        IMPORT = "import", pgettext_lazy("audit action", "Imported")
-        # What is done with a call's recording (recordings.services.recording_audit).
-        PLAY = "play", pgettext_lazy("audit action", "Played")
-        DOWNLOAD = "download", pgettext_lazy("audit action", "Downloaded")
-        RETRY = "retry", pgettext_lazy("audit action", "Download retried")
-        HOLD = "hold", pgettext_lazy("audit action", "Put on legal hold")
-        RELEASE_HOLD = "release_hold", pgettext_lazy("audit action", "Legal hold released")
-        EXPIRE = "expire", pgettext_lazy("audit action", "Deleted by retention")
-        # A call whose outcome was unknown, settled by an admin (calls.services.call_settle).
-        SETTLE = "settle", pgettext_lazy("audit action", "Settled by hand")
-
-    at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    action = models.CharField(max_length=20, choices=Action.choices)
-    object_type = models.CharField(max_length=50)
-    object_id = models.CharField(max_length=50)
-    object_repr = models.CharField(max_length=300)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        indexes = [
-            # An object's history, newest first.
-            models.Index(fields=["object_type", "object_id"], name="members_audit_object_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"

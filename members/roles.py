@@ -8,7 +8,7 @@ number, not the group, is what lets a person call; the group names the role for 
 """
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 
@@ -44,6 +44,11 @@ GROUP_PERMISSIONS = {
     EMPLOYEE: [],
     FINANCE: [("members", "view_usage_report")],
 }
+
+
+def can_see_usage(user: AbstractBaseUser) -> bool:
+    """Finance and admins see the usage reports, their exports and the calls behind them."""
+    return user.is_staff or user.has_perm("members.view_usage_report")
 
 
 def roles_ensure(**kwargs: object) -> None:

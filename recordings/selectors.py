@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
@@ -9,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from members.models import Member
 from recordings.models import Recording, RecordingRule
 
 Status = Recording.Status
@@ -33,14 +34,22 @@ def recordings_visible_to(user: AbstractBaseUser) -> QuerySet[Recording]:
     return recordings.filter(Q(call__member__user=user) | Q(call__placed_by=user))
 
 
-def recording_wanted(*, member: Member) -> bool:
+class Caller(Protocol):
+    """What recording_wanted reads of a member number (a members.Member, which recordings does
+    not import): its id and its department's."""
+
+    pk: int
+    department_id: int | None
+
+
+def recording_wanted(*, member: Caller) -> bool:
     """Whether a call from ``member`` asks the operator for a recording: the most specific rule
     (member, department, enterprise) decides, else the RECORDING_ENABLED setting."""
     rules = {
         rule.scope: rule.record
         for rule in RecordingRule.objects.filter(
             Q(scope=RecordingRule.Scope.ENTERPRISE)
-            | Q(scope=RecordingRule.Scope.MEMBER, member=member)
+            | Q(scope=RecordingRule.Scope.MEMBER, member_id=member.pk)
             | Q(
                 scope=RecordingRule.Scope.DEPARTMENT,
                 department_id=member.department_id,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, BinaryIO
@@ -27,8 +26,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from audit.models import AuditLogEntry
+from audit.services import audit_record
 from clicktodial_portal import metrics
-from members.models import AuditLogEntry
+from clicktodial_portal.celery import retry_delay, task_send
 from operator_api import OperatorError, RecordingResult, get_operator
 from recordings.audio import BrokenAudio, UnknownFormat, inspect_audio
 from recordings.models import Recording
@@ -88,6 +89,10 @@ def recording_register(*, call: Call) -> Recording | None:
     return recording
 
 
+# Sent by name (clicktodial_portal.celery.task_send): recordings.tasks imports this module.
+DOWNLOAD_TASK = "recordings.tasks.recording_download_task"
+
+
 def _enqueue_download(recording_id: int, *, countdown: float = 0) -> None:
     transaction.on_commit(lambda: _download_task_send(recording_id, countdown=countdown))
 
@@ -96,10 +101,8 @@ def _download_task_send(recording_id: int, *, countdown: float) -> None:
     """Send the download task. With the broker away, the recording stays due and the minute
     sweep (recordings_download_due) sends it later: the transaction that registered it (a
     notification's) has committed and must not be answered as a failure for this."""
-    from recordings.tasks import recording_download_task
-
     try:
-        recording_download_task.apply_async((recording_id,), countdown=countdown)
+        task_send(DOWNLOAD_TASK, recording_id, countdown=countdown)
     except (KombuOperationalError, OSError) as exc:
         logger.warning("recording %s: download not queued (%s); the sweep will", recording_id, exc)
 
@@ -229,21 +232,20 @@ def _fetch_and_store(recording: Recording, temporary: TemporaryUploadedFile) -> 
     }
 
 
-def retry_delay(attempt: int) -> float:
-    """Exponential backoff with jitter: half the delay fixed, half random, so retries from many
-    recordings spread out instead of hitting the operator together."""
-    ceiling = min(
-        settings.RECORDING_DOWNLOAD_RETRY_MAX_DELAY,
-        settings.RECORDING_DOWNLOAD_RETRY_DELAY * 2 ** max(0, attempt - 1),
+def download_retry_delay(attempt: int) -> float:
+    """Seconds before the next try after failed attempt number `attempt` (1 for the first)."""
+    return retry_delay(
+        settings.RECORDING_DOWNLOAD_RETRY_DELAY,
+        max(0, attempt - 1),
+        most=settings.RECORDING_DOWNLOAD_RETRY_MAX_DELAY,
     )
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 -- jitter, not secrecy
 
 
 def _download_failed(recording: Recording, message: str, *, permanent: bool) -> DownloadOutcome:
     now = timezone.now()
     attempts = recording.attempts
     gives_up = permanent or attempts >= settings.RECORDING_DOWNLOAD_MAX_ATTEMPTS
-    delay = None if gives_up else retry_delay(attempts)
+    delay = None if gives_up else download_retry_delay(attempts)
     Recording.objects.filter(pk=recording.pk, status=Status.DOWNLOADING).update(
         status=Status.FAILED if gives_up else Status.PENDING,
         last_error=message[:500],
@@ -394,13 +396,11 @@ def recording_audit(
 ) -> AuditLogEntry:
     """Write a play, download or admin action on a recording to the portal's audit log."""
     call = recording.call
-    return AuditLogEntry.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+    return audit_record(
+        actor=actor,
         action=action,
-        object_type="Recording",
-        object_id=str(recording.pk),
-        object_repr=f"Recording of call {call.pk}: {call.caller} → {call.callee}"[:300],
-        before=None,
+        obj=recording,
+        object_repr=f"Recording of call {call.pk}: {call.caller} → {call.callee}",
         after={"call": str(call.pk), **(details or {})},
     )
 

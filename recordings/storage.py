@@ -35,6 +35,7 @@ def _forget_storage(*, setting: str, **kwargs: object) -> None:
 
 
 def recording_upload_to(instance: object, filename: str) -> str:
-    """recordings/2026/11/call-12-20261126211500.wav: by month, so no folder grows without end."""
+    """In the storage, 2026/11/call-12-20261126211500.wav: by month, so no folder grows
+    without end."""
     recorded_at = getattr(instance, "recorded_at", None)
     return f"{recorded_at:%Y/%m}/{filename}" if recorded_at else filename

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from calls.models import Call
 from calls.selectors import call_is_theirs, call_page_visible_to
-from members.masking import mask_number
+from clicktodial_portal.masking import mask_number
 from recordings import selectors, services
 from recordings.models import Recording
 

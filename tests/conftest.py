@@ -1,5 +1,7 @@
-"""Fixtures shared by every test: people, members, contacts, and the sandbox operator."""
+"""What every test shares: one fast password hasher, the size of the property-based tests, and
+the fixtures for people, members, contacts and the sandbox operator."""
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -8,6 +10,8 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.test import override_settings
+from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -18,6 +22,25 @@ from sandbox.server import SandboxConfig, SandboxOperator
 
 NOTIFY_USERNAME = "sandbox-operator"
 NOTIFY_PASSWORD = "sandbox-notify-secret"
+
+# One fast hasher for every test: the people fixtures hash a password each, and PBKDF2's
+# deliberate slowness took most of the suite's time. The project's own hashers stay listed after
+# it, so that a hash made by the project's settings (a `manage.py` or server run as a subprocess)
+# still verifies here; new hashes are MD5, which those subprocesses cannot read, so they log in
+# with tokens or with users they make themselves. Enabled at import, before any test hashes.
+override_settings(
+    PASSWORD_HASHERS=[
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *django_settings.PASSWORD_HASHERS,
+    ]
+).enable()
+
+# The property-based tests (the state machine in tests/calls/test_delivery_orders.py, Schemathesis
+# in tests/test_api_fuzz.py) take their size from the profile: full under `make reliability`,
+# which sets HYPOTHESIS_PROFILE=full, and about a third of it in `make test`.
+hypothesis_settings.register_profile("full", max_examples=50, stateful_step_count=40)
+hypothesis_settings.register_profile("quick", max_examples=15, stateful_step_count=25)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 @pytest.fixture(autouse=True)

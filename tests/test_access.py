@@ -149,6 +149,7 @@ ROUTES: dict[str, Route] = {
     "business-number-list": Route(get=STAFF),
     "business-number-edit": Route(obj="business_number", get=STAFF),
     "audit-log": Route(get=STAFF),
+    "audit-log-csv": Route(get=STAFF),
     # The minute pool: everyone sees the balance, admins change it.
     "pool": Route(get=EVERYONE),
     "pool-update": Route(
@@ -240,11 +241,6 @@ def test_every_url_is_classified():
 
 
 # The world every sweep runs in.
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from clicktodial_portal.forwarded import ForwardedForMiddleware
-from tests.calls.test_notify import basic, body
+from tests.calls.helpers import basic, body
 
 
 def client_address(remote: str, forwarded: str | None, settings, trusted: list[str]) -> str:

@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 from kombu import Connection
 
 from calls.models import Call
-from calls.services import call_begin
+from calls.services.dialing import call_begin
 from clicktodial_portal.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db

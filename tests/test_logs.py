@@ -18,8 +18,8 @@ import requests
 
 from calls.models import Call
 from clicktodial_portal.procfile import procfile_commands
-from tests.calls.test_call_flow import start, wait_for
-from tests.test_scale_out import free_port
+from tests.calls.helpers import start, wait_for
+from tests.helpers import free_port
 
 
 def run_portal_python(script: str, **environment: str) -> subprocess.CompletedProcess:
@@ -75,7 +75,7 @@ def test_every_line_about_a_call_in_the_worker_and_the_notifications_names_it(
     about = [record for record in caplog.records if getattr(record, "call_id", None) == call.pk]
     loggers = {record.name for record in about}
     # The begin task, the operator client's request, the notifications' handling.
-    assert {"calls.services", "operator_api"} <= loggers, loggers
+    assert {"calls.services.dialing", "operator_api", "calls.lifecycle"} <= loggers, loggers
     begun = [record for record in about if "begun as" in record.getMessage()]
     assert begun and all(record.call_id == call.pk for record in begun)
     # Each status the operator's notifications moved it to, on a line with both its names.

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from calls.models import Call
 from recordings.models import Recording
-from tests.calls.test_call_flow import start, wait_for
+from tests.calls.helpers import start, wait_for
 
 TOKEN = "scrape-token-for-tests"
 
@@ -59,7 +59,7 @@ def test_metrics_answer_only_the_bearer_of_the_token(settings):
 
 @pytest.mark.django_db
 def test_the_pool_and_the_calls_in_progress_are_read_when_scraped(scrape, member):
-    from members.services import pool_current
+    from members.pool.services import pool_current
 
     pool = pool_current()
     pool.minutes_allotted = 500

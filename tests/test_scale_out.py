@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -35,7 +34,7 @@ from clicktodial_portal.procfile import procfile_commands
 from members.models import Member, MinutePool, UsageEntry
 from sandbox.server import SandboxConfig, SandboxOperator
 from tests.conftest import NOTIFY_PASSWORD, NOTIFY_USERNAME
-from tests.test_worker_death import database_url, wait_until
+from tests.helpers import database_url, free_port, wait_until
 
 pytestmark = [
     pytest.mark.reliability,
@@ -53,12 +52,6 @@ CALLS_AFTER_KILL = 4
 SLOW_BEGIN_CALLEE = "+8613800000011"  # the sandbox holds the answer to its begin back
 SLOW_BEGIN_SECONDS = 8.0
 METRICS_TOKEN = "scale-out-test-token"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def portal_environment(var_dir: Path, operator: SandboxOperator) -> dict[str, str]:

@@ -11,29 +11,21 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from calls.models import Call
 from calls.tasks import call_begin_task
 from clicktodial_portal.celery import app as celery_app
 from members.models import UsageEntry
+from tests.helpers import database_url, wait_until
 from tests.reliability import record
 
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
 
 # A queue of the test's own, so that the test session's in-process worker never takes the task.
 QUEUE = "worker-death-test"
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def start_worker(sandbox, tmp_path, name: str) -> subprocess.Popen:
@@ -78,13 +70,6 @@ def start_worker(sandbox, tmp_path, name: str) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-
-
-def wait_until(condition, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def begins(sandbox) -> int:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from members.views import dashboard
+from members.reports.views import dashboard
 
 urlpatterns = [
     path("dashboard/", dashboard.dashboard_page, name="dashboard"),

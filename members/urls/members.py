@@ -1,9 +1,9 @@
-"""Member management pages (admins): members, departments, business numbers, import, export,
-the audit log."""
+"""Member management pages (admins): members, departments, business numbers, import, export.
+The audit log's page, at /members/audit/, is the audit app's."""
 
 from django.urls import path, re_path
 
-from members.views import members
+from members.views import departments, member_files, members
 
 urlpatterns = [
     path("members/", members.member_list, name="member-list"),
@@ -11,15 +11,18 @@ urlpatterns = [
     path("members/<int:pk>/suspend/", members.member_suspend, name="member-suspend"),
     path("members/<int:pk>/reactivate/", members.member_reactivate, name="member-reactivate"),
     path("members/<int:pk>/remove/", members.member_remove, name="member-remove"),
-    path("members/import/", members.member_import, name="member-import"),
-    re_path(r"^members/export\.(?P<fmt>csv|xlsx)$", members.member_export, name="member-export"),
-    path("members/departments/", members.department_list, name="department-list"),
-    path("members/departments/<int:pk>/edit/", members.department_edit, name="department-edit"),
-    path("members/business-numbers/", members.business_number_list, name="business-number-list"),
+    path("members/import/", member_files.member_import, name="member-import"),
+    re_path(
+        r"^members/export\.(?P<fmt>csv|xlsx)$", member_files.member_export, name="member-export"
+    ),
+    path("members/departments/", departments.department_list, name="department-list"),
+    path("members/departments/<int:pk>/edit/", departments.department_edit, name="department-edit"),
+    path(
+        "members/business-numbers/", departments.business_number_list, name="business-number-list"
+    ),
     path(
         "members/business-numbers/<int:pk>/edit/",
-        members.business_number_edit,
+        departments.business_number_edit,
         name="business-number-edit",
     ),
-    path("members/audit/", members.audit_log, name="audit-log"),
 ]

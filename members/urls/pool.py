@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from members.views import pool
+from members.pool import views as pool
 
 urlpatterns = [
     path("pool/", pool.pool_detail, name="pool"),

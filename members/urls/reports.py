@@ -2,14 +2,14 @@
 
 from django.urls import path
 
-from members.views import reports
+from members.reports.views import calls, usage
 
 urlpatterns = [
-    path("reports/usage/", reports.usage_report_page, name="report-usage"),
-    path("reports/usage.csv", reports.usage_csv, name="report-usage-csv"),
-    path("reports/usage.xlsx", reports.usage_xlsx, name="report-usage-xlsx"),
-    path("reports/calls/", reports.calls_behind, name="report-calls"),
-    path("reports/calls.csv", reports.calls_csv, name="report-calls-csv"),
-    path("reports/calls.xlsx", reports.calls_xlsx, name="report-calls-xlsx"),
-    path("reports/pools/", reports.pool_history_page, name="report-pools"),
+    path("reports/usage/", usage.usage_report_page, name="report-usage"),
+    path("reports/usage.csv", usage.usage_csv, name="report-usage-csv"),
+    path("reports/usage.xlsx", usage.usage_xlsx, name="report-usage-xlsx"),
+    path("reports/calls/", calls.calls_behind, name="report-calls"),
+    path("reports/calls.csv", calls.calls_csv, name="report-calls-csv"),
+    path("reports/calls.xlsx", calls.calls_xlsx, name="report-calls-xlsx"),
+    path("reports/pools/", calls.pool_history_page, name="report-pools"),
 ]

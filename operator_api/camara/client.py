@@ -11,7 +11,7 @@ The successor of the seed's v1 API, from the CAMARA project (camaraproject/Click
 - recording: ``GET /calls/{callId}/recording``, a JSON object whose ``content`` is the audio in
   base64 (streamed to the file as it arrives, as v1's ``filedata``).
 - state: ``GET /calls/{callId}``, which v1 has no equivalent of: the portal asks it about calls
-  it heard nothing from (``calls.services.calls_expire_silent``).
+  it heard nothing from (``calls.services.outcomes.calls_expire_silent``).
 
 Errors come as ``{"status", "code", "message"}`` with CAMARA's codes, mapped below to the same
 exceptions as v1's (:mod:`operator_api.errors`), so the rest of the portal handles both alike.

@@ -1,6 +1,11 @@
-"""Browser tests drive Debian's Chromium through Playwright (its browser download fails here)."""
+"""Browser tests drive Debian's Chromium through Playwright (its browser download fails here),
+with a Chinese font for the pages in Chinese. `make test` run as root installs both; without them
+the tests are skipped, saying what to install."""
 
 import os
+import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,15 +23,47 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
+# Debian's package with the font the Chinese pages are drawn (and screenshot) in.
+CJK_FONT_PACKAGE = "fonts-wqy-microhei"
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
 # Playwright's sync API runs an event loop in this thread; the Django ORM calls the tests make
 # beside it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def _chinese_font_installed() -> bool:
+    """Whether fontconfig, which Chromium asks, has a font with Chinese glyphs."""
+    if CJK_FONT.exists():
+        return True
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return False
+    listed = subprocess.run(  # noqa: S603 (fontconfig's own tool, fixed arguments)
+        [fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False
+    )
+    return bool(listed.stdout.strip())
+
+
+def missing_packages() -> dict[str, str]:
+    """The Debian packages the browser tests need and the machine lacks, each with why."""
+    missing = {}
+    if not CHROMIUM.exists():
+        missing["chromium"] = f"no Chromium at {CHROMIUM}"
+    if not _chinese_font_installed():
+        missing[CJK_FONT_PACKAGE] = "no Chinese font"
+    return missing
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package to run these")
+    missing = missing_packages()
+    if missing:
+        needs = " and ".join(f"{package} ({why})" for package, why in missing.items())
+        pytest.skip(
+            f"needs Debian's {needs}: `apt-get install {' '.join(missing)}`, "
+            "or run `make test` as root, which installs them"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -93,3 +130,24 @@ def log_in(page, live_server, username: str, password: str) -> None:
     page.locator("input[name=password]").fill(password)
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
+
+
+def employee_log_in(page, live_server) -> None:
+    """The employee (the `employee` fixture) logs in and lands on their contacts."""
+    from playwright.sync_api import expect
+
+    log_in(page, live_server, "wang", "pw-wang-123")
+    expect(page.get_by_role("heading", name="Contacts")).to_be_visible()
+
+
+def notification_sent(sandbox, status: str, *, timeout: float = 10.0) -> None:
+    """The sandbox has sent `status` (in v1's words), as v1's notification or CAMARA's event."""
+
+    def says(body: dict) -> bool:
+        camara_state = body.get("data", {}).get("status", {}).get("state", "")
+        return body.get("status") == status or camara_state.lower() == status.lower()
+
+    deadline = time.monotonic() + timeout
+    while not any(says(n.body) for n in sandbox.notifications):
+        assert time.monotonic() < deadline, f"the sandbox never sent {status}"
+        time.sleep(0.02)

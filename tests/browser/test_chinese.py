@@ -8,8 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Preference
 from calls.models import Call, Contact
-from tests.browser.conftest import screenshot
-from tests.browser.test_click_to_call import notification_sent
+from tests.browser.conftest import notification_sent, screenshot
 
 pytestmark = [
     pytest.mark.browser,

@@ -1,14 +1,13 @@
 """An employee logs in, presses Call next to a contact and follows the call live, in Chromium."""
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
 
 from calls.models import Call, Contact
-from tests.browser.conftest import log_in as browser_log_in
-from tests.calls.test_camara_flow import use_camara
+from tests.browser.conftest import employee_log_in, notification_sent
+from tests.calls.helpers import use_camara
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,25 +27,6 @@ def contacts(employee) -> None:
         Contact.objects.create(owner=employee, name=name, phone_number=number)
 
 
-def log_in(page, live_server) -> None:
-    """The employee logs in and lands on their contacts."""
-    browser_log_in(page, live_server, "wang", "pw-wang-123")
-    expect(page.get_by_role("heading", name="Contacts")).to_be_visible()
-
-
-def notification_sent(sandbox, status: str, *, timeout: float = 10.0) -> None:
-    """The sandbox has sent `status` (in v1's words), as v1's notification or CAMARA's event."""
-
-    def says(body: dict) -> bool:
-        camara_state = body.get("data", {}).get("status", {}).get("state", "")
-        return body.get("status") == status or camara_state.lower() == status.lower()
-
-    deadline = time.monotonic() + timeout
-    while not any(says(n.body) for n in sandbox.notifications):
-        assert time.monotonic() < deadline, f"the sandbox never sent {status}"
-        time.sleep(0.02)
-
-
 # The page cannot tell which API the operator speaks.
 @pytest.mark.parametrize("api", ["v1", "camara"])
 def test_call_follow_and_hang_up(api, page, live_server, make_sandbox, member, contacts, settings):
@@ -54,7 +34,7 @@ def test_call_follow_and_hang_up(api, page, live_server, make_sandbox, member, c
     sandbox = make_sandbox(time_scale=0.2)
     if api == "camara":
         use_camara(sandbox, settings, live_server)
-    log_in(page, live_server)
+    employee_log_in(page, live_server)
 
     page.get_by_role("button", name="Call Liu Yang").click()
 
@@ -81,7 +61,7 @@ def test_call_follow_and_hang_up(api, page, live_server, make_sandbox, member, c
 
 
 def test_a_completed_a_busy_and_a_refused_call(page, live_server, sandbox, member, contacts):
-    log_in(page, live_server)
+    employee_log_in(page, live_server)
     status = page.locator(".call-status .big")
 
     page.get_by_role("button", name="Call Li Wei").click()
@@ -104,7 +84,7 @@ def test_a_completed_a_busy_and_a_refused_call(page, live_server, sandbox, membe
 def test_a_suspended_member_is_told_why(page, live_server, sandbox, member, contacts):
     member.status = "suspended"
     member.save()
-    log_in(page, live_server)
+    employee_log_in(page, live_server)
 
     page.get_by_role("button", name="Call Li Wei").click()
 

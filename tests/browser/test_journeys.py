@@ -16,7 +16,7 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from members.models import Member, MinutePool
-from members.services import pool_current
+from members.pool.services import pool_current
 from tests.browser.conftest import BROWSER_LOCALES, log_in, opened_page, screenshot
 from tests.members.reports_fixtures import ended_call, local
 

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from calls.models import Call, Contact
 from members import services
 from members.models import Department, Member
+from members.pool import ledger
 from tests.browser.conftest import BROWSER_LOCALES, PHONE, log_in, opened_page, screenshot
 from tests.recordings.conftest import ended_call, stored_recording
 
@@ -118,7 +119,7 @@ def portal(employee, admin_user, django_user_model) -> dict[str, int]:
     )
     Contact.objects.create(owner=None, name="Reception", phone_number="+861052680099")
     call = ended_call(member)
-    services.usage_record(call=call)
+    ledger.usage_record(call=call)
     stored_recording(call)
     ended_call(
         member,

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from audit.models import AuditLogEntry
 from calls.models import Call, Contact
-from members.models import AuditLogEntry
 from recordings.models import Recording
-from tests.browser.test_click_to_call import log_in
+from tests.browser.conftest import employee_log_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,7 +41,7 @@ def test_recording_ready_appears_plays_seeks_and_downloads_the_exact_bytes(
         "response",
         lambda r: audio_responses.append(r) if "/recording/" in r.url and "/api/" in r.url else 0,
     )
-    log_in(page, live_server)
+    employee_log_in(page, live_server)
 
     page.get_by_role("button", name="Call Li Wei").click()
     expect(page.get_by_role("heading", name="Call to Li Wei")).to_be_visible()
@@ -93,7 +93,7 @@ def test_a_failed_recording_and_a_flaky_download_are_shown_as_they_are(
 ):
     settings.RECORDING_DOWNLOAD_RETRY_DELAY = 1.5
     make_sandbox(time_scale=0.02)
-    log_in(page, live_server)
+    employee_log_in(page, live_server)
 
     page.get_by_role("button", name="Call Sun Hao").click()
     expect(

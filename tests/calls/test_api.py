@@ -14,7 +14,10 @@ pytestmark = pytest.mark.django_db
 def begins(monkeypatch) -> list[int]:
     """Record begin tasks instead of calling an operator: these tests are about the API."""
     enqueued: list[int] = []
-    monkeypatch.setattr("calls.tasks.call_begin_task.delay", enqueued.append)
+    monkeypatch.setattr(
+        "calls.tasks.call_begin_task.apply_async",
+        lambda args, **options: enqueued.extend(args),
+    )
     return enqueued
 
 

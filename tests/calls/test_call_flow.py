@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from calls.models import Call, CallEvent
+from tests.calls.helpers import requests_to, start, wait_for
 from tests.reliability import record
 
 # The begin and release tasks go through the broker to a real worker; notifications come back
@@ -13,32 +14,9 @@ from tests.reliability import record
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
 
-def wait_for(call_id: int, predicate, *, timeout: float = 30.0) -> Call:
-    """Poll the database until the call satisfies `predicate` (notifications arrive over HTTP).
-    Usually a second or two; the limit is for a loaded CI machine's slowest broker."""
-    deadline = time.monotonic() + timeout
-    while True:
-        call = Call.objects.get(pk=call_id)
-        if predicate(call):
-            return call
-        if time.monotonic() > deadline:
-            raise AssertionError(f"call {call_id} stuck at {call.status} ({call.error_message})")
-        time.sleep(0.05)
-
-
 def fault_survived() -> None:
     """Counted once the test's assertions about the injected operator fault have passed."""
     record("operator faults", injected=1, survived=1)
-
-
-def start(api, callee: str):
-    response = api.post(reverse("api-call-list"), {"callee": callee}, format="json")
-    assert response.status_code == 202, response.content
-    return response.json()
-
-
-def requests_to(sandbox, suffix: str) -> list:
-    return [r for r in sandbox.requests if r.path.endswith(suffix) or f"/{suffix}/" in r.path]
 
 
 def test_a_complete_call(api, member, sandbox):

@@ -21,7 +21,7 @@ from calls import selectors
 from calls.forms import CallHistoryForm
 from calls.models import Call, Contact
 from members.models import Department, Member
-from members.services import usage_record
+from members.pool.ledger import usage_record
 
 pytestmark = pytest.mark.django_db
 
@@ -67,11 +67,6 @@ def make_call(
         with transaction.atomic():
             usage_record(call=call)
     return call
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

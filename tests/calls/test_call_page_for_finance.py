@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import Call
-from members.services import usage_record
+from members.pool.ledger import usage_record
 from tests.recordings.conftest import ended_call, stored_recording
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,10 @@ CALLS = "api-call-list"
 def _begins_recorded(monkeypatch) -> list[int]:
     """No operator: these tests are about whether a call may be placed at all."""
     enqueued: list[int] = []
-    monkeypatch.setattr("calls.tasks.call_begin_task.delay", enqueued.append)
+    monkeypatch.setattr(
+        "calls.tasks.call_begin_task.apply_async",
+        lambda args, **options: enqueued.extend(args),
+    )
     return enqueued
 
 
@@ -154,10 +157,10 @@ def test_a_call_the_broker_cannot_take_fails_at_once_saying_so(api, member, monk
     """The broker away when a call is placed: nothing would ever dial it, so it fails now, and
     the caller hears 503 (try again), not a 202 for a call that will sit in `queued`."""
 
-    def broker_down(call_id: int) -> None:
+    def broker_down(args: tuple, **options: object) -> None:
         raise KombuOperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr("calls.tasks.call_begin_task.delay", broker_down)
+    monkeypatch.setattr("calls.tasks.call_begin_task.apply_async", broker_down)
 
     response = place(api, "+8613800000001")
 

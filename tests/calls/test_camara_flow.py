@@ -12,27 +12,17 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from calls import services
+from calls.lifecycle import ENDED_UNREPORTED_MESSAGE, OPERATOR_FAILED_MESSAGE
 from calls.models import Call, CallEvent
-from calls.services import (
-    ENDED_UNREPORTED_MESSAGE,
-    NEVER_REPORTED_MESSAGE,
-    OPERATOR_FAILED_MESSAGE,
-    calls_expire_silent,
-)
+from calls.services import dialing
+from calls.services.dialing import call_begin
+from calls.services.outcomes import NEVER_REPORTED_MESSAGE, calls_expire_silent
 from members.models import MinutePool, UsageEntry
 from operator_api.camara import EVENT_TYPE, camara_error, sink_credential_issue
 from recordings.models import Recording
-from tests.calls.test_call_flow import requests_to, start, wait_for
+from tests.calls.helpers import FakeOperator, requests_to, start, use_camara, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
-
-
-def use_camara(operator, settings, live_server) -> None:
-    """The portal on the sandbox's CAMARA API, its events coming back to the live server."""
-    settings.OPERATOR_API = "camara"
-    settings.OPERATOR_API_BASE_URL = operator.camara_base_url
-    settings.PORTAL_BASE_URL = live_server.url
 
 
 @pytest.fixture
@@ -336,15 +326,14 @@ def test_a_silent_call_the_operator_does_not_know_becomes_unknown(member, camara
 def test_a_long_camara_error_code_is_kept_whole(member, monkeypatch):
     """CAMARA's codes are words (RECORDING_NOT_SUPPORTED: 23 characters), not v1's 7 digits."""
 
-    class Refusing:
-        def begin(self, **details):
-            raise camara_error(http_status=422, code="RECORDING_NOT_SUPPORTED", message="no")
+    def refuse() -> str:
+        raise camara_error(http_status=422, code="RECORDING_NOT_SUPPORTED", message="no")
 
-    monkeypatch.setattr(services, "get_operator", Refusing)
+    monkeypatch.setattr(dialing, "get_operator", lambda: FakeOperator(on_begin=refuse))
     call = Call.objects.create(
         member=member, caller=member.phone_number, callee="+8613700000004", status="queued"
     )
-    services.call_begin(call_id=call.pk, last_attempt=True)
+    call_begin(call_id=call.pk, last_attempt=True)
 
     call.refresh_from_db()
     assert (call.status, call.error_code) == ("failed", "RECORDING_NOT_SUPPORTED")

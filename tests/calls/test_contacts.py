@@ -1,11 +1,14 @@
 """The contacts page and API: own and shared contacts, search, tel: buttons in notes, import."""
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl import Workbook
 
 from calls.contact_import import parse_contact_file
 from calls.models import Call, Contact
@@ -18,7 +21,10 @@ pytestmark = pytest.mark.django_db
 def begins(monkeypatch) -> list[int]:
     """Record begin tasks instead of calling an operator."""
     enqueued: list[int] = []
-    monkeypatch.setattr("calls.tasks.call_begin_task.delay", enqueued.append)
+    monkeypatch.setattr(
+        "calls.tasks.call_begin_task.apply_async",
+        lambda args, **options: enqueued.extend(args),
+    )
     return enqueued
 
 
@@ -287,6 +293,31 @@ def test_a_clean_csv_previews_then_imports_every_row(as_employee, employee):
     assert sorted(Contact.objects.values_list("name", "phone_number", "owner")) == [
         ("Qian", "+8613800000013", employee.pk),
         ("Zhao", "+8613800000011", employee.pk),
+    ]
+
+
+def test_an_excel_workbook_imports_like_a_csv_its_guarded_cells_as_they_were(as_employee, employee):
+    """XLSX as members import it (clicktodial_portal.tables): numbers typed as numbers, and a
+    note an export guarded against being run as a formula comes back without the apostrophe."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["name", "phone_number", "company", "notes"])
+    sheet.append(["Zhao", 8613800000051, "ACME", "'=ask for the buyer"])
+    sheet.append([None, None, None, None])
+    sheet.append(["Qian", "13800000052", None, None])
+    data = io.BytesIO()
+    workbook.save(data)
+    response = as_employee.post(
+        reverse("contact-import"),
+        {"action": "upload", "file": SimpleUploadedFile("book.xlsx", data.getvalue())},
+    )
+    assert response.status_code == 302
+
+    assert confirm(as_employee).status_code == 302
+
+    assert sorted(Contact.objects.values_list("name", "phone_number", "notes")) == [
+        ("Qian", "+8613800000052", ""),
+        ("Zhao", "+8613800000051", "=ask for the buyer"),
     ]
 
 

@@ -25,9 +25,9 @@ from django.urls import reverse
 
 import recordings.services
 from calls.models import Call, CallEvent
-from calls.services import NotifyOutcome, notification_receive
+from calls.services.notifications import NotifyOutcome, notification_receive
 from members.models import UsageEntry
-from tests.calls.test_delivery_orders import (
+from tests.calls.helpers import (
     AUTH,
     KINDS,
     call_place,

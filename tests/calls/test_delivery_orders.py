@@ -7,20 +7,14 @@ calls, through the real notify endpoint. After every delivery: a status only mov
 the furthest one delivered, an ended call carries the Disconnected's facts and exactly one debit,
 the pool's balance and the rollups equal the ledger, and every notification sent is kept.
 
-The lifecycle helpers here are shared with tests/calls/test_delivery_concurrent.py.
+The lifecycles, and the checks of an ended call and of the ledger, are in tests/calls/helpers.py
+(tests/calls/test_delivery_concurrent.py uses them too).
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import math
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from django.db import transaction
-from django.db.models import Count, Sum
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, settings
@@ -35,199 +29,19 @@ from hypothesis.stateful import (
 )
 
 from calls.models import Call, CallEvent
-from members.models import MinutePool, UsageDaily, UsageEntry, UsageMonthly
-from sandbox.scenarios import CALLING_CALLEE, CALLING_CALLER, CONNECTED, DISCONNECTED
-from tests.conftest import NOTIFY_PASSWORD, NOTIFY_USERNAME
+from members.models import UsageEntry
+from tests.calls.helpers import (
+    AUTH,
+    KINDS,
+    RANK,
+    Lifecycle,
+    call_place,
+    doubly_debited,
+    ended_call_check,
+    ledger_check,
+    lifecycle_make,
+)
 from tests.reliability import record
-
-CALLER = "+8613912345673"
-SPONSOR = "+861052680000"
-AUTH = "Basic " + base64.b64encode(f"{NOTIFY_USERNAME}:{NOTIFY_PASSWORD}".encode()).decode()
-START = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-
-# The status each notification moves a call to, and how far along that is.
-TARGET = {
-    CALLING_CALLER: Call.Status.CALLING_CALLER,
-    CALLING_CALLEE: Call.Status.CALLING_CALLEE,
-    CONNECTED: Call.Status.CONNECTED,
-    DISCONNECTED: Call.Status.ENDED,
-}
-RANK = {
-    Call.Status.DIALING: 1,
-    Call.Status.UNKNOWN: 1,
-    Call.Status.CALLING_CALLER: 2,
-    Call.Status.CALLING_CALLEE: 3,
-    Call.Status.CONNECTED: 4,
-    Call.Status.ENDED: 5,
-}
-
-# As in sandbox/scenarios.py: the statuses before the Disconnected, its reason, whether it talked,
-# and the recording's result when it did.
-_RINGING = (CALLING_CALLER, CALLING_CALLEE)
-KINDS: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "normal": ((*_RINGING, CONNECTED), "HangUp", "Success"),
-    "recording_failure": ((*_RINGING, CONNECTED), "HangUp", "Fail"),
-    "callee_busy": (_RINGING, "CalleeBusy", ""),
-    "callee_no_answer": (_RINGING, "CalleeNoAnswer", ""),
-    "caller_no_answer": ((CALLING_CALLER,), "CallerNoAnswer", ""),
-    "caller_abandon": (_RINGING, "CallerAbandon", ""),
-}
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-@dataclass(frozen=True)
-class Lifecycle:
-    """One call as the operator reports it: the bodies in the order it sends them, and the facts
-    the portal must end up with."""
-
-    identifier: str
-    callee: str
-    # The call was placed but the begin answer was lost: no identifier, status `unknown`.
-    begin_lost: bool
-    bodies: tuple[dict, ...]
-    reason: str
-    duration: int
-    recording_result: str
-    recording_id: str
-    connected_at: datetime | None
-    ended_at: datetime
-
-    @property
-    def connected(self) -> bool:
-        return self.connected_at is not None
-
-    @property
-    def billed_minutes(self) -> int:
-        """Billed per started minute (the default rule): 61 s is 2 minutes, 0 s nothing."""
-        return math.ceil(self.duration / 60)
-
-    def target(self, index: int) -> str:
-        return TARGET[self.bodies[index]["status"]]
-
-    def body(self, index: int) -> bytes:
-        return json.dumps(self.bodies[index]).encode()
-
-
-def lifecycle_make(
-    *, number: int, kind: str, duration: int, record: bool, begin_lost: bool = False
-) -> Lifecycle:
-    """The lifecycle of call `number` (distinct numbers give distinct callees and identifiers)."""
-    progress, reason, recording = KINDS[kind]
-    callee = f"+861380000{number:04d}"
-    start = START + timedelta(minutes=number)
-    base = {"caller": CALLER.lstrip("+"), "callee": callee.lstrip("+")}
-    bodies = []
-    connected_at = None
-    for offset, status in zip((0.5, 2.5, 5.0), progress, strict=False):
-        moment = start + timedelta(seconds=offset)
-        if status == CONNECTED:
-            connected_at = moment
-        bodies.append({**base, "status": status, "timeStamp": _stamp(moment)})
-    if connected_at is None:
-        duration = 0
-        ended_at = start + timedelta(seconds=8)
-    else:
-        ended_at = connected_at + timedelta(seconds=duration)
-    # As the sandbox decides it (sandbox/server.py _finish).
-    recording_id = ""
-    if not record:
-        recording_result = ""
-    elif connected_at is None:
-        recording_result = "NoRecord"
-    else:
-        recording_result = recording
-        if recording == "Success":
-            recording_id = ended_at.strftime("%Y%m%d%H%M%S") + f"{number % 10_000:04d}"
-    end = {
-        **base,
-        "status": DISCONNECTED,
-        "reason": reason,
-        "callDuration": duration,
-        "timeStamp": _stamp(ended_at),
-    }
-    if recording_result:
-        end["recordingResult"] = recording_result
-    if recording_id:
-        end["recordingId"] = recording_id
-    bodies.append(end)
-    return Lifecycle(
-        identifier=f"DLV{number:06d}",
-        callee=callee,
-        begin_lost=begin_lost,
-        bodies=tuple(bodies),
-        reason=reason,
-        duration=duration,
-        recording_result=recording_result,
-        recording_id=recording_id,
-        connected_at=connected_at,
-        ended_at=ended_at,
-    )
-
-
-def call_place(member, lifecycle: Lifecycle) -> Call:
-    """The call as the portal holds it once the begin request went out."""
-    return Call.objects.create(
-        member=member,
-        sponsor=SPONSOR,
-        caller=CALLER,
-        callee=lifecycle.callee,
-        status=Call.Status.UNKNOWN if lifecycle.begin_lost else Call.Status.DIALING,
-        callidentifier=None if lifecycle.begin_lost else lifecycle.identifier,
-    )
-
-
-def ended_call_check(call: Call, lifecycle: Lifecycle) -> None:
-    """An ended call holds exactly what its Disconnected said, and one debit for it."""
-    assert call.status == Call.Status.ENDED
-    assert call.callidentifier == lifecycle.identifier
-    assert call.reason == lifecycle.reason
-    assert call.duration_seconds == lifecycle.duration
-    assert call.ended_at == lifecycle.ended_at
-    assert call.recording_result == lifecycle.recording_result
-    assert call.recording_id == lifecycle.recording_id
-    if lifecycle.connected and lifecycle.duration:
-        assert call.connected_at == lifecycle.connected_at
-    elif lifecycle.connected:
-        # Talked 0 s: if the Disconnected came first, nothing tells when it connected.
-        assert call.connected_at in (None, lifecycle.connected_at)
-    else:
-        assert call.connected_at is None
-    entries = list(UsageEntry.objects.filter(call=call))
-    assert len(entries) == 1
-    assert entries[0].seconds == lifecycle.duration
-    assert entries[0].billed_seconds == lifecycle.billed_minutes * 60
-    assert call.billed_minutes == lifecycle.billed_minutes
-
-
-def ledger_check() -> None:
-    """Each pool's balance, and the daily and monthly rollups, equal the ledger."""
-    assert (
-        MinutePool.objects.filter(billing_rule=MinutePool.BillingRule.PER_MINUTE).count()
-        == MinutePool.objects.count()
-    )
-    for pool in MinutePool.objects.all():
-        ledger = UsageEntry.objects.filter(pool=pool).aggregate(s=Sum("billed_seconds"))["s"]
-        assert pool.billed_seconds_used == (ledger or 0)
-    ledger = UsageEntry.objects.aggregate(
-        calls=Count("id"), seconds=Sum("seconds"), billed=Sum("billed_seconds")
-    )
-    for table in (UsageDaily, UsageMonthly):
-        rollup = table.objects.aggregate(
-            calls=Sum("calls"), seconds=Sum("seconds"), billed=Sum("billed_seconds")
-        )
-        if ledger["calls"]:
-            assert rollup == ledger
-        else:
-            assert rollup["calls"] in (None, 0)
-
-
-def doubly_debited() -> int:
-    """Calls with more than one ledger entry (the schema forbids it; counted, not assumed)."""
-    return UsageEntry.objects.values("call").annotate(n=Count("id")).filter(n__gt=1).count()
-
 
 lifecycles = st.builds(
     lambda kind, duration, record, begin_lost: (kind, duration, record, begin_lost),
@@ -372,9 +186,8 @@ def test_any_delivery_order_with_duplicates_ends_every_call_right(member) -> Non
 
     run_state_machine_as_test(
         DeliveryMachine,
+        # How many examples, and how many steps each: the profile's (tests/conftest.py).
         settings=settings(
-            max_examples=50,
-            stateful_step_count=40,
             deadline=None,
             derandomize=True,
             database=None,

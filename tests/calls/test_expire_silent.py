@@ -3,26 +3,12 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from calls.models import Call
-from calls.services import calls_expire_silent
+from calls.services.outcomes import calls_expire_silent
+from tests.calls.helpers import call_in
 
 pytestmark = pytest.mark.django_db
-
-
-def call_in(member, status: str, *, quiet_for: timedelta) -> Call:
-    call = Call.objects.create(
-        member=member,
-        sponsor="+861052680000",
-        caller=member.phone_number,
-        callee="+8613800000001",
-        status=status,
-        ended_at=timezone.now() if status == "ended" else None,
-    )
-    # update() leaves auto_now alone, so the call looks quiet for that long.
-    Call.objects.filter(pk=call.pk).update(updated_at=timezone.now() - quiet_for)
-    return call
 
 
 def test_silent_calls_become_unknown_or_failed_and_the_rest_stay(member, settings):

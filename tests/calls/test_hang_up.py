@@ -4,44 +4,26 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from calls import services
 from calls.models import Call, CallEvent
+from calls.services import dialing, placing
 from operator_api import CallIdError, InternalServiceError, OperationError, OperatorUnreachable
-from tests.calls.test_call_flow import requests_to, start, wait_for
-from tests.calls.test_notify import DISCONNECTED, body, notify
+from tests.calls.helpers import (
+    DISCONNECTED,
+    FakeOperator,
+    body,
+    notify,
+    requests_to,
+    start,
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-class FakeOperator:
-    """An operator whose answers a test scripts: for races that real timing cannot pin down."""
-
-    def __init__(self, *, on_begin=None, release_error=None) -> None:
-        self.on_begin = on_begin
-        self.release_error = release_error
-        self.released: list[str] = []
-
-    def begin(
-        self,
-        *,
-        sponsor: str,
-        caller: str,
-        callee: str,
-        record: bool | None = None,
-        reference: str = "",
-    ) -> str:
-        return self.on_begin()
-
-    def release(self, *, callidentifier: str, operation) -> None:
-        if self.release_error:
-            raise self.release_error
-        self.released.append(callidentifier)
 
 
 @pytest.fixture
 def operator(monkeypatch):
     fake = FakeOperator()
-    monkeypatch.setattr(services, "get_operator", lambda: fake)
+    monkeypatch.setattr(dialing, "get_operator", lambda: fake)
     return fake
 
 
@@ -58,15 +40,15 @@ def test_a_hang_up_while_the_begin_fails_to_reach_the_operator_cancels_the_call(
     call = queued_call(member)
 
     def begin_while_the_user_hangs_up() -> str:
-        services.call_hang_up(call=Call.objects.get(pk=call.pk))
+        dialing.call_hang_up(call=Call.objects.get(pk=call.pk))
         raise OperatorUnreachable()
 
     operator.on_begin = begin_while_the_user_hangs_up
 
-    outcome = services.call_begin(call_id=call.pk, last_attempt=False)
+    outcome = dialing.call_begin(call_id=call.pk, last_attempt=False)
 
     call.refresh_from_db()
-    assert outcome is services.TaskOutcome.DONE  # no retry: it will never be dialled
+    assert outcome is dialing.TaskOutcome.DONE  # no retry: it will never be dialled
     assert (call.status, call.reason, call.billed_minutes) == ("ended", "Cancelled", 0)
 
 
@@ -76,7 +58,7 @@ def test_a_hang_up_before_a_notification_reveals_the_identifier_releases_the_cal
     """The begin answer is lost; the operator's first notification tells us the identifier."""
     call = queued_call(member)
     Call.objects.filter(pk=call.pk).update(status=Call.Status.DIALING)
-    services.call_hang_up(call=Call.objects.get(pk=call.pk))
+    dialing.call_hang_up(call=Call.objects.get(pk=call.pk))
     assert operator.released == []
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -113,7 +95,7 @@ def test_a_release_the_operator_does_not_confirm_is_shown_on_the_call(member, op
     Call.objects.filter(pk=call.pk).update(status=Call.Status.CONNECTED, callidentifier="LIVE01")
     operator.release_error = InternalServiceError()
 
-    services.call_release(call_id=call.pk)
+    dialing.call_release(call_id=call.pk)
 
     call.refresh_from_db()
     assert call.status == "connected"
@@ -132,14 +114,14 @@ def test_a_live_call_the_operator_no_longer_knows_becomes_unknown_and_frees_its_
     Call.objects.filter(pk=call.pk).update(status=Call.Status.CONNECTED, callidentifier="GONE01")
     operator.release_error = error
 
-    services.call_release(call_id=call.pk)
+    dialing.call_release(call_id=call.pk)
 
     call.refresh_from_db()
     assert (call.status, call.error_code) == (Call.Status.UNKNOWN, error.code)
     assert "never reported" in call.error_message
     assert any(f"/calls/{call.pk}/" in mail.body for mail in mailoutbox)
     # The member is no longer held back by a call that is over.
-    again = services.call_start(user=member.user, callee="+8613800000001")
+    again = placing.call_start(user=member.user, callee="+8613800000001")
     assert again.status == Call.Status.QUEUED
 
 
@@ -150,7 +132,7 @@ def test_a_call_whose_end_was_reported_meanwhile_stays_ended(member, operator):
     )
     operator.release_error = CallIdError()
 
-    services.call_release(call_id=call.pk)
+    dialing.call_release(call_id=call.pk)
 
     call.refresh_from_db()
     assert call.status == Call.Status.ENDED

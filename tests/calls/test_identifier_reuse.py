@@ -6,30 +6,22 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from calls import services
+from calls import exceptions
 from calls.models import Call, CallEvent
+from calls.services import dialing
 from operator_api import OperatorUnreachable
-from tests.calls.test_notify import CALLEE, CALLER, answer, body, notify
+from tests.calls.helpers import CALLEE, CALLER, FakeOperator, answer, body, notify
 
 pytestmark = pytest.mark.django_db
 
 REUSED = "A010B020"
 
 
-class OperatorHandingOut:
-    """An operator whose begin answers with the identifier a test chooses."""
-
-    def __init__(self, callidentifier: str) -> None:
-        self.callidentifier = callidentifier
-
-    def begin(self, **numbers) -> str:
-        return self.callidentifier
-
-
 @pytest.fixture
 def operator(monkeypatch):
-    fake = OperatorHandingOut(REUSED)
-    monkeypatch.setattr(services, "get_operator", lambda: fake)
+    """An operator whose begin answers with the identifier about to be reused."""
+    fake = FakeOperator(on_begin=lambda: REUSED)
+    monkeypatch.setattr(dialing, "get_operator", lambda: fake)
     return fake
 
 
@@ -63,7 +55,7 @@ def new_call(member) -> Call:
 def test_a_reused_identifier_names_the_new_call(client, member, earlier, operator):
     call = new_call(member)
 
-    services.call_begin(call_id=call.pk, last_attempt=True)
+    dialing.call_begin(call_id=call.pk, last_attempt=True)
 
     call.refresh_from_db()
     assert (call.status, call.callidentifier) == (Call.Status.DIALING, REUSED)
@@ -79,7 +71,7 @@ def test_a_late_notification_for_the_earlier_call_never_touches_the_new_one(
     client, member, earlier, operator
 ):
     call = new_call(member)
-    services.call_begin(call_id=call.pk, last_attempt=True)
+    dialing.call_begin(call_id=call.pk, last_attempt=True)
 
     # The earlier call's Disconnected sent again, and a CallingCallee of it delayed for an hour.
     for late in (
@@ -127,7 +119,7 @@ def test_a_live_call_holding_the_identifier_handed_out_again_becomes_unknown(
     admin_user.save()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.call_begin(call_id=call.pk, last_attempt=True)
+        dialing.call_begin(call_id=call.pk, last_attempt=True)
 
     call.refresh_from_db()
     earlier.refresh_from_db()
@@ -146,23 +138,21 @@ def test_a_begin_that_failed_after_the_operator_reported_on_the_call_is_not_sent
 ):
     """The operator placed the call and notified before its begin answer broke: the call goes on
     as told, and is never put back in the queue to be dialled again."""
-    begins = []
 
-    class PlacedThenLost:
-        def begin(self, **numbers) -> str:
-            begins.append(numbers)
-            notify(client, body("CallingCaller", timeStamp=stamp(timezone.now())))
-            raise OperatorUnreachable()
+    def placed_then_lost() -> str:
+        notify(client, body("CallingCaller", timeStamp=stamp(timezone.now())))
+        raise OperatorUnreachable()
 
-    monkeypatch.setattr(services, "get_operator", lambda: PlacedThenLost())
+    operator = FakeOperator(on_begin=placed_then_lost)
+    monkeypatch.setattr(dialing, "get_operator", lambda: operator)
     call = new_call(member)
 
-    outcome = services.call_begin(call_id=call.pk, last_attempt=False)
+    outcome = dialing.call_begin(call_id=call.pk, last_attempt=False)
 
     call.refresh_from_db()
-    assert outcome is services.TaskOutcome.DONE
+    assert outcome is dialing.TaskOutcome.DONE
     assert (call.status, call.callidentifier) == (Call.Status.CALLING_CALLER, REUSED)
-    assert len(begins) == 1
+    assert len(operator.begins) == 1
 
 
 def test_old_news_of_a_call_whose_identifier_moved_on_does_not_revive_it(
@@ -173,7 +163,7 @@ def test_old_news_of_a_call_whose_identifier_moved_on_does_not_revive_it(
     Call.objects.filter(pk=earlier.pk).update(
         status=Call.Status.CALLING_CALLER, ended_at=None, duration_seconds=None
     )
-    services.call_begin(call_id=new_call(member).pk, last_attempt=True)
+    dialing.call_begin(call_id=new_call(member).pk, last_attempt=True)
 
     late = body("Connected", timeStamp=stamp(earlier.begun_at + timedelta(seconds=5)))
     assert answer(notify(client, late)) == (200, "0000000")
@@ -201,7 +191,7 @@ def test_the_end_of_a_call_that_ended_just_before_the_new_one_began_is_its_own(
         status=Call.Status.UNKNOWN, ended_at=None, duration_seconds=None
     )
     call = new_call(member)
-    services.call_begin(call_id=call.pk, last_attempt=True)
+    dialing.call_begin(call_id=call.pk, last_attempt=True)
     call.refresh_from_db()
 
     ended = body(
@@ -254,7 +244,7 @@ def test_news_kept_days_ago_for_the_identifier_is_not_given_to_the_new_call(memb
     CallEvent.objects.filter(pk=stale.pk).update(received_at=timezone.now() - timedelta(days=2))
     call = new_call(member)
 
-    services.call_begin(call_id=call.pk, last_attempt=True)
+    dialing.call_begin(call_id=call.pk, last_attempt=True)
 
     call.refresh_from_db()
     stale.refresh_from_db()
@@ -269,14 +259,12 @@ def test_an_old_call_whose_identifier_moved_on_cannot_be_hung_up(
     Call.objects.filter(pk=earlier.pk).update(
         status=Call.Status.CONNECTED, ended_at=None, duration_seconds=None
     )
-    services.call_begin(call_id=new_call(member).pk, last_attempt=True)
+    dialing.call_begin(call_id=new_call(member).pk, last_attempt=True)
     earlier.refresh_from_db()
     assert earlier.status == Call.Status.UNKNOWN
 
-    with pytest.raises(services.CallNotAllowed, match="newer call"):
-        services.call_hang_up(call=earlier)
+    with pytest.raises(exceptions.CallNotAllowed, match="newer call"):
+        dialing.call_hang_up(call=earlier)
     # A release already queued for it is dropped, not sent.
-    released = []
-    operator.release = lambda **kwargs: released.append(kwargs)
-    assert services.call_release(call_id=earlier.pk) is services.TaskOutcome.DONE
-    assert released == []
+    assert dialing.call_release(call_id=earlier.pk) is dialing.TaskOutcome.DONE
+    assert operator.released == []

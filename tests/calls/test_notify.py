@@ -1,67 +1,20 @@
 """The operator's status notifications: authentication, the seed's answers, the state machine."""
 
-import base64
 import json
 
 import pytest
-from django.urls import reverse
 
 from calls.models import Call, CallEvent
-from tests.conftest import NOTIFY_PASSWORD, NOTIFY_USERNAME
-
-CALLER = "+8613912345673"
-CALLEE = "+8613810268653"
-IDENTIFIER = "A010B020"
-
-
-def basic(username: str = NOTIFY_USERNAME, password: str = NOTIFY_PASSWORD) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-
-
-def notify(client, body, *, identifier: str = IDENTIFIER, auth: str | None = None):
-    data = body if isinstance(body, str | bytes) else json.dumps(body)
-    return client.post(
-        reverse("operator-status-notify", args=[identifier]),
-        data=data,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=auth if auth is not None else basic(),
-    )
-
-
-def body(status: str, **extra) -> dict:
-    return {
-        "caller": CALLER.lstrip("+"),
-        "callee": CALLEE.lstrip("+"),
-        "status": status,
-        "timeStamp": "2026-11-26T10:00:00.000Z",
-        **extra,
-    }
-
-
-DISCONNECTED = body(
-    "Disconnected",
-    reason="HangUp",
-    callDuration=125,
-    recordingResult="Success",
-    recordingId="20261126100205",
-    timeStamp="2026-11-26T10:02:13.000Z",
+from tests.calls.helpers import (
+    CALLEE,
+    CALLER,
+    DISCONNECTED,
+    answer,
+    basic,
+    body,
+    notify,
 )
-
-
-@pytest.fixture
-def call(member) -> Call:
-    return Call.objects.create(
-        member=member,
-        sponsor="+861052680000",
-        caller=CALLER,
-        callee=CALLEE,
-        status=Call.Status.DIALING,
-        callidentifier=IDENTIFIER,
-    )
-
-
-def answer(response) -> tuple[int, str]:
-    return response.status_code, response.json()["code"]
+from tests.conftest import NOTIFY_PASSWORD
 
 
 @pytest.mark.django_db

@@ -21,8 +21,7 @@ from calls import checks
 from calls.models import Call, CallEvent
 from calls.notify import NOTIFY_MAX_BODY_BYTES, StatusNotifyView
 from members.models import UsageEntry
-from tests.calls.test_notify import CALLEE, CALLER, DISCONNECTED, IDENTIFIER, basic, body
-from tests.calls.test_notify import call as call  # the fixture, shared
+from tests.calls.helpers import CALLEE, CALLER, DISCONNECTED, IDENTIFIER, basic, body
 from tests.conftest import NOTIFY_PASSWORD
 from tests.reliability import record
 
@@ -390,10 +389,10 @@ def _raise_operational_error(*args, **kwargs):
 FAULTS = {
     # Where storage fails: keeping the event, closing it (the call already changed in the same
     # transaction), and the debit of the ended call.
-    "keeping the notification": ("calls.services.CallEvent.save", DISCONNECTED),
-    "closing the event": ("calls.services._event_close", DISCONNECTED),
-    "debiting the minutes": ("calls.services.usage_record", DISCONNECTED),
-    "advancing the call": ("calls.services._advance", body("Connected")),
+    "keeping the notification": ("calls.models.CallEvent.save", DISCONNECTED),
+    "closing the event": ("calls.lifecycle.event_close", DISCONNECTED),
+    "debiting the minutes": ("calls.lifecycle.usage_record", DISCONNECTED),
+    "advancing the call": ("calls.lifecycle.advance", body("Connected")),
 }
 
 

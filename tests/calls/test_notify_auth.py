@@ -19,14 +19,12 @@ from django.urls import reverse
 from calls import checks
 from calls.models import Call, CallEvent
 from calls.notify import NOTIFY_MAX_BODY_BYTES, StatusNotifyView
-from calls.services import call_begin
+from calls.services.dialing import call_begin
 from clicktodial_portal.procfile import procfile_commands
 from sandbox import SandboxConfig, SandboxOperator
-from tests.calls.test_notify import IDENTIFIER, answer, basic, body, notify
-from tests.calls.test_notify import call as call  # the fixture, shared
+from tests.calls.helpers import IDENTIFIER, answer, basic, body, notify
 from tests.conftest import NOTIFY_PASSWORD, NOTIFY_USERNAME
-from tests.test_scale_out import free_port
-from tests.test_worker_death import database_url
+from tests.helpers import database_url, free_port
 
 URL = reverse("operator-status-notify", args=[IDENTIFIER])
 CHUNKED_CALLEE = "+8613800000022"  # the sandbox sends this call's notifications chunked

@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from calls.models import Call, CallEvent
 from members.models import UsageEntry
-from tests.calls.test_notify import answer, body, notify
-from tests.calls.test_notify import call as call  # the fixture, shared
+from tests.calls.helpers import answer, body, notify
 
 
 @pytest.mark.django_db

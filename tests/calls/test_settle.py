@@ -7,11 +7,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from audit.models import AuditLogEntry
+from calls.exceptions import CallNotAllowed
 from calls.models import Call
-from calls.services import CallNotAllowed, Settlement, call_settle, calls_expire_silent
-from members.models import AuditLogEntry, UsageEntry
-from tests.calls.test_expire_silent import call_in
-from tests.calls.test_notify import CALLEE, CALLER, DISCONNECTED, IDENTIFIER, notify
+from calls.services.outcomes import Settlement, call_settle, calls_expire_silent
+from members.models import UsageEntry
+from tests.calls.helpers import CALLEE, CALLER, DISCONNECTED, IDENTIFIER, call_in, notify
 from tests.reliability import record
 
 pytestmark = [pytest.mark.django_db, pytest.mark.reliability]

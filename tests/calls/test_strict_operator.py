@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from calls.models import Call, CallEvent
 from recordings.models import Recording
-from tests.calls.test_call_flow import requests_to, start, wait_for
-from tests.recordings.test_recording_flow import settled_recording
+from tests.calls.helpers import requests_to, start, wait_for
+from tests.recordings.conftest import settled_recording
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 

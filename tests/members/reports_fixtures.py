@@ -14,9 +14,9 @@ from django.db import transaction
 
 from calls.models import Call
 from members.models import Department, Member
-from members.services import billed_seconds_for, usage_record
+from members.pool.ledger import billed_seconds_for, usage_record
 
-__all__ = ["_fast_password_hashing", "departments", "finance_user", "report_members", "usage"]
+__all__ = ["departments", "finance_user", "report_members", "usage"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -59,12 +59,6 @@ class Made:
     @property
     def billed_seconds(self) -> int:
         return billed_seconds_for(self.seconds, rule="per_minute")
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:
-    """Users are made in every test here; the real hasher's deliberate slowness is not tested."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from django.urls import reverse
 
 from calls.models import Call
 from members.models import PoolAlert, UsageDaily, UsageEntry
-from members.services import billed_seconds_for, pool_current
+from members.pool.ledger import billed_seconds_for
+from members.pool.services import pool_current
 from tests.conftest import NOTIFY_PASSWORD, NOTIFY_USERNAME
 
 pytestmark = pytest.mark.django_db(transaction=True)

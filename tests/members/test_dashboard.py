@@ -11,20 +11,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import Call
-from members.dashboard import PoolPace, outcomes_on, pool_pace
 from members.models import MinutePool, PoolAlert
-from members.services import pool_current, pool_for_day, usage_record
+from members.pool.ledger import usage_record
+from members.pool.services import pool_current, pool_for_day
+from members.reports.dashboard import PoolPace, outcomes_on, pool_pace
 
 pytestmark = pytest.mark.django_db
 
 Status = Call.Status
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PAGES = ["dashboard", "dashboard-live"]
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -52,7 +48,7 @@ def pool() -> MinutePool:
 
 
 def make_call(member, status: str, *, callee_name: str = "Li Wei", **fields) -> Call:
-    """A call as calls.services leaves it in `status`; `created_at` may be moved into the past."""
+    """A call as calls.lifecycle leaves it in `status`; `created_at` may be moved into the past."""
     created_at = fields.pop("created_at", None)
     call = Call.objects.create(
         member=member,

@@ -11,7 +11,7 @@ import pytest
 from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
 
-from members.exports import spreadsheet_safe
+from clicktodial_portal.exports import spreadsheet_safe
 from members.models import Member
 from tests.members.reports_fixtures import *  # noqa: F403 - the fixtures, found by name
 from tests.members.reports_fixtures import ended_call, local, made_between

@@ -13,10 +13,11 @@ from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditLogEntry
+from calls.exceptions import CallNotAllowed
 from calls.models import Call
-from calls.services import CallNotAllowed, call_start
+from calls.services.placing import call_start
 from members.models import (
-    AuditLogEntry,
     BusinessNumber,
     Department,
     MinutePool,
@@ -24,8 +25,9 @@ from members.models import (
     UsageDaily,
     UsageEntry,
 )
-from members.selectors import usage_report
-from members.services import billed_seconds_for, pool_current, pool_for_day, usage_record
+from members.pool.ledger import billed_seconds_for, usage_record
+from members.pool.services import pool_current, pool_for_day
+from members.reports.selectors import usage_report
 from tests.conftest import NOTIFY_PASSWORD, NOTIFY_USERNAME, api_client_for
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +45,7 @@ def pool() -> MinutePool:
 @pytest.fixture(autouse=True)
 def _no_begin(monkeypatch) -> None:
     """These tests are about accounting: the begin task is not sent to any operator."""
-    monkeypatch.setattr("calls.tasks.call_begin_task.delay", lambda call_id: None)
+    monkeypatch.setattr("calls.tasks.call_begin_task.apply_async", lambda *a, **k: None)
 
 
 def ended_call(member, seconds: int, *, callidentifier: str | None = None) -> Call:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.models import MinutePool, PoolAlert
-from members.selectors import UsageReport, UsageRow, usage_report, usage_row_scope
+from members.reports.selectors import UsageReport, UsageRow, usage_report, usage_row_scope
 from tests.members.reports_fixtures import *  # noqa: F403 - the fixtures, found by name
 from tests.members.reports_fixtures import Made, ended_call, local, made_between, minutes_text
 

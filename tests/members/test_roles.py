@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from members import roles
-from members.selectors import can_see_usage
+from members.roles import can_see_usage
 
 pytestmark = pytest.mark.django_db
 

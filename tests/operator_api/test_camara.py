@@ -17,7 +17,6 @@ from operator_api import (
     AuthenticationFailure,
     CallIdError,
     CallState,
-    ClickToDialOperator,
     InternalServiceError,
     InvalidInputValue,
     InvalidNotification,
@@ -70,10 +69,6 @@ def adapter(sandbox: SandboxOperator, **config) -> CamaraOperator:
 
 def creates(sandbox: SandboxOperator) -> list:
     return [r for r in sandbox.requests if r.method == "POST" and r.path.endswith("/calls")]
-
-
-def test_it_is_an_operator_adapter(operator):
-    assert isinstance(adapter(operator), ClickToDialOperator)
 
 
 def test_begin_creates_the_call_with_our_sink_and_credential(operator):

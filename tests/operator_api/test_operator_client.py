@@ -27,7 +27,6 @@ from django.core.cache.backends.locmem import LocMemCache
 from operator_api import (
     AuthenticationFailure,
     CallIdError,
-    ClickToDialOperator,
     EngineTimeout,
     InternalServiceError,
     InvalidInputValue,
@@ -60,10 +59,6 @@ def authorizations(stub: Stub, path: str) -> list[str]:
 
 
 # The interface ---------------------------------------------------------------------------------
-
-
-def test_the_seed_adapter_implements_the_interface(operator: SeedV1Operator) -> None:
-    assert isinstance(operator, ClickToDialOperator)
 
 
 def test_begin_sends_the_seeds_fields_and_returns_the_callidentifier(

@@ -3,7 +3,7 @@ operator whose download a test scripts, and the finance persona."""
 
 from __future__ import annotations
 
-import io
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -61,12 +61,6 @@ def stored_recording(call: Call, *, audio: bytes = WAV, **fields) -> Recording:
     return recording
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
-    # The people fixtures hash a password each; PBKDF2 would take most of these tests' time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class FakeOperator:
     """Answers recording downloads from a script: bytes to write, or an exception to raise."""
 
@@ -82,6 +76,18 @@ class FakeOperator:
             raise answer
         destination.write(answer)
         return len(answer)
+
+
+def settled_recording(call_id: int, *, timeout: float = 15.0) -> Recording:
+    """Wait for the call's recording to be ready or given up on (downloads run in a worker)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        recording = Recording.objects.filter(call_id=call_id).first()
+        if recording is not None and recording.is_settled:
+            return recording
+        time.sleep(0.05)
+    call = Call.objects.get(pk=call_id)
+    raise AssertionError(f"call {call_id} ({call.status}): recording never settled: {recording}")
 
 
 @pytest.fixture
@@ -118,7 +124,3 @@ def storage_files(settings) -> Callable[[], list[str]]:
         return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
     return files
-
-
-def as_file(data: bytes) -> io.BytesIO:
-    return io.BytesIO(data)

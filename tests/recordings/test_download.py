@@ -231,7 +231,7 @@ def test_the_backoff_doubles_with_jitter_up_to_a_ceiling(settings, attempt):
     settings.RECORDING_DOWNLOAD_RETRY_MAX_DELAY = 120
     ceiling = min(120, 10 * 2 ** (attempt - 1))
 
-    delays = {services.retry_delay(attempt) for _ in range(50)}
+    delays = {services.download_retry_delay(attempt) for _ in range(50)}
 
     assert all(ceiling / 2 <= d <= ceiling for d in delays)
     assert len(delays) > 1  # jittered

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from members.models import AuditLogEntry
+from audit.models import AuditLogEntry
 from recordings.models import Recording
 from tests.recordings.conftest import ended_call, stored_recording
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from members.models import AuditLogEntry
+from audit.models import AuditLogEntry
 from recordings import services
 from recordings.models import Recording
 from recordings.tasks import recordings_expire_task

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import AuditLogEntry
+from audit.models import AuditLogEntry
 from recordings.models import Recording
 from tests.conftest import api_client_for
 from tests.recordings.conftest import WAV, ended_call, stored_recording

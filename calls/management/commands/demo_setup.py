@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from calls.models import Contact
 from members import roles
 from members.models import BusinessNumber, Department, Member, minutes_display
-from members.services import pool_current
+from members.pool.services import pool_current
 
 ADMIN = ("admin", "admin-demo")
 FINANCE = ("finance", "finance-demo")

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
 
-from members.masking import mask_number, masks_numbers, number_display_for
+from clicktodial_portal.masking import mask_number, masks_numbers, number_display_for
 
 
 @pytest.mark.parametrize(

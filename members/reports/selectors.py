@@ -1,4 +1,5 @@
-"""Reads for the pool and usage reports, from the daily rollup (exact, and small at any age)."""
+"""Reads for the usage reports, from the daily and monthly rollups (exact, and small at any age),
+and the ledger entries behind each figure."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy
@@ -16,7 +16,6 @@ from members.models import (
     Department,
     Member,
     MinutePool,
-    PoolAlert,
     UsageDaily,
     UsageEntry,
     UsageMonthly,
@@ -26,10 +25,6 @@ from members.models import (
 GROUPINGS = ("member", "department", "day", "month")
 # The label of the calls of members in no department (evaluated in the reader's language).
 NO_DEPARTMENT = gettext_lazy("No department")
-
-
-def can_see_usage(user: AbstractBaseUser) -> bool:
-    return user.is_staff or user.has_perm("members.view_usage_report")
 
 
 @dataclass(frozen=True)
@@ -199,22 +194,3 @@ def usage_entries_total(entries: QuerySet[UsageEntry]) -> UsageRow:
         calls=Count("id"), seconds=Sum("seconds"), billed_seconds=Sum("billed_seconds")
     )
     return UsageRow("total", "Total", *_sums(sums))
-
-
-def pool_history() -> QuerySet[MinutePool]:
-    """Every billing period, newest first, with the alerts it crossed (lowest threshold first)."""
-    return MinutePool.objects.order_by("-period_start").prefetch_related(
-        Prefetch("alerts", queryset=PoolAlert.objects.order_by("threshold"))
-    )
-
-
-def minutes_used_in_period(*, pool: MinutePool, by: str) -> dict[int, Decimal]:
-    """Billed minutes per member (`by="member"`) or department this period, for "X of Y" caps."""
-    key = {"member": "member_id", "department": "department_key"}[by]
-    used = (
-        UsageMonthly.objects.filter(month=pool.period_start)
-        .values(key)
-        .annotate(billed=Sum("billed_seconds"))
-        .order_by()
-    )
-    return {row[key]: seconds_to_minutes(row["billed"]) for row in used}

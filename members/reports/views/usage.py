@@ -1,14 +1,15 @@
-"""Finance report pages: usage by member, department, day or month with its chart, the calls
-behind each figure, the pool's history, and CSV and XLSX exports of exactly what they show.
+"""Finance report pages: usage by member, department, day or month with its chart and its CSV and
+XLSX exports, and what the report pages share (finance_required, the date range, links). The
+calls behind each figure and the pool's history: members.reports.views.calls.
 
 For finance (`members.view_usage_report`) and admins. Finance see phone numbers masked
-(members.masking); admins see them whole.
+(clicktodial_portal.masking); admins see them whole.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,7 +19,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
@@ -28,11 +28,11 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from calls.selectors import REASON_LABELS, duration_display
-from members import charts, exports, selectors
-from members.masking import masks_numbers, number_display_for
-from members.models import Department, Member, UsageEntry
-from members.selectors import UsageReport, UsageScope
+from calls.selectors import duration_display
+from clicktodial_portal import exports
+from members import roles
+from members.reports import charts, selectors
+from members.reports.selectors import UsageReport, UsageScope
 
 GROUP_LABELS = {
     "member": gettext_lazy("Member"),
@@ -47,11 +47,6 @@ EXPORT_GROUP_HEADERS = {
     "day": "Day",
     "month": "Month",
 }
-CALLS_PER_PAGE = 50
-# The pool history's chart shows the last two years; the table shows every period.
-CHART_PERIODS = 24
-# Rows are read from the database this many at a time while an export streams.
-EXPORT_CHUNK = 2000
 
 
 def finance_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -60,7 +55,7 @@ def finance_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     @wraps(view)
     @login_required
     def guarded(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if not selectors.can_see_usage(request.user):
+        if not roles.can_see_usage(request.user):
             raise PermissionDenied(_("Usage reports are for finance and admins."))
         return view(request, *args, **kwargs)
 
@@ -127,17 +122,17 @@ class CallsForm(RangeForm):
         return UsageScope(data["from"], data["to"], data["member"], data["department"])
 
 
-def _form_errors(form: forms.Form) -> list[str]:
+def form_errors(form: forms.Form) -> list[str]:
     return [f"{error}" for errors in form.errors.values() for error in errors]
 
 
-def _bad_request(form: forms.Form) -> HttpResponse:
+def bad_request(form: forms.Form) -> HttpResponse:
     return HttpResponseBadRequest(
-        " ".join(_form_errors(form)), content_type="text/plain; charset=utf-8"
+        " ".join(form_errors(form)), content_type="text/plain; charset=utf-8"
     )
 
 
-def _range_text(date_from: date, date_to: date) -> str:
+def range_text(date_from: date, date_to: date) -> str:
     if date_from == date_to:
         return date_format(date_from, "DATE_FORMAT")
     # Translators: a date range, both days included, e.g. "1 April 2025 to 30 April 2025".
@@ -147,7 +142,7 @@ def _range_text(date_from: date, date_to: date) -> str:
     }
 
 
-def _scope_query(scope: UsageScope) -> dict[str, str]:
+def scope_query(scope: UsageScope) -> dict[str, str]:
     query = {"from": scope.date_from.isoformat(), "to": scope.date_to.isoformat()}
     if scope.member_id is not None:
         query["member"] = str(scope.member_id)
@@ -156,7 +151,7 @@ def _scope_query(scope: UsageScope) -> dict[str, str]:
     return query
 
 
-def _url(name: str, query: dict[str, str]) -> str:
+def url_for(name: str, query: dict[str, str]) -> str:
     return f"{reverse(name)}?{urlencode(query)}"
 
 
@@ -236,7 +231,7 @@ def _usage_chart(report: UsageReport, rows: list[dict]) -> SafeString:
         )
         for row, view_row in zip(report.rows, rows, strict=True)
     }
-    title = _chart_title(report.group_by, _range_text(report.date_from, report.date_to))
+    title = _chart_title(report.group_by, range_text(report.date_from, report.date_to))
     unit = charts.minutes_unit()
     axis = _time_axis(report)
     if axis is None:
@@ -265,7 +260,7 @@ def usage_report_page(request: HttpRequest) -> HttpResponse:
         "group_by": request.GET.get("group_by") or "member",
     }
     if not form.is_valid():
-        context["errors"] = _form_errors(form)
+        context["errors"] = form_errors(form)
         return render(request, "reports/usage.html", context)
     report = form.report()
     query = {
@@ -275,7 +270,9 @@ def usage_report_page(request: HttpRequest) -> HttpResponse:
     }
     rows = []
     for row in report.rows:
-        href = _url("report-calls", _scope_query(selectors.usage_row_scope(report=report, row=row)))
+        href = url_for(
+            "report-calls", scope_query(selectors.usage_row_scope(report=report, row=row))
+        )
         rows.append(
             {
                 "label": row.label,
@@ -291,14 +288,14 @@ def usage_report_page(request: HttpRequest) -> HttpResponse:
             "report": report,
             "group_by": report.group_by,
             "group_label": GROUP_LABELS[report.group_by],
-            "caption": _caption(report.group_by, _range_text(report.date_from, report.date_to)),
-            "range_text": _range_text(report.date_from, report.date_to),
+            "caption": _caption(report.group_by, range_text(report.date_from, report.date_to)),
+            "range_text": range_text(report.date_from, report.date_to),
             "rows": rows,
             "total": {
                 "calls": report.total.calls,
                 "talk": duration_display(report.total.seconds),
                 "billed_minutes": charts.number_text(report.total.billed_minutes),
-                "href": _url("report-calls", range_query),
+                "href": url_for("report-calls", range_query),
             },
             "chart": _usage_chart(report, rows),
             "presets": [
@@ -317,10 +314,10 @@ def usage_report_page(request: HttpRequest) -> HttpResponse:
                 }
                 for preset in _presets(today)
             ],
-            "csv_href": _url("report-usage-csv", query),
-            "xlsx_href": _url("report-usage-xlsx", query),
-            "calls_csv_href": _url("report-calls-csv", range_query),
-            "calls_xlsx_href": _url("report-calls-xlsx", range_query),
+            "csv_href": url_for("report-usage-csv", query),
+            "xlsx_href": url_for("report-usage-xlsx", query),
+            "calls_csv_href": url_for("report-calls-csv", range_query),
+            "calls_xlsx_href": url_for("report-calls-xlsx", range_query),
         }
     )
     return render(request, "reports/usage.html", context)
@@ -359,7 +356,7 @@ def _usage_filename(report: UsageReport, extension: str) -> str:
 def usage_csv(request: HttpRequest) -> HttpResponse:
     form = UsageForm(request.GET)
     if not form.is_valid():
-        return _bad_request(form)
+        return bad_request(form)
     report = form.report()
     header, rows, total = _usage_export_table(report)
     return exports.csv_response(
@@ -371,7 +368,7 @@ def usage_csv(request: HttpRequest) -> HttpResponse:
 def usage_xlsx(request: HttpRequest) -> HttpResponse:
     form = UsageForm(request.GET)
     if not form.is_valid():
-        return _bad_request(form)
+        return bad_request(form)
     report = form.report()
     header, rows, total = _usage_export_table(report)
     return exports.xlsx_response(
@@ -382,213 +379,3 @@ def usage_xlsx(request: HttpRequest) -> HttpResponse:
         total=total,
         column_widths=(28, 10, 20, 16),
     )
-
-
-# The calls behind a figure
-
-
-def _scope_heading(scope: UsageScope) -> str:
-    """Whose calls the page lists: "Calls of Wang Fang", "Calls of the Sales department"."""
-    if scope.member_id is not None:
-        name = Member.objects.filter(pk=scope.member_id).values_list("name", flat=True).first()
-        if name:
-            return _("Calls of %(name)s") % {"name": name}
-        return _("Calls of member #%(id)s") % {"id": scope.member_id}
-    if scope.department_key is not None:
-        if scope.department_key == 0:
-            return _("Calls of members in no department")
-        name = (
-            Department.objects.filter(pk=scope.department_key)
-            .values_list("name", flat=True)
-            .first()
-        )
-        if name:
-            return _("Calls of the %(name)s department") % {"name": name}
-        return _("Calls of department #%(id)s") % {"id": scope.department_key}
-    return _("Calls of all members")
-
-
-def _scope_filename(scope: UsageScope, extension: str) -> str:
-    if scope.member_id is not None:
-        who = f"member-{scope.member_id}-"
-    elif scope.department_key is not None:
-        who = f"department-{scope.department_key}-"
-    else:
-        who = ""
-    return f"calls-{who}{scope.date_from}-{scope.date_to}.{extension}"
-
-
-@finance_required
-def calls_behind(request: HttpRequest) -> HttpResponse:
-    form = CallsForm(request.GET)
-    if not form.is_valid():
-        return render(request, "reports/calls.html", {"errors": _form_errors(form)})
-    masked = masks_numbers(request.user)
-    scope = form.scope()
-    entries = selectors.usage_entries(scope=scope)
-    total = selectors.usage_entries_total(entries)
-    paginator = Paginator(entries, CALLS_PER_PAGE)
-    # The total has counted the entries already: spare the paginator its own COUNT query.
-    paginator.count = total.calls
-    page = paginator.get_page(request.GET.get("page"))
-    show_number = number_display_for(request.user)
-    rows = [
-        {
-            "call_id": entry.call.pk,
-            "when": timezone.localtime(entry.call.created_at),
-            "member": entry.member.name,
-            "department": entry.department.name if entry.department else "",
-            "caller": show_number(entry.call.caller),
-            "callee": show_number(entry.call.callee),
-            "status": entry.call.get_status_display(),
-            # In plain words on screen; the exports keep the operator's code for programs.
-            "reason": str(REASON_LABELS.get(entry.call.reason, entry.call.reason)),
-            "over_limit": entry.call.over_limit,
-            "talk": duration_display(entry.seconds),
-            "billed_minutes": charts.number_text(entry.billed_minutes),
-        }
-        for entry in page
-    ]
-    query = _scope_query(scope)
-    return render(
-        request,
-        "reports/calls.html",
-        {
-            "heading": _scope_heading(scope),
-            "range_text": _range_text(scope.date_from, scope.date_to),
-            "one_day": scope.date_from == scope.date_to,
-            "masked": masked,
-            "page": page,
-            "rows": rows,
-            "total": {
-                "calls": total.calls,
-                "talk": duration_display(total.seconds),
-                "billed_minutes": charts.number_text(total.billed_minutes),
-            },
-            "page_query": urlencode(query),
-            "csv_href": _url("report-calls-csv", query),
-            "xlsx_href": _url("report-calls-xlsx", query),
-            "report_href": _url("report-usage", {"from": query["from"], "to": query["to"]}),
-        },
-    )
-
-
-# In English whatever the page's language, like every export header (a data format).
-CALL_EXPORT_HEADER = [
-    "Date and time",
-    "Member",
-    "Department",
-    "Caller",
-    "Callee",
-    "Status",
-    "Reason",
-    "Seconds",
-    "Billed minutes",
-    "Over the limit",
-]
-
-
-def _call_export_rows(request: HttpRequest, scope: UsageScope) -> Iterator[list[object]]:
-    """One row per ledger entry, read from the database a chunk at a time."""
-    show_number = number_display_for(request.user)
-    entries = selectors.usage_entries(scope=scope)
-    entry: UsageEntry
-    for entry in entries.iterator(chunk_size=EXPORT_CHUNK):
-        call = entry.call
-        yield [
-            call.created_at,
-            entry.member.name,
-            entry.department.name if entry.department else "",
-            show_number(call.caller),
-            show_number(call.callee),
-            call.get_status_display(),
-            call.reason,
-            entry.seconds,
-            entry.billed_minutes,
-            "yes" if call.over_limit else "",
-        ]
-
-
-@finance_required
-def calls_csv(request: HttpRequest) -> HttpResponse:
-    form = CallsForm(request.GET)
-    if not form.is_valid():
-        return _bad_request(form)
-    scope = form.scope()
-    return exports.csv_response(
-        filename=_scope_filename(scope, "csv"),
-        header=CALL_EXPORT_HEADER,
-        rows=_call_export_rows(request, scope),
-    )
-
-
-@finance_required
-def calls_xlsx(request: HttpRequest) -> HttpResponse:
-    form = CallsForm(request.GET)
-    if not form.is_valid():
-        return _bad_request(form)
-    scope = form.scope()
-    return exports.xlsx_response(
-        filename=_scope_filename(scope, "xlsx"),
-        sheet_title="Calls",
-        header=CALL_EXPORT_HEADER,
-        rows=_call_export_rows(request, scope),
-        column_widths=(20, 20, 16, 18, 18, 10, 14, 10, 14),
-    )
-
-
-# Pool history
-
-
-@finance_required
-def pool_history_page(request: HttpRequest) -> HttpResponse:
-    pools = list(selectors.pool_history())
-    rows = []
-    for pool in pools:
-        href = _url(
-            "report-usage",
-            {
-                "group_by": "member",
-                "from": pool.period_start.isoformat(),
-                "to": pool.period_end.isoformat(),
-            },
-        )
-        rows.append(
-            {
-                "period": date_format(pool.period_start, "YEAR_MONTH_FORMAT"),
-                "dates": _range_text(pool.period_start, pool.period_end),
-                "allotted": pool.minutes_allotted,
-                "used": charts.number_text(pool.minutes_used),
-                "remaining": charts.number_text(pool.minutes_remaining),
-                "percent_used": pool.percent_used,
-                "over": pool.minutes_remaining < 0,
-                "alerts": [f"{alert.threshold} %" for alert in pool.alerts.all()],
-                "href": href,
-            }
-        )
-    bars = [
-        charts.Bar(
-            label=row["period"],
-            value=pool.percent_used,
-            href=row["href"],
-            description=(
-                _("%(period)s: %(used)s of %(allotted)s minutes used (%(percent)s %%)")
-                % {
-                    "period": row["period"],
-                    "used": row["used"],
-                    "allotted": row["allotted"],
-                    "percent": pool.percent_used,
-                }
-            ),
-            axis_label=f"{pool.period_start:%b %Y}",
-        )
-        for pool, row in reversed(list(zip(pools, rows, strict=True))[:CHART_PERIODS])
-    ]
-    chart = charts.bar_chart_svg(
-        title=_("Share of the minute pool used, per billing period"),
-        bars=bars,
-        unit="%",
-        columns=True,
-        scale_at_least=Decimal(100),
-    )
-    return render(request, "reports/pools.html", {"rows": rows, "chart": chart if pools else None})

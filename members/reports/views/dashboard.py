@@ -18,8 +18,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from members import charts
-from members.dashboard import (
+from members.models import minutes_display
+from members.pool.services import pool_current
+from members.reports import charts
+from members.reports.dashboard import (
     PoolPace,
     live_calls,
     outcomes_on,
@@ -27,8 +29,6 @@ from members.dashboard import (
     pool_pace,
     recent_failures,
 )
-from members.models import minutes_display
-from members.services import pool_current
 
 # How often the live part is fetched. The page promises a change within 2 s: a poll every second
 # leaves the other second for the request itself.

@@ -3,6 +3,8 @@
 CSV streams: each row is sent as soon as it is formatted. XLSX cannot be sent before it is
 finished (it is a zip), so openpyxl's write-only mode spools the rows to a temporary file, which
 is then streamed and deleted when the response is closed.
+
+Shared by every app's exports (calls, reports, the member list, the audit log): one formula guard.
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ def spreadsheet_safe(text: str) -> str:
     """Text a spreadsheet shows as text: a leading apostrophe defuses a would-be formula."""
     if text.startswith(_FORMULA_START) and not _PLAIN_FIGURE.fullmatch(text):
         return "'" + text
+    return text
+
+
+def formula_unguarded(text: str) -> str:
+    """The text as it was before `spreadsheet_safe` put its apostrophe in front (on import)."""
+    guarded = text[1:]
+    if text[:1] == "'" and spreadsheet_safe(guarded) == text:
+        return guarded
     return text
 
 

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from members import services
 from members.models import MinutePool, PoolAlert
+from members.pool import services
 
 
 class PoolForm(forms.ModelForm):

@@ -1,6 +1,8 @@
 """Masking of phone numbers for people who may see usage but not whom the enterprise calls.
 
 Finance users see every number on the report pages and exports masked; admins see them whole.
+Here, in the project package, because the call pages, the recordings list and the reports all
+apply the one rule, and no app may import another's for it (recordings does not import members).
 """
 
 from __future__ import annotations

@@ -9,20 +9,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from calls.models import Call
-from calls.selectors import call_status_label, callee_display, duration_display
+from calls.selectors import (
+    Call,
+    Status,
+    call_status_label,
+    callee_display,
+    calls_failed_recent,
+    calls_live,
+    calls_outcome_counts,
+    duration_display,
+)
 from members.models import MinutePool, PoolAlert, UsageDaily, seconds_to_minutes
 
-Status = Call.Status
-
-# `unknown` is not live (Call.LIVE_STATUSES): nothing will report on it any more, so it is listed
-# with the failures.
-FAILURE_STATUSES = (Status.FAILED, Status.UNKNOWN)
 LIVE_CALLS_SHOWN = 50
 FAILURES_SHOWN = 10
 
@@ -60,7 +63,7 @@ def _outcome_label(key: str) -> str:
         return pgettext("a call's outcome", "In progress")
     if key in UNANSWERED_BY_REASON:
         return str(UNANSWERED_BY_REASON[key])
-    if key in (Status.FAILED, Status.UNKNOWN):
+    if key in Call.FAILURE_STATUSES:
         return str(Status(key).label)
     # An ended, unanswered call with a reason the operator added since (keyed "ended:<reason>").
     reason = key.removeprefix("ended:")
@@ -162,11 +165,7 @@ def _since_label(*, connected: bool) -> str:
 
 def live_calls(*, now: datetime, limit: int = LIVE_CALLS_SHOWN) -> list[LiveCall]:
     """Calls still in progress, newest first, with how long they have been in their state."""
-    calls = (
-        Call.objects.filter(status__in=Call.LIVE_STATUSES)
-        .select_related("member")
-        .order_by("-created_at", "-id")[:limit]
-    )
+    calls = calls_live(limit=limit)
     found = []
     for call in calls:
         connected = call.status == Status.CONNECTED and call.connected_at is not None
@@ -196,12 +195,7 @@ class OutcomeCount:
 def outcomes_on(*, day: date) -> list[OutcomeCount]:
     """The calls placed on `day` (local time), counted by how they went, in plain words (in the
     active language)."""
-    rows = (
-        Call.objects.filter(created_at__gte=_start_of(day), created_at__lt=_start_of_next(day))
-        .values("status", "reason")
-        .annotate(total=Count("id"), answered=Count("id", filter=Q(connected_at__isnull=False)))
-        .order_by()
-    )
+    rows = calls_outcome_counts(start=_start_of(day), end=_start_of_next(day))
     counts: dict[str, int] = {}
     kinds: dict[str, str] = {}
 
@@ -245,11 +239,6 @@ class Failure:
 
 def recent_failures(*, limit: int = FAILURES_SHOWN) -> list[Failure]:
     """The last failed calls and calls whose outcome is unknown, with the reason in plain words."""
-    calls = (
-        Call.objects.filter(status__in=FAILURE_STATUSES)
-        .select_related("member")
-        .order_by("-created_at", "-id")[:limit]
-    )
     return [
         Failure(
             call=call,
@@ -259,7 +248,7 @@ def recent_failures(*, limit: int = FAILURES_SHOWN) -> list[Failure]:
             reason=call.error_message or _reason_without_message(call),
             at=call.ended_at or call.updated_at,
         )
-        for call in calls
+        for call in calls_failed_recent(limit=limit)
     ]
 
 
