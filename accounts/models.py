@@ -12,6 +12,9 @@ class Preference(models.Model):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
     )
+    # Whether the minute pool's threshold alerts are mailed to this user, as an admin chose on
+    # the Users page; None keeps the default: every admin with an e-mail address gets them.
+    pool_alerts = models.BooleanField(_("receives pool alerts"), null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user}: {self.language or '-'}"

@@ -23,6 +23,9 @@ class AuditLogEntry(models.Model):
         EXPIRE = "expire", pgettext_lazy("audit action", "Deleted by retention")
         # A call whose outcome was unknown, settled by an admin (calls' call_settle).
         SETTLE = "settle", pgettext_lazy("audit action", "Settled by hand")
+        # What an admin does to a portal user's login (accounts.services).
+        PASSWORD_LINK = "password_link", pgettext_lazy("audit action", "Set-password link sent")
+        UNLOCK = "unlock", pgettext_lazy("audit action", "Login unlocked")
 
     at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(

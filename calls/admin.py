@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from calls.models import Call, CallEvent, Contact
+from calls.models import Call, CallEvent, CallOutcome, Contact
+
+
+@admin.register(CallOutcome)
+class CallOutcomeAdmin(admin.ModelAdmin):
+    """The outcomes callers choose from after a call. Deactivate one rather than delete it: the
+    calls that have it keep it (the database refuses deleting one in use)."""
+
+    list_display = ["name", "name_zh_hans", "code", "position", "is_active"]
+    list_editable = ["name_zh_hans", "position", "is_active"]
+    list_filter = ["is_active"]
 
 
 @admin.register(Contact)

@@ -16,7 +16,7 @@ from rest_framework import exceptions, generics, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from calls import selectors
+from calls import contact_selectors, selectors
 from calls.models import Call, Contact
 from calls.serializers import CallOutputSerializer, CallStartInputSerializer, ContactSerializer
 from calls.services.contacts import contact_create, contact_delete, contact_update
@@ -82,7 +82,7 @@ class CallListCreateView(_VisibleCalls, generics.ListAPIView):
                 raise exceptions.ValidationError({"member": [message]})
         if "contact" in data.validated_data:
             contact = (
-                selectors.contacts_of(request.user)
+                contact_selectors.contacts_of(request.user)
                 .filter(pk=data.validated_data["contact"])
                 .first()
             )
@@ -126,7 +126,7 @@ class ContactViewSet(VisibleToRequester, viewsets.ModelViewSet):
     serializer_class = ContactSerializer
     search_fields = ["name", "company", "phone_number"]
     model = Contact
-    visible_to = staticmethod(selectors.contacts_of)
+    visible_to = staticmethod(contact_selectors.contacts_of)
 
     def perform_create(self, serializer: ContactSerializer) -> None:
         fields = dict(serializer.validated_data)

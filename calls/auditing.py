@@ -1,4 +1,5 @@
-"""How the audit log's page names a call settled by hand (registered from CallsConfig.ready)."""
+"""How the audit log's page names a call settled by hand or noted after it, and the outcomes
+callers choose from (registered from CallsConfig.ready)."""
 
 from django.utils.translation import gettext_lazy
 
@@ -17,6 +18,19 @@ def audit_labels_register() -> None:
             "reason": gettext_lazy("Reason"),
             "duration_seconds": gettext_lazy("Talk time in seconds"),
             "billed_minutes": gettext_lazy("Billed minutes"),
+            # Translators: how a call went, as its caller noted after it (reached, voicemail…).
+            "outcome": gettext_lazy("Outcome"),
+            "notes": gettext_lazy("Notes"),
         },
         values={"status": dict(Call.Status.choices), "reason": REASON_LABELS},
+    )
+    audited_type_register(
+        "CallOutcome",
+        label=gettext_lazy("Call outcomes"),
+        url_name="call-outcome-edit",
+        fields={
+            "name": gettext_lazy("Name in English"),
+            "name_zh_hans": gettext_lazy("Name in Chinese"),
+            "is_active": gettext_lazy("Offered to callers"),
+        },
     )

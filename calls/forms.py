@@ -4,6 +4,7 @@ that writes its options in one pass), settling a call by hand."""
 from collections.abc import Iterator
 
 from django import forms
+from django.db.models import Q
 from django.forms.models import ModelChoiceIterator
 from django.http import QueryDict
 from django.utils.text import format_lazy
@@ -11,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from calls import selectors
-from calls.models import Call
+from calls.models import Call, CallOutcome
 from calls.services.outcomes import Settlement
+from calls.services.wrapup import NOTES_MAX_LENGTH
 from calls.widgets import OnePassSelect
 from members.models import Department, Member
 
@@ -81,6 +83,11 @@ class MemberChoiceField(forms.ModelChoiceField):
     iterator = MemberChoices
 
 
+class OutcomeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: CallOutcome) -> str:
+        return obj.label
+
+
 class CallHistoryForm(forms.Form):
     """The history's filters, read from the query string so that a filtered list is a link."""
 
@@ -120,8 +127,35 @@ class CallHistoryForm(forms.Form):
         required=False,
     )
     over_limit = forms.BooleanField(label=gettext_lazy("Over the limit only"), required=False)
+    outcome = OutcomeChoiceField(
+        label=gettext_lazy("Outcome"),
+        queryset=CallOutcome.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("Any outcome"),
+    )
+    # The order, as the column headers set it too; for phones, where the table has no header.
+    sort = forms.ChoiceField(
+        label=gettext_lazy("Sort by"),
+        choices=[
+            ("-date", gettext_lazy("Newest first")),
+            ("date", gettext_lazy("Oldest first")),
+            ("-duration", gettext_lazy("Longest first")),
+            ("duration", gettext_lazy("Shortest first")),
+            ("member", gettext_lazy("Member, A to Z")),
+            ("-member", gettext_lazy("Member, Z to A")),
+        ],
+        required=False,
+    )
 
     def __init__(self, data: QueryDict, *, sees_all: bool) -> None:
+        sort = data.get("sort", "")
+        if sort and (
+            sort != selectors.call_history_sort_parse(sort)
+            or (not sees_all and sort.endswith("member"))
+        ):
+            # A sort not offered (a link kept, edited by hand): the default, not an error.
+            data = data.copy()
+            data.pop("sort")
         super().__init__(data)
         # "from" is a Python keyword, so these cannot be declared as class attributes.
         dates = (("from", pgettext("first day", "From")), ("to", pgettext("last day", "To")))
@@ -137,6 +171,16 @@ class CallHistoryForm(forms.Form):
         if not sees_all:
             # Their own calls only: one member, one department, nothing to choose between.
             del self.fields["member"], self.fields["department"]
+            self.fields["sort"].choices = [
+                (value, label)
+                for value, label in self.fields["sort"].choices
+                if not value.endswith("member")
+            ]
+
+    @property
+    def sort_order(self) -> str:
+        """The order asked for ("-duration"), else the default: newest first."""
+        return selectors.call_history_sort_parse(self.data.get("sort", ""))
 
     def clean(self) -> dict:
         data = super().clean()
@@ -157,6 +201,7 @@ class CallHistoryForm(forms.Form):
             reason=data.get("reason") or "",
             over_limit=bool(data.get("over_limit")),
             search=data.get("search") or "",
+            outcome_id=data["outcome"].pk if data.get("outcome") else None,
         )
 
 
@@ -176,4 +221,42 @@ class CallSettleForm(forms.Form):
         min_value=0,
         required=False,
         help_text=gettext_lazy("Billed like any ended call; 0 if they never talked."),
+    )
+
+
+class CallWrapupForm(forms.Form):
+    """After a call, how it went: an outcome from the admins' list, and notes."""
+
+    outcome = OutcomeChoiceField(
+        label=gettext_lazy("Outcome"),
+        queryset=CallOutcome.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Not noted"),
+    )
+    notes = forms.CharField(
+        label=gettext_lazy("Notes"),
+        required=False,
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: object, call: Call, **kwargs: object) -> None:
+        kwargs.setdefault("initial", {"outcome": call.outcome_id, "notes": call.notes})
+        kwargs.setdefault("auto_id", "wrapup-%s")
+        super().__init__(*args, **kwargs)
+        # The active outcomes, and the call's own even if deactivated since.
+        self.fields["outcome"].queryset = CallOutcome.objects.filter(
+            Q(is_active=True) | Q(pk=call.outcome_id)
+        )
+
+
+class CallOutcomeForm(forms.Form):
+    """An outcome of the admins' list: its words in both languages, and whether it is offered."""
+
+    name = forms.CharField(label=gettext_lazy("Name in English"), max_length=100)
+    name_zh_hans = forms.CharField(
+        label=gettext_lazy("Name in Chinese"), max_length=100, required=False
+    )
+    is_active = forms.BooleanField(
+        label=gettext_lazy("Offered to callers"), required=False, initial=True
     )

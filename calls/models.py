@@ -1,4 +1,5 @@
-"""Contacts, calls and the log of every notification the operator sent about them."""
+"""Contacts, calls (with how each went, from a list of outcomes) and the log of every notification
+the operator sent about them."""
 
 from decimal import Decimal
 
@@ -6,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -49,6 +51,36 @@ class Contact(models.Model):
     @property
     def is_shared(self) -> bool:
         return self.owner_id is None
+
+
+class CallOutcome(models.Model):
+    """How a call went for the employee who placed it ("Reached", "Voicemail", "Call back"),
+    chosen after the call from a list the admins keep. One is never deleted once used, only
+    deactivated: the calls that have it keep it."""
+
+    # A stable name for programs (exports, the API), unlike the words people read and rename.
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=100)
+    name_zh_hans = models.CharField(max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="calls_calloutcome_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def label(self) -> str:
+        """Its name in the page's language: the Chinese one when there is one."""
+        language = (get_language() or settings.LANGUAGE_CODE).lower()
+        return self.name_zh_hans if language.startswith("zh") and self.name_zh_hans else self.name
 
 
 # A call's statuses in sets, each defined here once: the model's indexes and constraints below need
@@ -119,6 +151,12 @@ class Call(models.Model):
 
     recording_result = models.CharField(max_length=20, blank=True)
     recording_id = models.CharField(max_length=100, blank=True)
+
+    # After the call, its caller's (or an admin's) word on how it went (calls.services.wrapup).
+    outcome = models.ForeignKey(
+        CallOutcome, on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
+    )
+    notes = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

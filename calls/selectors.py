@@ -3,6 +3,7 @@ the calls history (filters, keyset pages, rows for the page and its exports)."""
 
 from __future__ import annotations
 
+import json
 import re
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Callable, Iterable, Iterator
@@ -11,15 +12,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, ExtractHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from calls.messages import stored_message
-from calls.models import Call, CallEvent, Contact
+from calls.models import Call, CallEvent
 from clicktodial_portal.masking import mask_number, masks_numbers, number_display_for
-from clicktodial_portal.phones import InvalidPhoneNumber, phone_number_normalize
+from clicktodial_portal.phones import (
+    InvalidPhoneNumber,
+    looks_like_a_number,
+    phone_number_normalize,
+)
 from members.roles import can_see_usage
 
 Status = Call.Status
@@ -45,70 +52,10 @@ REASON_LABELS = {
 
 def calls_visible_to(user: AbstractBaseUser) -> QuerySet[Call]:
     """Admins see every call; anyone else the calls from their own number or that they placed."""
-    calls = Call.objects.select_related("member", "contact", "usage", "recording")
+    calls = Call.objects.select_related("member", "contact", "usage", "recording", "outcome")
     if user.is_staff:
         return calls
     return calls.filter(Q(member__user=user) | Q(placed_by=user))
-
-
-def contacts_of(user: AbstractBaseUser) -> QuerySet[Contact]:
-    """The user's own contacts and the shared ones (no owner); never someone else's."""
-    return Contact.objects.filter(Q(owner=user) | Q(owner__isnull=True))
-
-
-def contacts_search(contacts: QuerySet[Contact], text: str) -> QuerySet[Contact]:
-    """Contacts whose name or company contains `text`, or whose number it is (national or
-    E.164 form) or is part of."""
-    text = text.strip()
-    if not text:
-        return contacts
-    match = Q(name__icontains=text) | Q(company__icontains=text)
-    if _SEARCH_DIGITS.fullmatch(text):
-        digits = re.sub(r"\D", "", text)
-        try:
-            e164 = phone_number_normalize(text)
-        except InvalidPhoneNumber:
-            if len(digits) >= 3:
-                # Part of a number; a national trunk 0 is not in the E.164 form.
-                match |= Q(phone_number__contains=digits)
-                if digits.startswith("0") and len(digits) > 3:
-                    match |= Q(phone_number__contains=digits[1:])
-        else:
-            match |= Q(phone_number=e164)
-    return contacts.filter(match)
-
-
-# `tel:` then a number as people write it: +86 138…, 010-5268-0000, (010) 5268 0000.
-_TEL_LINK = re.compile(r"tel:(\+?[0-9(][0-9()\-. ]{1,28}[0-9])", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class NotePart:
-    """A piece of a contact's notes: plain text, or a tel: number to show as a Call button."""
-
-    text: str
-    number: str = ""
-
-
-def contact_note_parts(notes: str) -> list[NotePart]:
-    """The notes split around the tel: links whose number is valid (E.164 in `number`).
-
-    The template escapes every part, so notes can never inject markup.
-    """
-    parts: list[NotePart] = []
-    position = 0
-    for link in _TEL_LINK.finditer(notes):
-        try:
-            number = phone_number_normalize(link.group(1))
-        except InvalidPhoneNumber:
-            continue
-        if link.start() > position:
-            parts.append(NotePart(text=notes[position : link.start()]))
-        parts.append(NotePart(text=link.group(1), number=number))
-        position = link.end()
-    if position < len(notes):
-        parts.append(NotePart(text=notes[position:]))
-    return parts
 
 
 def duration_display(seconds: int | None) -> str:
@@ -211,7 +158,9 @@ def call_history_sees_all(user: AbstractBaseUser) -> bool:
 
 def call_history_visible_to(user: AbstractBaseUser) -> QuerySet[Call]:
     """The calls `user` may list: as calls_visible_to, and every call for finance (masked)."""
-    calls = Call.objects.select_related("member__department", "contact", "usage")
+    calls = Call.objects.select_related(
+        "member__department", "contact", "usage", "recording", "outcome"
+    )
     if call_history_sees_all(user):
         return calls
     return calls.filter(Q(member__user=user) | Q(placed_by=user))
@@ -250,7 +199,7 @@ def call_page_visible_to(user: AbstractBaseUser) -> QuerySet[Call]:
     """The calls whose page opens for `user`: as calls_visible_to, and every call for those
     who see usage (finance, following a report to the calls behind it), to read only."""
     if call_history_sees_all(user):
-        return Call.objects.select_related("member", "contact", "usage", "recording")
+        return Call.objects.select_related("member", "contact", "usage", "recording", "outcome")
     return calls_visible_to(user)
 
 
@@ -276,9 +225,7 @@ class CallHistoryFilters:
     reason: str = ""
     over_limit: bool = False
     search: str = ""
-
-
-_SEARCH_DIGITS = re.compile(r"\+?[\d\s().-]+")
+    outcome_id: int | None = None
 
 
 def _local_midnight(day: date) -> datetime:
@@ -287,7 +234,7 @@ def _local_midnight(day: date) -> datetime:
 
 def _number_search(text: str) -> Q | None:
     """Calls to or from a number typed in national or E.164 form, whole or in part."""
-    if not _SEARCH_DIGITS.fullmatch(text):
+    if not looks_like_a_number(text):
         return None
     digits = re.sub(r"\D", "", text)
     if len(digits) < 3:
@@ -300,9 +247,24 @@ def _number_search(text: str) -> Q | None:
     return Q(callee=e164) | Q(caller=e164)
 
 
-def call_history(*, user: AbstractBaseUser, filters: CallHistoryFilters) -> QuerySet[Call]:
-    """The calls `user` may list, narrowed by `filters`, newest first."""
-    calls = call_history_visible_to(user)
+# The columns the history sorts by, as the URL names them ("-date": newest first). Each is
+# paged by keyset on (column, id); a call that never connected counts 0 seconds of talk.
+HISTORY_SORT_FIELDS = {"date": "created_at", "duration": "talk_seconds", "member": "member__name"}
+HISTORY_SORT_DEFAULT = "-date"
+
+
+def call_history_sort_parse(text: str) -> str:
+    """`text` when it names a sort ("duration", "-member"), else the default: newest first."""
+    return text if text.lstrip("-") in HISTORY_SORT_FIELDS else HISTORY_SORT_DEFAULT
+
+
+def call_history(
+    *, user: AbstractBaseUser, filters: CallHistoryFilters, sort: str = HISTORY_SORT_DEFAULT
+) -> QuerySet[Call]:
+    """The calls `user` may list, narrowed by `filters`, in `sort`'s order (newest first)."""
+    calls = call_history_visible_to(user).annotate(
+        talk_seconds=Coalesce("duration_seconds", Value(0))
+    )
     if filters.date_from:
         calls = calls.filter(created_at__gte=_local_midnight(filters.date_from))
     if filters.date_to:
@@ -317,93 +279,145 @@ def call_history(*, user: AbstractBaseUser, filters: CallHistoryFilters) -> Quer
         calls = calls.filter(reason=filters.reason)
     if filters.over_limit:
         calls = calls.filter(over_limit=True)
+    if filters.outcome_id:
+        calls = calls.filter(outcome_id=filters.outcome_id)
     text = filters.search.strip()
     if text:
         match = Q(callee_name__icontains=text) | Q(contact__name__icontains=text)
         number_match = None if call_history_masks_numbers(user) else _number_search(text)
         calls = calls.filter(match | number_match if number_match is not None else match)
-    return calls.order_by("-created_at", "-id")
+    return calls.order_by(*_history_order(sort))
+
+
+def _history_order(sort: str) -> tuple[str, str]:
+    field = HISTORY_SORT_FIELDS[sort.lstrip("-")]
+    return (f"-{field}", "-id") if sort.startswith("-") else (field, "id")
 
 
 @dataclass(frozen=True)
 class HistoryCursor:
-    """A position in the history: the (created_at, id) of a row, as an opaque token."""
+    """A position in the history sorted by `sort`: a row's sort value and id, as an opaque token."""
 
-    created_at: datetime
+    sort: str
+    value: datetime | int | str
     pk: int
 
     def token(self) -> str:
-        raw = f"{self.created_at.astimezone(UTC).isoformat()}|{self.pk}"
+        value = self.value
+        if isinstance(value, datetime):
+            value = value.astimezone(UTC).isoformat()
+        raw = json.dumps([self.sort, value, self.pk], ensure_ascii=False)
         return urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
-    def from_call(cls, call: Call) -> HistoryCursor:
-        return cls(call.created_at, call.pk)
+    def from_call(cls, call: Call, sort: str = HISTORY_SORT_DEFAULT) -> HistoryCursor:
+        match sort.lstrip("-"):
+            case "date":
+                value: datetime | int | str = call.created_at
+            case "duration":
+                value = call.duration_seconds or 0
+            case _:
+                value = call.member.name
+        return cls(sort, value, call.pk)
 
     @classmethod
-    def parse(cls, token: str) -> HistoryCursor | None:
-        """The cursor in `token`, or None when it is not one (edited or truncated by hand)."""
+    def parse(cls, token: str, *, sort: str = HISTORY_SORT_DEFAULT) -> HistoryCursor | None:
+        """The cursor in `token`, or None when it is not one (edited or truncated by hand), or
+        one of another sort (a link kept from before the sort changed)."""
         try:
             raw = urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            when, pk = raw.split("|")
-            created_at = datetime.fromisoformat(when)
-            if created_at.tzinfo is None:
-                return None
-            return cls(created_at, int(pk))
-        except (ValueError, UnicodeDecodeError):
+            token_sort, value, pk = json.loads(raw)
+        except (ValueError, TypeError, UnicodeDecodeError):
             return None
+        if token_sort != sort or type(pk) is not int:
+            return None
+        match sort.lstrip("-"):
+            case "date":
+                try:
+                    value = datetime.fromisoformat(value) if isinstance(value, str) else None
+                except ValueError:
+                    return None
+                if value is None or value.tzinfo is None:
+                    return None
+            case "duration":
+                if type(value) is not int:
+                    return None
+            case _:
+                if not isinstance(value, str):
+                    return None
+        return cls(sort, value, pk)
 
 
 @dataclass(frozen=True)
 class HistoryPage:
     calls: list[Call]
-    older: HistoryCursor | None  # pass as `after` for the next, older page
-    newer: HistoryCursor | None  # pass as `before` for the previous, newer page
+    total: int  # every call the filters find, on all pages
+    first: int  # the position of the first one shown, from 1 (0 when none is)
+    next: HistoryCursor | None  # pass as `after` for the next page
+    previous: HistoryCursor | None  # pass as `before` for the previous page
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.calls) - 1 if self.calls else 0
+
+
+def _calls_beyond(field: str, cursor: HistoryCursor, lookup: str) -> Q:
+    """The rows whose (field, id) is greater ("gt") or less ("lt") than the cursor's.
+
+    The plain bound on the field beside the OR is what lets the database seek: an OR is no index
+    condition, so without it PostgreSQL walks calls_call_created_id_idx from the newest (or
+    oldest) call and filters out every row before the cursor (9 million, eleven months back in
+    the benchmark)."""
+    beyond = Q(**{f"{field}__{lookup}": cursor.value}) | Q(
+        **{field: cursor.value, f"pk__{lookup}": cursor.pk}
+    )
+    return beyond & Q(**{f"{field}__{lookup}e": cursor.value})
 
 
 def call_history_page(
     calls: QuerySet[Call],
     *,
+    sort: str = HISTORY_SORT_DEFAULT,
     after: HistoryCursor | None = None,
     before: HistoryCursor | None = None,
     size: int = HISTORY_PAGE_SIZE,
 ) -> HistoryPage:
-    """One page of `calls` (newest first) by keyset on (created_at, id), in one query.
+    """One page of `calls` (from call_history) in `sort`'s order by keyset on (sort value, id):
+    the rows after `after`, or before `before`, or the first ones.
 
-    `after` gives the rows older than a cursor, `before` the rows newer than it; neither, the
-    newest. Unlike OFFSET, the database seeks straight to the cursor on calls_call_created_id_idx,
-    so the last page costs what the first does, and a call placed meanwhile shifts nothing.
-
-    The seek needs the plain bound on created_at beside the (created_at, id) condition: an OR is
-    no index condition, so without it PostgreSQL walks the index from the newest (or oldest) call
-    and filters out every row before the cursor (9 million, eleven months back in the benchmark).
+    The id breaks ties, so calls at the same second (or of the same length or member) are
+    neither skipped nor shown twice. Unlike OFFSET, the database seeks straight to the cursor,
+    so a deep page costs what the first does, and a call placed meanwhile shifts nothing. The
+    position shown ("51-100 of 1,234") comes from counting, not from OFFSET: the total and,
+    past the first page, the rows before it.
     """
+    field = HISTORY_SORT_FIELDS[sort.lstrip("-")]
+    forward, backward = ("lt", "gt") if sort.startswith("-") else ("gt", "lt")
+    order = _history_order(sort)
+    total = calls.count()
     if before is not None:
-        newer_first = calls.filter(
-            Q(created_at__gt=before.created_at) | Q(created_at=before.created_at, pk__gt=before.pk),
-            created_at__gte=before.created_at,
-        ).order_by("created_at", "id")
-        rows = list(newer_first[: size + 1])
-        more_newer = len(rows) > size
-        rows = rows[:size][::-1]
-        return HistoryPage(
-            calls=rows,
-            older=HistoryCursor.from_call(rows[-1]) if rows else before,
-            newer=HistoryCursor.from_call(rows[0]) if more_newer else None,
-        )
-    if after is not None:
-        calls = calls.filter(
-            Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, pk__lt=after.pk),
-            created_at__lte=after.created_at,
-        )
-    rows = list(calls.order_by("-created_at", "-id")[: size + 1])
-    more_older = len(rows) > size
-    rows = rows[:size]
+        # The rows just before the cursor, read nearest first, then put back in order.
+        reversed_order = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
+        nearest = calls.filter(_calls_beyond(field, before, backward))
+        rows = list(nearest.order_by(*reversed_order)[:size])[::-1]
+    else:
+        shown = calls.filter(_calls_beyond(field, after, forward)) if after else calls
+        rows = list(shown[:size])
+    if not rows and (after is not None or before is not None) and total:
+        # Nothing left beyond the cursor (a link kept too long): the first page, not "no calls".
+        return call_history_page(calls, sort=sort, size=size)
+    if not rows:
+        return HistoryPage(calls=[], total=total, first=0, next=None, previous=None)
+    start = HistoryCursor.from_call(rows[0], sort)
+    ahead = 0
+    if after is not None or before is not None:
+        ahead = calls.filter(_calls_beyond(field, start, backward)).count()
     return HistoryPage(
         calls=rows,
-        older=HistoryCursor.from_call(rows[-1]) if more_older else None,
-        # Came from a newer page: that page is still there to go back to.
-        newer=(HistoryCursor.from_call(rows[0]) if rows else after) if after else None,
+        total=total,
+        first=ahead + 1,
+        next=HistoryCursor.from_call(rows[-1], sort) if ahead + len(rows) < total else None,
+        previous=start if ahead else None,
     )
 
 
@@ -424,11 +438,31 @@ class HistoryRow:
     billed_minutes: Decimal | None
     over_limit: bool
     can_open: bool
+    # The recording's status (Recording.Status) or "" when the operator reported none; whether
+    # the call page's player is there for `user`.
+    recording_status: str
+    recording_label: str
+    can_hear: bool
+    # How it went, as its caller noted after it: the outcome's words and code, and the notes.
+    outcome: str
+    outcome_code: str
+    notes: str
 
 
-def call_history_rows(*, user: AbstractBaseUser, calls: Iterable[Call]) -> Iterator[HistoryRow]:
+def _recording_of(call: Call) -> object | None:
+    try:
+        return call.recording
+    except ObjectDoesNotExist:
+        return None
+
+
+def call_history_rows(
+    *, user: AbstractBaseUser, calls: Iterable[Call], hears_all: bool = False
+) -> Iterator[HistoryRow]:
+    """The history's rows; `hears_all` when `user` may hear every call's recording."""
     show_number = call_history_number_display(user)
     for call in calls:
+        recording = _recording_of(call)
         member = call.member
         callee = show_number(call.callee)
         # "Calling +86…": the label must not show a number the row masks.
@@ -447,6 +481,12 @@ def call_history_rows(*, user: AbstractBaseUser, calls: Iterable[Call]) -> Itera
             billed_minutes=call.billed_minutes,
             over_limit=call.over_limit,
             can_open=call_openable_by(user, call),
+            recording_status=recording.status if recording else "",
+            recording_label=recording.get_status_display() if recording else "",
+            can_hear=call_openable_by(user, call) and (hears_all or call_is_theirs(user, call)),
+            outcome=call.outcome.label if call.outcome else "",
+            outcome_code=call.outcome.code if call.outcome else "",
+            notes=call.notes,
         )
 
 
@@ -469,6 +509,23 @@ def calls_outcome_counts(*, start: datetime, end: datetime) -> list[dict[str, ob
         .annotate(total=Count("id"), answered=Count("id", filter=Q(connected_at__isnull=False)))
         .order_by()
     )
+
+
+def calls_placed_by_hour(*, start: datetime, end: datetime) -> list[dict[str, int]]:
+    """The finished calls placed in [start, end), per hour of the day in the enterprise's time
+    zone (`hour`, 0 to 23, only hours with calls): how many were placed (`placed`) and how many
+    were answered and ended (`answered`: the calls debited from the pool, as in the usage
+    report). Calls still in progress are left out: their outcome is not known yet."""
+    hour = ExtractHour("created_at", tzinfo=timezone.get_current_timezone())
+    rows = (
+        Call.objects.filter(created_at__gte=start, created_at__lt=end)
+        .exclude(status__in=Call.LIVE_STATUSES)
+        .annotate(hour=hour)
+        .values("hour")
+        .annotate(placed=Count("id"), answered=Count("id", filter=Q(status=Status.ENDED)))
+        .order_by("hour")
+    )
+    return [{"hour": r["hour"], "placed": r["placed"], "answered": r["answered"]} for r in rows]
 
 
 def calls_failed_recent(*, limit: int) -> list[Call]:

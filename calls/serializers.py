@@ -12,6 +12,8 @@ from recordings.serializers import CallRecordingSerializer, call_recording_data
 class CallOutputSerializer(serializers.ModelSerializer):
     status_label = serializers.SerializerMethodField()
     recording = serializers.SerializerMethodField()
+    # How the call went, as its caller noted after it: the outcome's stable code (null: none).
+    outcome = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Call
@@ -37,6 +39,8 @@ class CallOutputSerializer(serializers.ModelSerializer):
             "over_limit",
             "limit_note",
             "recording",
+            "outcome",
+            "notes",
         ]
         read_only_fields = fields
 

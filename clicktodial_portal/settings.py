@@ -52,7 +52,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PORTAL_BASE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "clicktodial_portal.admin_site.PortalAdminConfig",  # Django's admin, superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

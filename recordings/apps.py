@@ -14,3 +14,17 @@ class RecordingsConfig(AppConfig):
 
         # Plays, downloads and admins' acts on a recording (recordings.services).
         audited_type_register("Recording", label=_("Recordings"))
+        # Admins' changes to which calls are recorded (recordings.rules).
+        from recordings.models import RecordingRule
+
+        audited_type_register(
+            "RecordingRule",
+            label=_("Recording rules"),
+            url_name="recording-rule-edit",
+            fields={
+                "scope": _("For"),
+                "member": _("Member"),
+                "record": _("Recorded"),
+            },
+            values={"scope": dict(RecordingRule.Scope.choices)},
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
 from django.conf import settings
@@ -32,6 +34,57 @@ def recordings_visible_to(user: AbstractBaseUser) -> QuerySet[Recording]:
     if can_access_all_recordings(user):
         return recordings
     return recordings.filter(Q(call__member__user=user) | Q(call__placed_by=user))
+
+
+# The recordings page: calls with a recording (being fetched, stored, failed to download or
+# deleted after the retention period); a call the operator did not record is not listed.
+LISTED_STATUSES = (
+    Status.READY,
+    Status.PENDING,
+    Status.DOWNLOADING,
+    Status.FAILED,
+    Status.EXPIRED,
+)
+
+
+@dataclass(frozen=True)
+class RecordingFilters:
+    date_from: date | None = None  # both days included, in the enterprise's time zone
+    date_to: date | None = None
+    member_id: int | None = None
+    status: str = ""
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def recordings_listed(*, user: AbstractBaseUser, filters: RecordingFilters) -> QuerySet[Recording]:
+    """The recordings page's rows: recorded calls the user may hear, newest first, filtered."""
+    recordings = recordings_visible_to(user).filter(status__in=LISTED_STATUSES)
+    if filters.date_from:
+        recordings = recordings.filter(recorded_at__gte=_local_midnight(filters.date_from))
+    if filters.date_to:
+        following = _local_midnight(filters.date_to + timedelta(days=1))
+        recordings = recordings.filter(recorded_at__lt=following)
+    if filters.member_id:
+        recordings = recordings.filter(call__member_id=filters.member_id)
+    if filters.status:
+        recordings = recordings.filter(status=filters.status)
+    return recordings.order_by("-recorded_at", "-id")
+
+
+def recording_list_members(user: AbstractBaseUser) -> list[tuple[int, str]]:
+    """(id, name) of the member numbers whose recorded calls the user may hear, by name: the
+    choices of the page's member filter (read through the calls, as recordings knows no member)."""
+    rows = (
+        recordings_visible_to(user)
+        .filter(status__in=LISTED_STATUSES)
+        .values_list("call__member_id", "call__member__name")
+        .order_by("call__member__name", "call__member_id")
+        .distinct()
+    )
+    return list(rows)
 
 
 class Caller(Protocol):

@@ -15,7 +15,7 @@ class CallRecordingSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=Recording.Status.choices,
         # Translators: pending, downloading and ready are the API's status codes: keep them as is.
-        help_text=_("pending and downloading change on their own; the others are settled."),
+        help_text=_("pending and downloading change on their own; the others are final."),
     )
     url = serializers.URLField(
         allow_null=True,

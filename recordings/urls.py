@@ -1,10 +1,18 @@
 from django.urls import path
 
-from recordings import views
+from recordings import rule_views, views
 
 urlpatterns = [
     path("recordings/", views.recording_list, name="recording-list"),
     path("recordings/<int:pk>/retry/", views.recording_retry, name="recording-retry"),
     path("recordings/<int:pk>/hold/", views.recording_hold, name="recording-hold"),
     path("calls/<int:pk>/recording/", views.recording_panel, name="recording-panel"),
+    # Which calls are recorded (admins).
+    path("recordings/rules/", rule_views.recording_rule_list, name="recording-rule-list"),
+    path("recordings/rules/<int:pk>/", rule_views.recording_rule_edit, name="recording-rule-edit"),
+    path(
+        "recordings/rules/<int:pk>/delete/",
+        rule_views.recording_rule_delete,
+        name="recording-rule-delete",
+    ),
 ]

@@ -23,11 +23,14 @@ from calls.models import Call
 from calls.selectors import call_is_theirs, call_page_visible_to
 from clicktodial_portal.masking import mask_number
 from recordings import selectors, services
+from recordings.list_filters import RecordingFilterForm
 from recordings.models import Recording
 
 # htmx stops polling when a response carries this status: the recording will not change now.
 HTMX_STOP_POLLING = 286
 PAGE_SIZE = 50
+# The player's speeds (static/js/recordings.js sets the <audio>'s playbackRate from the choice).
+PLAYBACK_SPEEDS = ("0.75", "1", "1.25", "1.5", "2")
 
 
 def recording_panel_context(request: HttpRequest, call: Call) -> dict[str, Any]:
@@ -49,6 +52,7 @@ def recording_panel_context(request: HttpRequest, call: Call) -> dict[str, Any]:
             "duration": selectors.duration_display(recording.duration_ms),
             "size": selectors.size_display(recording.size_bytes),
             "retention_days": settings.RECORDING_RETENTION_DAYS,
+            "speeds": PLAYBACK_SPEEDS,
         }
     )
     return context
@@ -71,16 +75,19 @@ def recording_panel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def recording_list(request: HttpRequest) -> HttpResponse:
-    recordings = selectors.recordings_visible_to(request.user).select_related(
-        "call__member", "call__contact"
-    )
-    status = request.GET.get("status", "")
-    if status in Recording.Status.values:
-        recordings = recordings.filter(status=status)
-    else:
-        status = ""
-    page = Paginator(recordings, PAGE_SIZE).get_page(request.GET.get("page"))
+    """Recorded calls the user may hear, filtered by date range, member (for those who hear every
+    member's) and status; the filters stay in the URL, so across pages too."""
     user = request.user
+    sees_all = selectors.can_access_all_recordings(user)
+    form = RecordingFilterForm(
+        request.GET, members=selectors.recording_list_members(user) if sees_all else None
+    )
+    if form.is_valid():
+        recordings = selectors.recordings_listed(user=user, filters=form.filters())
+    else:
+        recordings = Recording.objects.none()
+    recordings = recordings.select_related("call__member", "call__contact")
+    page = Paginator(recordings, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
     for recording in page:
         call = recording.call
@@ -100,10 +107,17 @@ def recording_list(request: HttpRequest) -> HttpResponse:
                 "call_visible": user.is_staff or own,
             }
         )
+    filtered = form.is_valid() and any(form.cleaned_data.get(name) for name in form.fields)
     return render(
         request,
         "recordings/recording_list.html",
-        {"page": page, "rows": rows, "statuses": Recording.Status.choices, "status": status},
+        {
+            "page": page,
+            "rows": rows,
+            "form": form,
+            "filtered": filtered,
+            "speeds": PLAYBACK_SPEEDS,
+        },
     )
 
 

@@ -31,9 +31,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from calls.models import Contact
+from calls.models import CallOutcome, Contact
 from members import roles
 from members.models import BusinessNumber, Department
+from recordings.models import RecordingRule
 from tests.recordings.conftest import ended_call, stored_recording
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +51,8 @@ SKIPPED_NAMES = {
     "language-set",
     "operator-status-notify",
     "operator-camara-events",
+    # The page a set-password link opens: anyone holding the link (tests/accounts).
+    "password-set",
 }
 SKIPPED_PREFIXES = ("admin/", "static/", "media/")
 
@@ -66,7 +69,7 @@ def _grid(owner: int, outsider: int, finance: int, admin: int) -> dict[str, int]
 
 EVERYONE = _grid(200, 200, 200, 200)
 OWN = _grid(200, 404, 404, 200)  # the owner's call or recording
-# A private contact is its owner's alone, admins included (calls.selectors.contacts_of).
+# A private contact is its owner's alone, admins included (calls.contact_selectors.contacts_of).
 OWN_CONTACT = _grid(200, 404, 404, 404)
 STAFF = _grid(403, 403, 403, 200)  # administrators only
 REPORTS = _grid(403, 403, 200, 200)  # finance and administrators
@@ -94,8 +97,17 @@ ROUTES: dict[str, Route] = {
         get=OWN_CONTACT,
         writes={"post": {"outsider": 404, "finance": 404, "admin": 404, "owner": 200}},
     ),
+    # GET asks to confirm, POST deletes.
     "contact-delete": Route(
-        obj="contact", writes={"post": {"outsider": 404, "finance": 404, "owner": 302}}
+        obj="contact",
+        get=OWN_CONTACT,
+        writes={"post": {"outsider": 404, "finance": 404, "admin": 404, "owner": 302}},
+    ),
+    # The ticked contacts' ids come in the form: any the user cannot see is 404.
+    "contact-bulk-delete": Route(
+        obj="contact",
+        writes={"post": {"outsider": 404, "finance": 404, "admin": 404, "owner": 302}},
+        body={"contact": "{pk}", "confirmed": "1"},
     ),
     "call-list": Route(get=EVERYONE),
     "call-export-csv": Route(get=EVERYONE),
@@ -111,6 +123,12 @@ ROUTES: dict[str, Route] = {
     "call-settle": Route(
         obj="call",
         writes={"post": {"outsider": 404, "finance": 404, "owner": 403, "admin": 400}},
+    ),
+    # Noting how a call went (outcome, notes) is for its caller and admins; nothing sent, nothing
+    # changed: back to the call page.
+    "call-wrapup": Route(
+        obj="call",
+        writes={"post": {"outsider": 404, "finance": 404, "owner": 302, "admin": 302}},
     ),
     "call-hangup": Route(
         obj="call", writes={"post": {"outsider": 404, "finance": 404, "owner": 302}}
@@ -149,6 +167,28 @@ ROUTES: dict[str, Route] = {
     "business-number-list": Route(get=STAFF),
     "business-number-edit": Route(obj="business_number", get=STAFF),
     "audit-log": Route(get=STAFF),
+    # Users and recording rules (admins).
+    "user-list": Route(get=STAFF),
+    "user-edit": Route(
+        obj="user",
+        get=STAFF,
+        writes={"post": {"owner": 403, "outsider": 403, "finance": 403, "admin": 200}},
+    ),
+    **{
+        name: Route(
+            obj="user",
+            writes={"post": {"owner": 403, "outsider": 403, "finance": 403, "admin": 302}},
+        )
+        for name in ("user-password-link", "user-unlock", "user-deactivate", "user-reactivate")
+    },
+    # The outcomes callers choose from after a call (calls.services.wrapup), kept by admins.
+    "call-outcome-list": Route(get=STAFF),
+    "call-outcome-edit": Route(obj="outcome", get=STAFF),
+    "recording-rule-list": Route(get=STAFF),
+    "recording-rule-edit": Route(obj="rule", get=STAFF),
+    "recording-rule-delete": Route(
+        obj="rule", writes={"post": {"owner": 403, "outsider": 403, "finance": 403, "admin": 302}}
+    ),
     "audit-log-csv": Route(get=STAFF),
     # The minute pool: everyone sees the balance, admins change it.
     "pool": Route(get=EVERYONE),
@@ -265,6 +305,10 @@ def objects(member, teammate_member) -> dict[str, object]:
         "member": member,
         "department": Department.objects.create(name="Sales"),
         "business_number": BusinessNumber.objects.create(phone_number="+861052680000"),
+        # Not one of the personas: logging them in would change the row the sweep compares.
+        "user": type(member.user).objects.create_user(username="newcomer"),
+        "rule": RecordingRule.objects.create(scope=RecordingRule.Scope.ENTERPRISE, record=True),
+        "outcome": CallOutcome.objects.create(code="left_message", name="Left a message"),
     }
 
 

@@ -61,3 +61,32 @@ def test_the_admin_refuses_a_business_number_in_another_form_of_one_there(admin_
     assert response.status_code == 200  # the form again, with the error
     assert "already in use" in response.content.decode()
     assert BusinessNumber.objects.count() == 1
+
+
+def test_the_django_admin_is_for_superusers_only(client, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from members import roles
+
+    staff = django_user_model.objects.create_user(username="chen", password="pw-chen-123")
+    staff.groups.add(Group.objects.get(name=roles.ADMIN))
+    client.force_login(staff)
+
+    index = client.get(reverse("admin:index"))
+    login = client.get(reverse("admin:login"))
+
+    assert index.status_code == 302  # to the admin's login, which refuses a non-superuser
+    assert login.status_code == 403
+    assert client.get(reverse("admin:calls_call_changelist")).status_code == 302
+
+
+def test_anonymous_people_log_in_on_the_portals_page(client):
+    response = client.get(reverse("admin:index"), follow=True)
+
+    assert response.redirect_chain[-1][0].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("model", ["usageentry", "minutepool", "poolalert"])
+def test_the_ledger_is_read_only(admin_client, model):
+    assert admin_client.get(reverse(f"admin:members_{model}_changelist")).status_code == 200
+    assert admin_client.get(reverse(f"admin:members_{model}_add")).status_code == 403

@@ -6,6 +6,7 @@
 - `identifiers`: the operator's identifier given to a call, and what follows from it.
 - `notifications`: the operator's notifications, kept, matched to their call and applied.
 - `outcomes`: calls no notification will finish: the silent-call sweep, alerts, settling by hand.
+- `wrapup`: what the employee notes of a call once it is over (notes and an outcome).
 
 How a call's status moves is calls.lifecycle's alone.
 """

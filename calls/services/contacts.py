@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from calls.exceptions import CallNotAllowed, ContactForbidden
 from calls.models import Contact
 from clicktodial_portal.phones import InvalidPhoneNumber, phone_number_normalize
+from members.models import Member
 
 if TYPE_CHECKING:
     from calls.contact_import import ContactImportRow
@@ -33,6 +34,16 @@ def contact_editable_by(*, user: AbstractBaseUser, contact: Contact) -> bool:
 
 
 def _contact_number_check(*, owner: AbstractBaseUser | None, number: str, pk: int | None) -> None:
+    # A private contact is its owner's to call, and the operator would ring them twice; a shared
+    # one is everyone's, and the call guard refuses it only to whoever holds that number.
+    if owner is not None and Member.objects.filter(user=owner, phone_number=number).exists():
+        raise CallNotAllowed(
+            _(
+                "This is your own member number: the portal rings it first on every call, so "
+                "it cannot also be the contact. Enter the number of the person you want to call."
+            ),
+            field="phone_number",
+        )
     duplicates = Contact.objects.filter(owner=owner, phone_number=number).exclude(pk=pk)
     if duplicates.exists():
         raise CallNotAllowed(
@@ -81,6 +92,20 @@ def contact_delete(*, user: AbstractBaseUser, contact: Contact) -> None:
     if not contact_editable_by(user=user, contact=contact):
         raise ContactForbidden()
     contact.delete()
+
+
+def contacts_delete(*, user: AbstractBaseUser, contact_ids: Collection[int]) -> int:
+    """Delete the contacts with `contact_ids` in one transaction, all or none: ContactForbidden
+    when any is not `user`'s to change (someone else's, or shared and `user` no admin). Ids of
+    contacts already gone are skipped. Returns how many were deleted."""
+    with transaction.atomic():
+        chosen = list(Contact.objects.select_for_update().filter(pk__in=set(contact_ids)))
+        if not all(contact_editable_by(user=user, contact=contact) for contact in chosen):
+            raise ContactForbidden(
+                _("Nothing was deleted: only an administrator can delete shared contacts.")
+            )
+        Contact.objects.filter(pk__in=[contact.pk for contact in chosen]).delete()
+    return len(chosen)
 
 
 def contacts_import(

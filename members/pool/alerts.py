@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.db.models import Q
 from django.utils import timezone
 
 from clicktodial_portal.celery import task_send_on_commit
@@ -36,13 +37,18 @@ def alerts_raise(*, pool_id: int) -> None:
 
 
 def pool_alert_recipients() -> list[str]:
-    admins = (
+    """Who gets the alerts: the users an admin chose on the Users page (each user's "receives
+    pool alerts", accounts' Preference), by default every admin; and POOL_ALERT_EMAILS."""
+    chosen = Q(preference__pool_alerts=True) | Q(
+        is_staff=True, preference__pool_alerts__isnull=True
+    )
+    users = (
         get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
+        .objects.filter(chosen, is_active=True)
         .exclude(email="")
         .values_list("email", flat=True)
     )
-    return sorted({*admins, *settings.POOL_ALERT_EMAILS})
+    return sorted({*users, *settings.POOL_ALERT_EMAILS})
 
 
 def pool_alert_send(*, alert_id: int) -> None:

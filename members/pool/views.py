@@ -71,6 +71,20 @@ def pool_update(request: HttpRequest) -> HttpResponse:
         alerts = PoolAlert.objects.filter(pool=pool).order_by("threshold")
         context = {"pool": pool, "form": form, "alerts": alerts}
         return render(request, "pool/pool_detail.html", context, status=400)
+    allotted = form.cleaned_data["minutes_allotted"]
+    if allotted < pool.minutes_used and request.POST.get("confirm_below_used") != str(allotted):
+        # Calls would be refused (or flagged) at once: say so, and save only once this very
+        # figure is confirmed (another one below what is used asks again).
+        alerts = PoolAlert.objects.filter(pool=pool).order_by("threshold")
+        refuses = form.cleaned_data["when_exhausted"] == MinutePool.WhenExhausted.REFUSE
+        context = {
+            "pool": pool,
+            "form": form,
+            "alerts": alerts,
+            "below_used": allotted,
+            "exhausted_refuses": refuses,
+        }
+        return render(request, "pool/pool_detail.html", context)
     services.pool_update(actor=request.user, pool=pool, **form.cleaned_data)
     messages.success(request, _("The pool's terms were saved."))
     return redirect("pool")

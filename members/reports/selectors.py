@@ -4,14 +4,16 @@ and the ledger entries behind each figure."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy
 
+from calls.selectors import calls_placed_by_hour
 from members.models import (
     Department,
     Member,
@@ -194,3 +196,97 @@ def usage_entries_total(entries: QuerySet[UsageEntry]) -> UsageRow:
         calls=Count("id"), seconds=Sum("seconds"), billed_seconds=Sum("billed_seconds")
     )
     return UsageRow("total", "Total", *_sums(sums))
+
+
+# The usage report's call figures: answer rate, average talk time, calls by hour of the day, and
+# this period against the previous one.
+
+
+@dataclass(frozen=True)
+class HourRow:
+    hour: int  # 0 to 23, in the enterprise's time zone
+    placed: int
+    answered: int
+
+    @property
+    def answer_rate(self) -> Decimal | None:
+        return percent(self.answered, self.placed)
+
+
+@dataclass(frozen=True)
+class CallOutcomes:
+    """The finished calls placed in a date range: how many, how many answered, and when."""
+
+    placed: int
+    answered: int
+    hours: list[HourRow]
+
+    @property
+    def answer_rate(self) -> Decimal | None:
+        return percent(self.answered, self.placed)
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    """`part` of `whole` in percent, to one decimal (2 of 3 → 66.7); None when `whole` is 0."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def usage_call_outcomes(*, date_from: date, date_to: date) -> CallOutcomes:
+    """Calls placed from `date_from` to `date_to` (both days included, the enterprise's days, as
+    the ledger counts them), answered or not, by hour of the day."""
+    found = calls_placed_by_hour(
+        start=_local_midnight(date_from), end=_local_midnight(date_to + timedelta(days=1))
+    )
+    hours = [HourRow(row["hour"], row["placed"], row["answered"]) for row in found]
+    return CallOutcomes(
+        placed=sum(row.placed for row in hours),
+        answered=sum(row.answered for row in hours),
+        hours=hours,
+    )
+
+
+def average_talk_seconds(row: UsageRow) -> int | None:
+    """A row's talk time per call, to the second (each call in the ledger was answered)."""
+    if not row.calls:
+        return None
+    return int((Decimal(row.seconds) / row.calls).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class PeriodComparison:
+    """This range's totals against those of the same number of days just before it."""
+
+    days: int
+    previous_from: date
+    previous_to: date
+    previous: UsageRow
+    current: UsageRow
+
+    @property
+    def billed_change(self) -> Decimal | None:
+        return _change(self.current.billed_seconds, self.previous.billed_seconds)
+
+    @property
+    def calls_change(self) -> Decimal | None:
+        return _change(self.current.calls, self.previous.calls)
+
+
+def _change(now: int, before: int) -> Decimal | None:
+    """How much `now` differs from `before`, in whole percent (+12, -5); None from nothing."""
+    if not before:
+        return None
+    return (Decimal(now - before) * 100 / before).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+
+
+def usage_period_comparison(*, report: UsageReport) -> PeriodComparison:
+    days = (report.date_to - report.date_from).days + 1
+    previous_to = report.date_from - timedelta(days=1)
+    previous_from = previous_to - timedelta(days=days - 1)
+    previous = usage_report(group_by="month", date_from=previous_from, date_to=previous_to)
+    return PeriodComparison(days, previous_from, previous_to, previous.total, report.total)

@@ -159,7 +159,10 @@ def test_each_app_names_the_objects_it_writes_to_the_log():
         "BusinessNumber",
         "MinutePool",
         "Call",
+        "CallOutcome",
         "Recording",
+        "RecordingRule",
+        "User",
     }
 
 

@@ -132,6 +132,18 @@ def log_in(page, live_server, username: str, password: str) -> None:
     page.wait_for_load_state()
 
 
+def nav_link(page, name: str):
+    """The main menu's link named `name`, the menu opened first where it folds behind its button
+    (a phone), as a person would."""
+    from playwright.sync_api import expect
+
+    button = page.locator(".menu-button")
+    if button.is_visible() and button.get_attribute("aria-expanded") != "true":
+        button.click()
+        expect(button).to_have_attribute("aria-expanded", "true")
+    return page.locator("header nav").get_by_role("link", name=name, exact=True)
+
+
 def employee_log_in(page, live_server) -> None:
     """The employee (the `employee` fixture) logs in and lands on their contacts."""
     from playwright.sync_api import expect

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Preference
 from calls.models import Call, Contact
-from tests.browser.conftest import notification_sent, screenshot
+from tests.browser.conftest import nav_link, notification_sent, screenshot
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,7 +46,7 @@ def test_an_employee_calls_in_chinese_on_a_phone(phone_page, live_server, make_s
     screenshot(page, "zh-hans-phone-journey-call")
     assert Call.objects.get().status == "ended"
 
-    page.get_by_role("link", name="我的通话").click()
+    nav_link(page, "我的通话").click()
     expect(page.locator("table.history tbody tr")).to_have_count(1)
     expect(page.locator("table.history")).to_contain_text("Liu Yang")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from members.models import Member, MinutePool
 from members.pool.services import pool_current
-from tests.browser.conftest import BROWSER_LOCALES, log_in, opened_page, screenshot
+from tests.browser.conftest import BROWSER_LOCALES, log_in, nav_link, opened_page, screenshot
 from tests.members.reports_fixtures import ended_call, local
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -57,7 +57,7 @@ def test_an_admin_adds_a_member_and_sets_the_pool(
 ):
     log_in(page, live_server, "boss", "pw-boss-123")
 
-    page.get_by_role("navigation", name=t("Main")).get_by_role("link", name=t("Members")).click()
+    nav_link(page, t("Members")).click()
     add = page.locator("#add")
     add.get_by_role("textbox", name=t("Name"), exact=True).fill("Chen Jing")
     add.get_by_role("textbox", name=t("Number"), exact=True).fill("139 1234 5674")
@@ -70,13 +70,13 @@ def test_an_admin_adds_a_member_and_sets_the_pool(
     assert (member.phone_number, member.user) == ("+8613912345674", employee)
     screenshot(page, f"{language}-{screen}-admin-members")
 
-    nav = page.get_by_role("navigation", name=t("Main"))
-    nav.get_by_role("link", name=t("Minute pool")).click()
+    nav_link(page, t("Minute pool")).click()
     page.get_by_label(t("Minutes allotted")).fill("12000")
     page.get_by_role("button", name=t("Save")).click()
 
+    # The allotment is shown grouped in both languages (issue 18): "12,000", not "12000".
     balance = t("<strong>%(used)s of %(total)s minutes</strong> used in %(month)s")
-    words = re.sub(r"<[^>]+>", "", balance) % {"used": 0, "total": 12000, "month": ""}
+    words = re.sub(r"<[^>]+>", "", balance) % {"used": 0, "total": "12,000", "month": ""}
     expect(page.locator(".balance-text")).to_contain_text(words.strip())
     assert MinutePool.objects.get(pk=pool_current().pk).minutes_allotted == 12000
     screenshot(page, f"{language}-{screen}-admin-pool")
@@ -94,7 +94,13 @@ def test_finance_exports_the_usage_report(
     log_in(page, live_server, "zhou", "pw-zhou-123")
 
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Usage report"))
-    expect(page.locator("table").first).to_contain_text("Wang Fang")
+    # The by-member table, named by its caption; the "calls by hour" table now comes before it.
+    caption = t("By member, %(range)s. Click a figure to see the calls behind it.")
+    before_range, after_range = caption.split("%(range)s")
+    by_member = page.get_by_role(
+        "table", name=re.compile(f"^{re.escape(before_range)}.+{re.escape(after_range)}$")
+    )
+    expect(by_member).to_contain_text("Wang Fang")
     screenshot(page, f"{language}-{screen}-finance-usage")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="CSV").first.click()
@@ -122,7 +128,7 @@ def test_an_admin_edits_members_in_a_spreadsheet_and_imports_them_back(
     changed member changes."""
     Member.objects.create(name="Li Na", phone_number="+8613912340000")
     log_in(page, live_server, "boss", "pw-boss-123")
-    page.get_by_role("navigation", name=t("Main")).get_by_role("link", name=t("Members")).click()
+    nav_link(page, t("Members")).click()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="CSV").first.click()
     exported = download_info.value.path().read_text("utf-8-sig")

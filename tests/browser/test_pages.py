@@ -83,6 +83,7 @@ PAGES = {
         "/reports/usage/",
         "/reports/pools/",
         "/calls/",
+        "/calls/outcomes/",
         "/contacts/import/",
     ],
     "finance": [

@@ -56,6 +56,14 @@ def as_employee_client(employee) -> Client:
 
 
 @pytest.fixture
+def as_teammate_client(teammate) -> Client:
+    """The teammate in a browser of their own, beside another persona's `client`."""
+    other = Client()
+    other.force_login(teammate)
+    return other
+
+
+@pytest.fixture
 def as_admin(client, admin_user):
     client.force_login(admin_user)
     return client
@@ -75,7 +83,9 @@ def test_it_lists_own_and_shared_contacts_in_few_queries(as_employee, contact, s
 
     assert response.status_code == 200
     assert names_on(response) == ["Front desk", "Li Wei", "Support"]
-    assert len(queries) <= 12
+    # The session, the user, the pool (opened on first sight), the member, the permissions; the
+    # page's count, rows and duplicated numbers.
+    assert len(queries) <= 14
 
 
 def test_a_teammate_sees_shared_contacts_but_not_private_ones(as_teammate, contact, shared_contact):
@@ -164,7 +174,11 @@ def test_a_bad_number_is_explained_and_nothing_saved(as_employee):
     response = as_employee.post(reverse("contact-list"), {"name": "Bad", "phone_number": "hello"})
 
     assert response.status_code == 400
-    assert 'role="alert"' in response.content.decode()
+    body = response.content.decode()
+    # The error is next to its field, which points at it (static/js/contacts.js focuses it).
+    assert 'aria-invalid="true" aria-describedby="add-phone_number_error"' in body
+    assert 'id="add-phone_number_error"' in body
+    assert 'id="add-contact" open' in body  # the add form, at the top, shown open
     assert not Contact.objects.exists()
 
 
@@ -260,6 +274,271 @@ def test_markup_in_notes_is_escaped(as_employee, employee):
     assert "<img src=x" not in body
     assert "<b>Evil</b>" not in body
     assert 'name="callee" value="+8613800000002"' in body
+
+
+# Pages, sort and search
+
+
+def paged(client, **params):
+    return client.get(reverse("contact-list"), params)
+
+
+def follow_pages(client, **params) -> list:
+    """Every page's responses, following "Next" from the first page."""
+    pages = [paged(client, **params)]
+    while pages[-1].context["next_query"]:
+        pages.append(client.get(reverse("contact-list") + "?" + pages[-1].context["next_query"]))
+    return pages
+
+
+@pytest.fixture
+def many(employee) -> list[Contact]:
+    """120 contacts of the employee's, 60 of them named alike (only the id tells them apart)."""
+    return Contact.objects.bulk_create(
+        Contact(
+            owner=employee,
+            name="Same Name" if n % 2 else f"Person {n:03d}",
+            company=f"Company {n % 7}",
+            phone_number=f"+86138000{n:05d}",
+        )
+        for n in range(120)
+    )
+
+
+def test_pages_show_every_contact_once_across_equal_names(as_employee, many):
+    pages = follow_pages(as_employee)
+
+    shown = [row["contact"].pk for page in pages for row in page.context["rows"]]
+    assert [len(page.context["rows"]) for page in pages] == [50, 50, 20]
+    assert sorted(shown) == sorted(contact.pk for contact in many)
+    assert len(shown) == len(set(shown))
+    expected = Contact.objects.order_by("name", "id").values_list("pk", flat=True)
+    assert shown == list(expected)
+    assert [(p.context["page"].first, p.context["page"].last) for p in pages] == [
+        (1, 50),
+        (51, 100),
+        (101, 120),
+    ]
+    assert all(page.context["page"].total == 120 for page in pages)
+    assert "101–120 of 120 contacts" in pages[2].content.decode()  # noqa: RUF001 (an en dash)
+
+
+def test_previous_goes_back_to_the_page_before(as_employee, many):
+    first, second = follow_pages(as_employee)[:2]
+
+    back = as_employee.get(reverse("contact-list") + "?" + second.context["previous_query"])
+
+    assert names_on(back) == names_on(first)
+    assert back.context["previous_query"] is None
+    assert first.context["previous_query"] is None
+
+
+def test_the_page_costs_the_same_queries_with_many_contacts(as_employee, many):
+    # The first visit also opens the month's pool.
+    token = paged(as_employee).context["page"].next.token()
+    with CaptureQueriesContext(connection) as queries:
+        second = paged(as_employee, after=token)
+
+    assert len(second.context["rows"]) == 50
+    # The session, the user, the member, the pool, the permissions; the page's count, its
+    # position (a count of the rows before it), its rows and its duplicated numbers.
+    assert len(queries) <= 10
+
+
+@pytest.mark.parametrize(
+    ("sort", "key", "descending"),
+    [
+        ("name", "name", False),
+        ("-name", "name", True),
+        ("company", "company", False),
+        ("-company", "company", True),
+        ("number", "phone_number", False),
+        ("-number", "phone_number", True),
+    ],
+)
+def test_each_sort_pages_in_its_order(as_employee, many, sort, key, descending):
+    pages = follow_pages(as_employee, sort=sort)
+
+    shown = [row["contact"] for page in pages for row in page.context["rows"]]
+    order = (f"-{key}", "-id") if descending else (key, "id")
+    assert [c.pk for c in shown] == list(
+        Contact.objects.order_by(*order).values_list("pk", flat=True)
+    )
+    assert all(f"sort={sort}" in page.context["next_query"] for page in pages[:-1]) or (
+        sort == "name"
+    )
+
+
+def test_the_search_is_kept_across_pages_and_sorts(as_employee, many):
+    # "Same Name": the 60 odd ones; by company, Z to A.
+    pages = follow_pages(as_employee, q="Same", sort="-company")
+
+    shown = [row["contact"] for page in pages for row in page.context["rows"]]
+    assert len(shown) == 60 and {c.name for c in shown} == {"Same Name"}
+    assert pages[0].context["page"].total == 60
+    assert "q=Same" in pages[0].context["next_query"]
+    assert "q=Same" in pages[1].context["previous_query"]
+    sort_link = pages[1].context["sort_links"]["number"]["query"]
+    assert "q=Same" in sort_link and "after" not in sort_link and "before" not in sort_link
+    assert [c.company for c in shown] == sorted((c.company for c in shown), reverse=True)
+
+
+def test_a_cursor_edited_by_hand_or_from_another_sort_starts_over(as_employee, many):
+    by_name = paged(as_employee).context["page"].next.token()
+
+    assert paged(as_employee, after="not-a-cursor").context["page"].first == 1
+    assert paged(as_employee, sort="company", after=by_name).context["page"].first == 1
+
+
+def test_a_page_whose_contacts_were_all_deleted_shows_the_first(as_employee, many):
+    last = follow_pages(as_employee)[-1]
+    Contact.objects.filter(pk__in=[row["contact"].pk for row in last.context["rows"]]).delete()
+
+    again = as_employee.get(reverse("contact-list") + "?" + last.context["request"].GET.urlencode())
+
+    assert again.context["page"].first == 1 and len(again.context["rows"]) == 50
+
+
+def test_an_empty_search_says_so(as_employee, many):
+    response = paged(as_employee, q="nobody at all")
+
+    assert response.context["page"].total == 0
+    assert "No contact matches" in response.content.decode()
+
+
+# Own number, duplicates
+
+
+def test_the_callers_own_number_is_refused_and_why(as_employee, member, contact):
+    added = as_employee.post(
+        reverse("contact-list"), {"name": "Me", "phone_number": "139 1234 5673"}
+    )
+    edited = as_employee.post(
+        reverse("contact-edit", args=[contact.pk]),
+        {"name": "Li Wei", "phone_number": "+8613912345673"},
+    )
+
+    assert added.status_code == 400 and edited.status_code == 400
+    assert "your own member number" in added.content.decode()
+    assert "your own member number" in edited.content.decode()
+    assert list(Contact.objects.values_list("phone_number", flat=True)) == ["+8613800000001"]
+
+
+def test_someone_elses_member_number_is_a_contact_like_any(as_employee, member, teammate_member):
+    added = as_employee.post(
+        reverse("contact-list"), {"name": "Li Na", "phone_number": "+8613912340000"}
+    )
+
+    assert added.status_code == 302
+
+
+def test_the_own_number_is_refused_through_the_api_too(member):
+    response = api_client_for(member.user).post(
+        "/api/v1/contacts/", {"name": "Me", "phone_number": "+8613912345673"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert not Contact.objects.exists()
+
+
+def test_a_number_both_shared_and_private_is_flagged_duplicate(
+    as_employee, as_teammate_client, employee, shared_contact
+):
+    mine = Contact.objects.create(
+        owner=employee, name="Desk", phone_number=shared_contact.phone_number
+    )
+    Contact.objects.create(owner=employee, name="Alone", phone_number="+8613800000005")
+
+    response = as_employee.get(reverse("contact-list"))
+
+    flagged = {row["contact"].name for row in response.context["rows"] if row["duplicate"]}
+    assert flagged == {"Front desk", mine.name}
+    assert response.content.decode().count("badge-duplicate") == 2
+    # The teammate does not see the employee's private one: no duplicate for them.
+    theirs = as_teammate_client.get(reverse("contact-list"))
+    assert not any(row["duplicate"] for row in theirs.context["rows"])
+
+
+# Deleting: confirmed first, several at once
+
+
+def test_delete_asks_to_confirm_first(as_employee, contact):
+    asked = as_employee.get(reverse("contact-delete", args=[contact.pk]))
+
+    assert asked.status_code == 200
+    assert "stay in the history" in asked.content.decode()
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    edit_page = as_employee.get(reverse("contact-edit", args=[contact.pk])).content.decode()
+    assert f'href="{reverse("contact-delete", args=[contact.pk])}"' in edit_page
+
+
+def test_bulk_delete_confirms_then_deletes_the_ticked_contacts(as_employee, many):
+    chosen = [many[0].pk, many[1].pk, many[2].pk]
+    url = reverse("contact-bulk-delete")
+
+    asked = as_employee.post(url, {"contact": chosen, "q": "Person", "sort": "-name"})
+    assert asked.status_code == 200
+    assert Contact.objects.filter(pk__in=chosen).count() == 3
+    assert 'name="confirmed" value="1"' in asked.content.decode()
+
+    done = as_employee.post(
+        url, {"contact": chosen, "confirmed": "1", "q": "Person", "sort": "-name"}
+    )
+
+    assert done.status_code == 302
+    assert done["Location"] == reverse("contact-list") + "?q=Person&sort=-name"
+    assert not Contact.objects.filter(pk__in=chosen).exists()
+    assert Contact.objects.count() == 117
+
+
+def test_bulk_delete_with_nothing_ticked_deletes_nothing(as_employee, many):
+    response = as_employee.post(reverse("contact-bulk-delete"), {"confirmed": "1"})
+
+    assert response.status_code == 302
+    assert Contact.objects.count() == 120
+
+
+def test_an_employee_cannot_bulk_delete_a_shared_contact(as_employee, contact, shared_contact):
+    both = {"contact": [contact.pk, shared_contact.pk], "confirmed": "1"}
+
+    assert as_employee.post(reverse("contact-bulk-delete"), both).status_code == 403
+    assert Contact.objects.count() == 2  # all or nothing: not even their own went
+    page = as_employee.get(reverse("contact-list")).content.decode()
+    assert f'name="contact" value="{shared_contact.pk}" form="contact-bulk"' not in page
+    assert f'name="contact" value="{contact.pk}" form="contact-bulk"' in page
+
+
+def test_bulk_delete_of_someone_elses_contact_is_404(as_teammate, contact):
+    response = as_teammate.post(
+        reverse("contact-bulk-delete"), {"contact": [contact.pk], "confirmed": "1"}
+    )
+
+    assert response.status_code == 404
+    assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_an_admin_bulk_deletes_shared_contacts(as_admin, shared_contact):
+    other = Contact.objects.create(owner=None, name="Support", phone_number="+8613800000009")
+
+    response = as_admin.post(
+        reverse("contact-bulk-delete"), {"contact": [shared_contact.pk, other.pk], "confirmed": "1"}
+    )
+
+    assert response.status_code == 302
+    assert not Contact.objects.exists()
+
+
+def test_the_service_refuses_what_the_user_may_not_change(
+    employee, teammate, contact, shared_contact
+):
+    from calls.exceptions import ContactForbidden
+    from calls.services.contacts import contacts_delete
+
+    for ids in ([contact.pk, shared_contact.pk], [contact.pk]):
+        with pytest.raises(ContactForbidden):
+            contacts_delete(user=teammate if ids == [contact.pk] else employee, contact_ids=ids)
+    assert Contact.objects.count() == 2
+    assert contacts_delete(user=employee, contact_ids=[contact.pk, 10_000]) == 1
 
 
 # Import

@@ -396,3 +396,14 @@ def test_the_live_part_is_a_few_queries(
     with django_assert_max_num_queries(4):
         response = as_admin.get(reverse("dashboard-live"))
     assert len(response.context["live_calls"]) == 10
+
+
+def test_the_pool_figures_are_grouped_by_thousands(as_admin, pool):
+    MinutePool.objects.filter(pk=pool.pk).update(
+        minutes_allotted=250_000, billed_seconds_used=12_345 * 60
+    )
+
+    html = as_admin.get(reverse("dashboard")).content.decode()
+
+    assert "12,345 of 250,000 minutes" in html
+    assert "the 250,000 allotted" in html

@@ -380,3 +380,61 @@ def test_usage_reports_match_the_ledger_for_any_range(member, teammate_member):
         for row in by_member.rows:
             mine = entries.filter(member_id=row.key).aggregate(b=Sum("billed_seconds"))["b"]
             assert row.billed_seconds == mine
+
+
+# The pool page: the terms an admin sets, and the warning before the allotment drops below use
+
+
+def _terms(**changes) -> dict:
+    return {
+        "minutes_allotted": 100,
+        "billing_rule": "per_minute",
+        "when_exhausted": "refuse",
+        "alert_thresholds": "80, 95, 100",
+        **changes,
+    }
+
+
+def test_setting_the_allotment_below_what_is_used_asks_to_confirm_first(client, admin_user, pool):
+    MinutePool.objects.filter(pk=pool.pk).update(billed_seconds_used=60 * 60)  # 60 min used
+    client.force_login(admin_user)
+    url = reverse("pool-update")
+
+    asked = client.post(url, _terms(minutes_allotted=50))
+
+    pool.refresh_from_db()
+    assert asked.status_code == 200
+    assert pool.minutes_allotted == 100  # nothing saved yet
+    html = asked.content.decode()
+    assert "50 minutes is less than the 60 minutes already used this month." in html
+    assert "Every call will be refused until the pool is raised again." in html
+    assert 'name="confirm_below_used" value="50"' in html
+    # Another figure below what is used asks again; the confirmed one is saved.
+    client.post(url, _terms(minutes_allotted=40, confirm_below_used="50"))
+    pool.refresh_from_db()
+    assert pool.minutes_allotted == 100
+    saved = client.post(url, _terms(minutes_allotted=50, confirm_below_used="50"))
+    pool.refresh_from_db()
+    assert (saved.status_code, pool.minutes_allotted) == (302, 50)
+
+
+def test_an_allotment_at_or_above_what_is_used_saves_at_once(client, admin_user, pool):
+    MinutePool.objects.filter(pk=pool.pk).update(billed_seconds_used=60 * 60)
+    client.force_login(admin_user)
+
+    response = client.post(reverse("pool-update"), _terms(minutes_allotted=60))
+
+    pool.refresh_from_db()
+    assert (response.status_code, pool.minutes_allotted) == (302, 60)
+
+
+def test_the_pool_page_groups_its_numbers(client, admin_user, pool):
+    MinutePool.objects.filter(pk=pool.pk).update(
+        minutes_allotted=250_000, billed_seconds_used=12_345 * 60
+    )
+    client.force_login(admin_user)
+
+    html = client.get(reverse("pool")).content.decode()
+
+    assert "12,345 of 250,000 minutes" in html
+    assert "237,655 minutes left" in html

@@ -1,6 +1,8 @@
 """Finance report pages: who may see them, usage by member, department, day and month, the calls
 behind each figure, pool history, and the number of queries they take."""
 
+import csv
+import io
 import re
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
@@ -11,6 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from calls.models import Call
+from calls.selectors import duration_display
 from members.models import MinutePool, PoolAlert
 from members.reports.selectors import UsageReport, UsageRow, usage_report, usage_row_scope
 from tests.members.reports_fixtures import *  # noqa: F403 - the fixtures, found by name
@@ -145,9 +149,10 @@ def test_report_by_month_over_a_range_that_cuts_months(as_finance, usage):
     rows = response.context["rows"]
     assert [row["label"] for row in rows] == ["March 2025", "April 2025", "May 2025"]
     assert [row["calls"] for row in rows] == [1, 6, 1]
-    # Months are drawn as columns over time, each a link to its calls.
+    # Months are drawn as columns over time, each a link to its calls (in the wide drawing and
+    # again in the phone's).
     chart = str(response.context["chart"])
-    assert chart.count("<a href=") == 3
+    assert chart.count("<a href=") == 3 * 2
 
 
 def test_report_defaults_to_this_month_by_member(as_finance, report_members):
@@ -246,7 +251,8 @@ def test_calls_behind_a_member_list_only_theirs_in_the_range(as_finance, usage, 
 
     rows = response.context["rows"]
     assert [row["member"] for row in rows] == ["Wang Fang"] * 3
-    assert [row["when"].date() for row in rows] == [FIRST, FIRST, LAST]
+    # Newest first, as every list of calls.
+    assert [row["when"].date() for row in rows] == [LAST, FIRST, FIRST]
     assert response.context["heading"] == "Calls of Wang Fang"
     assert "Calls placed from 1 April 2025 to 30 April 2025" in response.content.decode()
     csv_query = parse_qs(urlsplit(response.context["csv_href"]).query)
@@ -349,7 +355,8 @@ def test_the_report_page_takes_the_same_queries_however_many_calls(
             ended_call(member, seconds=70, at=local(2025, 4, day))
 
     assert _queries(as_finance, reverse("report-usage"), query) == few
-    assert few <= 8
+    # The report, the calls by hour and the previous period's totals (for the comparison).
+    assert few <= 10
 
 
 def test_the_calls_page_takes_the_same_queries_however_many_calls(as_finance, report_members):
@@ -375,3 +382,94 @@ def test_the_selector_reports_from_the_rollup_the_same_as_the_page(as_finance, u
     page = as_finance.get(reverse("report-usage"), {**APRIL, "group_by": "member"})
 
     assert [row.label for row in report.rows] == [row["label"] for row in page.context["rows"]]
+
+
+# The call figures: answer rate, average talk time, calls by hour, this period against the last
+
+
+def _placed(member, *, at, status: str) -> None:
+    """A call placed at `at` that never connected (failed) or is still in progress."""
+    call = Call.objects.create(
+        member=member,
+        sponsor="+861052680000",
+        caller=member.phone_number,
+        callee="+8613800000009",
+        status=status,
+        reason="CalleeBusy" if status == "failed" else "",
+    )
+    Call.objects.filter(pk=call.pk).update(created_at=at)
+
+
+def test_the_report_shows_answer_rate_average_talk_and_calls_by_hour(
+    as_finance, usage, report_members
+):
+    _placed(report_members["li"], at=local(2025, 4, 1, 15, 30), status="failed")
+    _placed(report_members["chen"], at=local(2025, 4, 2, 9, 10), status="failed")
+    _placed(report_members["chen"], at=local(2025, 4, 2, 9, 20), status="connected")  # live
+    _placed(report_members["chen"], at=local(2025, 5, 2, 9, 20), status="failed")  # after
+
+    response = as_finance.get(reverse("report-usage"), APRIL)
+
+    # April's six ended calls (846 s of talk) of eight placed; the live call is not counted.
+    context = response.context
+    assert (context["outcomes"].placed, context["outcomes"].answered) == (8, 6)
+    assert context["answer_rate"] == 75
+    assert context["average_talk"] == "2 min 21 s"  # 846 s / 6 calls
+    hours = [(h["label"], h["placed"], h["answered"]) for h in context["hours"]]
+    assert hours == [
+        ("00:00\u201301:00", 1, 1),
+        ("09:00\u201310:00", 2, 1),
+        ("11:00\u201312:00", 1, 1),
+        ("14:00\u201315:00", 1, 1),
+        ("15:00\u201316:00", 2, 1),
+        ("23:00\u201300:00", 1, 1),
+    ]
+    html = response.content.decode()
+    assert "75%" in html
+    assert "6 of 8 calls placed were answered" in html
+    assert "2 min 21 s" in html
+    assert '<tr class="busiest">' in html
+
+
+def test_the_report_compares_the_period_with_the_previous_one_of_the_same_length(as_finance, usage):
+    response = as_finance.get(reverse("report-usage"), APRIL)
+
+    # 2 to 31 March holds one call of 30 s (1 min billed); April bills 17 min for 6 calls.
+    comparison = response.context["comparison"]
+    assert (comparison.previous_from, comparison.previous_to) == (
+        date(2025, 3, 2),
+        date(2025, 3, 31),
+    )
+    html = response.content.decode()
+    assert "+1600% vs the previous 30 days" in html
+    assert "+500% vs the previous 30 days" in html
+    assert "1 min from 2 March 2025 to 31 March 2025" in html
+
+    # May against April: 61 min billed against 17, but 2 calls against 6; a range after a quiet
+    # one has nothing to compare with.
+    may = as_finance.get(reverse("report-usage"), {"from": "2025-05-01", "to": "2025-05-30"})
+    assert "+259% vs the previous 30 days" in may.content.decode()
+    assert "-67% vs the previous 30 days" in may.content.decode()
+    quiet = as_finance.get(reverse("report-usage"), {"from": "2025-03-02", "to": "2025-03-31"})
+    assert "nothing in the previous 30 days to compare with" in quiet.content.decode()
+
+
+def test_the_call_figures_match_the_export(as_finance, usage):
+    page = as_finance.get(reverse("report-usage"), APRIL)
+    export = as_finance.get(reverse("report-usage-csv"), APRIL)
+
+    lines = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
+    total = lines[-1]
+    assert total[0] == "Total"
+    calls, seconds = int(total[1]), int(total[2])
+    assert page.context["outcomes"].answered == calls == 6
+    assert page.context["average_talk"] == duration_display(round(seconds / calls))
+
+
+def test_report_figures_are_grouped_by_thousands(as_finance, report_members):
+    ended_call(report_members["li"], seconds=600_000, at=local(2025, 4, 10))  # 10,000 min
+
+    html = as_finance.get(reverse("report-usage"), APRIL).content.decode()
+
+    assert ">10,000<" in html
+    assert "10,000 min" in html

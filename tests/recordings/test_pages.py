@@ -156,7 +156,8 @@ def test_the_recordings_list_takes_a_fixed_number_of_queries(
         stored_recording(ended_call(member, callidentifier=f"N{n}"))
     client.force_login(admin_user)
 
-    with django_assert_max_num_queries(4):  # session, user, count, page with calls and members
+    # session, user, the member filter's choices, count, page with calls and members
+    with django_assert_max_num_queries(5):
         response = client.get(reverse("recording-list"))
 
     assert response.content.decode().count("<audio") == 6
@@ -183,3 +184,105 @@ def test_the_admin_list_retries_a_failed_download_in_one_click(
     failed.refresh_from_db()
     ready.refresh_from_db()
     assert (failed.status, ready.status) == ("pending", "ready")
+
+
+def not_recorded(member, *, callidentifier: str, status: str = "not_recorded") -> Recording:
+    call = ended_call(member, callidentifier=callidentifier, recording_result="NoRecord")
+    return Recording.objects.create(
+        call=call, operator_result="NoRecord", recorded_at=call.ended_at, status=status
+    )
+
+
+def test_the_recordings_list_leaves_out_calls_with_no_recording(client, admin_user, member):
+    kept = stored_recording(ended_call(member, callidentifier="KEPT"))
+    nothing = not_recorded(member, callidentifier="NONE")
+    failed_at_operator = not_recorded(member, callidentifier="OPFAIL", status="recording_failed")
+    client.force_login(admin_user)
+
+    html = client.get(reverse("recording-list")).content.decode()
+
+    assert reverse("call-detail", args=[kept.call_id]) in html
+    for recording in (nothing, failed_at_operator):
+        assert reverse("call-detail", args=[recording.call_id]) not in html
+    assert 'value="not_recorded"' not in html  # nor offered as a status to filter by
+    assert "1 recording" in html
+
+
+def test_the_recordings_list_filters_by_date_range_and_member(
+    client, admin_user, member, teammate_member
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    old = stored_recording(
+        ended_call(member, callidentifier="OLD", ended_at=now - timedelta(days=40))
+    )
+    new = stored_recording(ended_call(member, callidentifier="NEW"))
+    theirs = stored_recording(ended_call(teammate_member, callidentifier="THEIRS"))
+    client.force_login(admin_user)
+    today = timezone.localdate()
+
+    def shown(query: dict) -> set[int]:
+        response = client.get(reverse("recording-list"), query)
+        assert response.status_code == 200
+        html = response.content.decode()
+        return {r.call_id for r in (old, new, theirs) if f'/calls/{r.call_id}/"' in html}
+
+    assert shown({}) == {old.call_id, new.call_id, theirs.call_id}
+    week_ago = (today - timedelta(days=7)).isoformat()
+    assert shown({"from": week_ago}) == {new.call_id, theirs.call_id}
+    assert shown({"to": week_ago}) == {old.call_id}
+    assert shown({"member": member.pk}) == {old.call_id, new.call_id}
+    assert shown({"member": member.pk, "from": week_ago, "to": today.isoformat()}) == {new.call_id}
+    html = client.get(reverse("recording-list"), {"from": "2026-02-01", "to": "2026-01-01"})
+    assert "The first day must not be after the last day." in html.content.decode()
+
+
+def test_an_employee_filters_by_date_only_and_never_hears_a_teammate(
+    client, employee, member, teammate_member
+):
+    mine = stored_recording(ended_call(member, callidentifier="MINE"))
+    theirs = stored_recording(ended_call(teammate_member, callidentifier="THEIRS"))
+    client.force_login(employee)
+
+    html = client.get(reverse("recording-list"), {"member": teammate_member.pk}).content.decode()
+
+    assert 'name="member"' not in html  # their own calls only: nothing to choose between
+    assert 'name="from"' in html and 'name="to"' in html
+    assert reverse("api-call-recording", args=[mine.call_id]) in html
+    assert reverse("api-call-recording", args=[theirs.call_id]) not in html
+
+
+def test_the_filters_stay_in_the_page_links(client, admin_user, member, monkeypatch):
+    monkeypatch.setattr("recordings.views.PAGE_SIZE", 2)
+    for n in range(3):
+        stored_recording(ended_call(member, callidentifier=f"PAGE{n}"))
+    client.force_login(admin_user)
+
+    html = client.get(
+        reverse("recording-list"), {"member": member.pk, "from": "2020-01-01"}
+    ).content.decode()
+
+    assert f'href="?member={member.pk}&amp;from=2020-01-01&amp;page=2"' in html
+    assert "Page 1 of 2" in html
+    assert "3 recordings" in html
+
+
+def test_each_player_has_a_speed_select_driven_by_a_static_script(client, employee, member):
+    recording = stored_recording(ended_call(member))
+    client.force_login(employee)
+
+    for url in (
+        reverse("recording-list"),
+        reverse("recording-panel", args=[recording.call_id]),
+    ):
+        html = client.get(url).content.decode()
+        audio_id = f"recording-audio-{recording.call_id}"
+        assert f'id="{audio_id}"' in html
+        assert f'<select data-playback-for="{audio_id}">' in html
+        for speed in ("0.75", "1", "1.25", "1.5", "2"):
+            assert f'<option value="{speed}"' in html
+        assert "/static/js/recordings.js" in html
+        assert "<script>" not in html and " onchange=" not in html  # the CSP forbids inline

@@ -79,7 +79,8 @@ def calls_behind(request: HttpRequest) -> HttpResponse:
         return render(request, "reports/calls.html", {"errors": form_errors(form)})
     masked = masks_numbers(request.user)
     scope = form.scope()
-    entries = selectors.usage_entries(scope=scope)
+    # Newest first, as every list of calls; the exports stay in the ledger's order, oldest first.
+    entries = selectors.usage_entries(scope=scope).reverse()
     total = selectors.usage_entries_total(entries)
     paginator = Paginator(entries, CALLS_PER_PAGE)
     # The total has counted the entries already: spare the paginator its own COUNT query.

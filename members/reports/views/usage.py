@@ -279,10 +279,12 @@ def usage_report_page(request: HttpRequest) -> HttpResponse:
                 "calls": row.calls,
                 "talk": duration_display(row.seconds),
                 "billed_minutes": charts.number_text(row.billed_minutes),
+                "billed": row.billed_minutes,
                 "href": href,
             }
         )
     range_query = {"from": query["from"], "to": query["to"]}
+    context.update(_call_figures(report))
     context.update(
         {
             "report": report,
@@ -295,6 +297,7 @@ def usage_report_page(request: HttpRequest) -> HttpResponse:
                 "calls": report.total.calls,
                 "talk": duration_display(report.total.seconds),
                 "billed_minutes": charts.number_text(report.total.billed_minutes),
+                "billed": report.total.billed_minutes,
                 "href": url_for("report-calls", range_query),
             },
             "chart": _usage_chart(report, rows),
@@ -321,6 +324,60 @@ def usage_report_page(request: HttpRequest) -> HttpResponse:
         }
     )
     return render(request, "reports/usage.html", context)
+
+
+def _change_text(change: Decimal | None, days: int) -> str:
+    if change is None:
+        return ngettext(
+            "nothing in the previous %(days)s day to compare with",
+            "nothing in the previous %(days)s days to compare with",
+            days,
+        ) % {"days": days}
+    # Translators: a change against the period before, e.g. "+12% vs the previous 30 days".
+    return ngettext(
+        "%(change)s%% vs the previous %(days)s day",
+        "%(change)s%% vs the previous %(days)s days",
+        days,
+    ) % {"change": f"{change:+}" if change else "±0", "days": days}
+
+
+def _call_figures(report: UsageReport) -> dict[str, object]:
+    """Answer rate, average talk time, calls by hour and the change from the period before.
+
+    Answered calls are the calls in the ledger (the report's and the exports' Calls): a call is
+    debited once it has connected and ended."""
+    outcomes = selectors.usage_call_outcomes(date_from=report.date_from, date_to=report.date_to)
+    comparison = selectors.usage_period_comparison(report=report)
+    average = selectors.average_talk_seconds(report.total)
+    busiest = max((row.placed for row in outcomes.hours), default=0)
+    return {
+        "outcomes": outcomes,
+        "answer_rate": outcomes.answer_rate,
+        "average_talk": duration_display(average) if average is not None else "",
+        "hours": [
+            {
+                "label": f"{row.hour:02d}:00\u2013{(row.hour + 1) % 24:02d}:00",
+                "placed": row.placed,
+                "answered": row.answered,
+                "rate": row.answer_rate,
+                "busiest": row.placed == busiest,
+            }
+            for row in outcomes.hours
+        ],
+        "time_zone": timezone.get_current_timezone_name(),
+        "comparison": comparison,
+        "previous_range": range_text(comparison.previous_from, comparison.previous_to),
+        "billed_change_text": _change_text(comparison.billed_change, comparison.days),
+        "calls_change_text": _change_text(comparison.calls_change, comparison.days),
+        "billed_change_trend": _trend(comparison.billed_change),
+        "calls_change_trend": _trend(comparison.calls_change),
+    }
+
+
+def _trend(change: Decimal | None) -> str:
+    if change is None or change == 0:
+        return "flat"
+    return "up" if change > 0 else "down"
 
 
 def _caption(group_by: str, range_text: str) -> str:
