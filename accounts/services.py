@@ -86,14 +86,27 @@ def _username_check(username: str) -> str:
     return username
 
 
+def _superuser_guard(*, actor: AbstractBaseUser, user: AbstractBaseUser) -> None:
+    """Only a superuser changes a superuser: an admin who could change a superuser's address or
+    send them a set-password link could take over Django's admin."""
+    if user.is_superuser and not actor.is_superuser:
+        raise UserInvalid(_("Only a superuser can change a superuser's login."))
+
+
 def _roles_set(*, actor: AbstractBaseUser, user: AbstractBaseUser, wanted: set[str]) -> None:
     if user.pk == actor.pk and roles.ADMIN in user_roles(user) and roles.ADMIN not in wanted:
         raise UserInvalid(
             _("You cannot take the Admin role from yourself: ask another admin."), field="roles"
         )
+    was_admin = roles.ADMIN in user_roles(user)
+    # Only the three roles' groups change: any other group the user is in stays.
     # The Admin group and is_staff move together (members.roles' signals).
-    user.groups.set(Group.objects.filter(name__in=wanted))
+    role_groups = Group.objects.filter(name__in=ROLES)
+    user.groups.remove(*role_groups.exclude(name__in=wanted))
+    user.groups.add(*role_groups.filter(name__in=wanted))
     user.refresh_from_db(fields=["is_staff"])
+    if was_admin and not User.objects.filter(is_active=True, is_staff=True).exists():
+        raise UserInvalid(_("The portal must keep at least one active admin."), field="roles")
 
 
 def _name_set(user: AbstractBaseUser, name: str) -> None:
@@ -150,6 +163,7 @@ def user_update(
     roles_wanted: set[str],
     pool_alerts: bool,
 ) -> AbstractBaseUser:
+    _superuser_guard(actor=actor, user=user)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         before = user_snapshot(user)
@@ -178,6 +192,7 @@ def user_active_set(
     let it in again."""
     if not active and user.pk == actor.pk:
         raise UserInvalid(_("You cannot deactivate yourself: ask another admin."))
+    _superuser_guard(actor=actor, user=user)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.is_active == active:
@@ -212,6 +227,7 @@ def password_link(user: AbstractBaseUser) -> str:
 def password_link_send(*, actor: AbstractBaseUser, user: AbstractBaseUser) -> None:
     """Mail the user a link to set their password: an invitation if they never had one, else a
     reset. The mail speaks both of the portal's languages (we do not know the reader's yet)."""
+    _superuser_guard(actor=actor, user=user)
     if not user.is_active:
         raise UserInvalid(_("This user is deactivated: reactivate them first."))
     if not user.email:

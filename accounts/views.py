@@ -12,6 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.views import PasswordResetConfirmView, redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -226,6 +227,11 @@ class PasswordSetView(PasswordResetConfirmView):
 
     template_name = "accounts/password_set.html"
     success_url = reverse_lazy("login")
+
+    def get_user(self, uidb64: str) -> AbstractBaseUser | None:
+        """No one for a deactivated login: a link mailed before it was deactivated is void."""
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
 
     def form_valid(self, form: forms.Form) -> HttpResponse:
         response = super().form_valid(form)

@@ -3,15 +3,14 @@ the numbers two visible contacts share) and the `tel:` links in a contact's note
 
 from __future__ import annotations
 
-import json
 import re
-from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
+from calls.cursors import cursor_decode, cursor_encode
 from calls.models import Contact
 from clicktodial_portal.phones import (
     InvalidPhoneNumber,
@@ -69,8 +68,7 @@ class ContactCursor:
     pk: int
 
     def token(self) -> str:
-        raw = json.dumps([self.sort, self.value, self.pk], ensure_ascii=False)
-        return urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return cursor_encode(self.sort, self.value, self.pk)
 
     @classmethod
     def at(cls, contact: Contact, sort: str) -> ContactCursor:
@@ -80,12 +78,11 @@ class ContactCursor:
     def parse(cls, token: str, *, sort: str) -> ContactCursor | None:
         """The cursor in `token`, or None when it is not one, or one of another sort (a link
         kept from before the sort changed)."""
-        try:
-            raw = urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            token_sort, value, pk = json.loads(raw)
-        except (ValueError, TypeError, UnicodeDecodeError):
+        decoded = cursor_decode(token)
+        if decoded is None:
             return None
-        if token_sort != sort or not isinstance(value, str) or type(pk) is not int:
+        token_sort, value, pk = decoded
+        if token_sort != sort or not isinstance(value, str):
             return None
         return cls(sort, value, pk)
 

@@ -3,9 +3,7 @@ the calls history (filters, keyset pages, rows for the page and its exports)."""
 
 from __future__ import annotations
 
-import json
 import re
-from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from calls.cursors import cursor_decode, cursor_encode
 from calls.messages import stored_message
 from calls.models import Call, CallEvent
 from clicktodial_portal.masking import mask_number, masks_numbers, number_display_for
@@ -306,8 +305,7 @@ class HistoryCursor:
         value = self.value
         if isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat()
-        raw = json.dumps([self.sort, value, self.pk], ensure_ascii=False)
-        return urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return cursor_encode(self.sort, value, self.pk)
 
     @classmethod
     def from_call(cls, call: Call, sort: str = HISTORY_SORT_DEFAULT) -> HistoryCursor:
@@ -324,12 +322,11 @@ class HistoryCursor:
     def parse(cls, token: str, *, sort: str = HISTORY_SORT_DEFAULT) -> HistoryCursor | None:
         """The cursor in `token`, or None when it is not one (edited or truncated by hand), or
         one of another sort (a link kept from before the sort changed)."""
-        try:
-            raw = urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            token_sort, value, pk = json.loads(raw)
-        except (ValueError, TypeError, UnicodeDecodeError):
+        decoded = cursor_decode(token)
+        if decoded is None:
             return None
-        if token_sort != sort or type(pk) is not int:
+        token_sort, value, pk = decoded
+        if token_sort != sort:
             return None
         match sort.lstrip("-"):
             case "date":
@@ -337,7 +334,8 @@ class HistoryCursor:
                     value = datetime.fromisoformat(value) if isinstance(value, str) else None
                 except ValueError:
                     return None
-                if value is None or value.tzinfo is None:
+                # Aware, and inside the years a database date can be compared with.
+                if value is None or value.tzinfo is None or not 1900 <= value.year <= 9000:
                     return None
             case "duration":
                 if type(value) is not int:

@@ -3,13 +3,19 @@ they stay across pages and links."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from recordings.models import Recording
 from recordings.selectors import LISTED_STATUSES, RecordingFilters
+
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
 
 
 class RecordingFilterForm(forms.Form):
@@ -27,6 +33,8 @@ class RecordingFilterForm(forms.Form):
                 label=label,
                 required=False,
                 input_formats=["%Y-%m-%d"],
+                # Days a date filter can sensibly name (the calendar's ends overflow a day after).
+                validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                 error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
             )

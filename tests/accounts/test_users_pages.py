@@ -263,3 +263,53 @@ def test_only_admins_manage_users(client, employee, persona, django_user_model):
     assert page.status_code == 403 and post.status_code == 403
     employee.refresh_from_db()
     assert employee.is_active
+
+
+def test_an_admin_cannot_take_over_a_superusers_login(admin_client, django_user_model):
+    """Changing a superuser's address, then mailing them a set-password link, would hand Django's
+    admin to whoever chose the address: only a superuser changes a superuser."""
+    root = django_user_model.objects.create_superuser(
+        username="root", password="pw-root-123", email="root@example.com"
+    )
+
+    edited = admin_client.post(
+        reverse("user-edit", args=[root.pk]),
+        {"name": "", "email": "attacker@example.com", "roles": [roles.ADMIN]},
+    )
+    admin_client.post(reverse("user-password-link", args=[root.pk]))
+    admin_client.post(reverse("user-deactivate", args=[root.pk]))
+
+    root.refresh_from_db()
+    assert edited.status_code == 400
+    assert "Only a superuser" in edited.content.decode()
+    assert (root.email, root.is_active) == ("root@example.com", True)
+    assert mail.outbox == []
+    assert not AuditLogEntry.objects.filter(object_type="User").exists()
+
+
+def test_a_link_mailed_before_a_login_was_deactivated_is_void(admin_client, employee):
+    employee.email = "wang@example.com"
+    employee.save()
+    admin_client.post(reverse("user-password-link", args=[employee.pk]))
+    link = _link(mail.outbox[0])
+    admin_client.post(reverse("user-deactivate", args=[employee.pk]))
+    admin_client.logout()
+
+    page = admin_client.get(link, follow=True)
+
+    assert "has expired or was already used" in page.content.decode()
+
+
+def test_changing_roles_keeps_the_users_other_groups(admin_client, employee):
+    auditors = Group.objects.create(name="External auditors")
+    employee.groups.add(auditors)
+
+    admin_client.post(
+        reverse("user-edit", args=[employee.pk]),
+        {"name": "Wang Fang", "email": "", "roles": [roles.FINANCE]},
+    )
+
+    assert set(employee.groups.values_list("name", flat=True)) == {
+        "External auditors",
+        roles.FINANCE,
+    }

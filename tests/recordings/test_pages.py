@@ -286,3 +286,13 @@ def test_each_player_has_a_speed_select_driven_by_a_static_script(client, employ
             assert f'<option value="{speed}"' in html
         assert "/static/js/recordings.js" in html
         assert "<script>" not in html and " onchange=" not in html  # the CSP forbids inline
+
+
+@pytest.mark.parametrize("query", [{"to": "9999-12-31"}, {"from": "0001-01-01"}])
+def test_a_date_at_the_calendars_end_is_refused_not_a_500(client, admin_user, query):
+    client.force_login(admin_user)
+
+    response = client.get(reverse("recording-list"), query)
+
+    assert response.status_code in (200, 400)
+    assert "2100-12-31" in response.content.decode() or "2000-01-01" in response.content.decode()
