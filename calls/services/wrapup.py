@@ -39,7 +39,11 @@ def call_wrapup_record(
             field="notes",
         )
     with transaction.atomic():
-        call = Call.objects.select_for_update().select_related("member", "outcome").get(pk=call_id)
+        call = (
+            Call.objects.select_for_update(of=("self",))
+            .select_related("member", "outcome")
+            .get(pk=call_id)
+        )
         if not (actor.is_staff or actor.pk in (call.placed_by_id, call.member.user_id)):
             raise CallNotAllowed(_("Only the caller or an admin can note how a call went."))
         if not call.is_final:
