@@ -4,17 +4,17 @@ words (audit.labels), in the reader's language."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.http import QueryDict
-from django.utils import timezone
 from django.utils.translation import pgettext
 
 from audit import labels
 from audit.models import AuditLogEntry
+from clicktodial_portal.dates import local_midnight
 
 # The person filter's value for entries no one logged in made (retention, Django's shell).
 SYSTEM = "system"
@@ -25,10 +25,6 @@ def _day(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
-
-
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @dataclass(frozen=True)
@@ -72,9 +68,9 @@ class AuditFilters:
         if self.action:
             entries = entries.filter(action=self.action)
         if self.date_from:
-            entries = entries.filter(at__gte=_local_midnight(self.date_from))
+            entries = entries.filter(at__gte=local_midnight(self.date_from))
         if self.date_to:
-            entries = entries.filter(at__lt=_local_midnight(self.date_to + timedelta(days=1)))
+            entries = entries.filter(at__lt=local_midnight(self.date_to + timedelta(days=1)))
         return entries
 
     @property

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
-from calls.cursors import cursor_decode, cursor_encode
+from calls.cursors import cursor_decode, cursor_encode, rows_beyond
 from calls.models import Contact
 from clicktodial_portal.phones import (
     InvalidPhoneNumber,
@@ -100,13 +100,6 @@ class ContactPage:
         return self.first + len(self.contacts) - 1 if self.contacts else 0
 
 
-def _contacts_beyond(field: str, cursor: ContactCursor, lookup: str) -> Q:
-    """The rows whose (field, id) is greater ("gt") or less ("lt") than the cursor's."""
-    return Q(**{f"{field}__{lookup}": cursor.value}) | Q(
-        **{field: cursor.value, f"pk__{lookup}": cursor.pk}
-    )
-
-
 def contacts_page(
     contacts: QuerySet[Contact],
     *,
@@ -130,10 +123,14 @@ def contacts_page(
     if before is not None:
         # The rows just before the cursor, read nearest first, then put back in order.
         reversed_order = (field, "id") if descending else (f"-{field}", "-id")
-        nearest = contacts.filter(_contacts_beyond(field, before, backward))
+        nearest = contacts.filter(rows_beyond(field, before.value, before.pk, backward))
         rows = list(nearest.order_by(*reversed_order)[:size])[::-1]
     else:
-        shown = contacts.filter(_contacts_beyond(field, after, forward)) if after else contacts
+        shown = (
+            contacts.filter(rows_beyond(field, after.value, after.pk, forward))
+            if after
+            else contacts
+        )
         rows = list(shown.order_by(*order)[:size])
     if not rows and (after is not None or before is not None) and total:
         # Nothing left beyond the cursor (deleted meanwhile): the first page, not "no contacts".
@@ -143,7 +140,7 @@ def contacts_page(
     start = ContactCursor.at(rows[0], sort)
     ahead = 0
     if after is not None or before is not None:
-        ahead = contacts.filter(_contacts_beyond(field, start, backward)).count()
+        ahead = contacts.filter(rows_beyond(field, start.value, start.pk, backward)).count()
     first = ahead + 1
     return ContactPage(
         contacts=rows,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 
+from django.db.models import Q
+
 # Far longer than any cursor the pages make (a 200-character name and an id).
 TOKEN_MAX_LENGTH = 1024
 # What a database integer column holds.
@@ -36,3 +38,14 @@ def cursor_decode(token: str) -> tuple[str, str | int, int] | None:
     if type(value) is int and -_INTEGER_LIMIT < value < _INTEGER_LIMIT:
         return sort, value, pk
     return None
+
+
+def rows_beyond(field: str, value: object, pk: int, lookup: str) -> Q:
+    """The rows whose (field, id) is greater ("gt") or less ("lt") than (value, pk): a keyset
+    page's bound.
+
+    The plain bound on the field beside the OR is what lets the database seek: an OR is no index
+    condition, so without it PostgreSQL walks the (field, id) index from the first row and filters
+    out every row before the cursor (9 million calls, eleven months back in the benchmark)."""
+    beyond = Q(**{f"{field}__{lookup}": value}) | Q(**{field: value, f"pk__{lookup}": pk})
+    return beyond & Q(**{f"{field}__{lookup}e": value})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from calls.cursors import cursor_decode, cursor_encode
+from calls.cursors import cursor_decode, cursor_encode, rows_beyond
 from calls.messages import stored_message
 from calls.models import Call, CallEvent
+from clicktodial_portal.dates import local_midnight
 from clicktodial_portal.masking import mask_number, masks_numbers, number_display_for
 from clicktodial_portal.phones import (
     InvalidPhoneNumber,
@@ -227,10 +228,6 @@ class CallHistoryFilters:
     outcome_id: int | None = None
 
 
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
-
-
 def _number_search(text: str) -> Q | None:
     """Calls to or from a number typed in national or E.164 form, whole or in part."""
     if not looks_like_a_number(text):
@@ -265,9 +262,9 @@ def call_history(
         talk_seconds=Coalesce("duration_seconds", Value(0))
     )
     if filters.date_from:
-        calls = calls.filter(created_at__gte=_local_midnight(filters.date_from))
+        calls = calls.filter(created_at__gte=local_midnight(filters.date_from))
     if filters.date_to:
-        calls = calls.filter(created_at__lt=_local_midnight(filters.date_to + timedelta(days=1)))
+        calls = calls.filter(created_at__lt=local_midnight(filters.date_to + timedelta(days=1)))
     if filters.member_id:
         calls = calls.filter(member_id=filters.member_id)
     if filters.department_id:
@@ -359,19 +356,6 @@ class HistoryPage:
         return self.first + len(self.calls) - 1 if self.calls else 0
 
 
-def _calls_beyond(field: str, cursor: HistoryCursor, lookup: str) -> Q:
-    """The rows whose (field, id) is greater ("gt") or less ("lt") than the cursor's.
-
-    The plain bound on the field beside the OR is what lets the database seek: an OR is no index
-    condition, so without it PostgreSQL walks calls_call_created_id_idx from the newest (or
-    oldest) call and filters out every row before the cursor (9 million, eleven months back in
-    the benchmark)."""
-    beyond = Q(**{f"{field}__{lookup}": cursor.value}) | Q(
-        **{field: cursor.value, f"pk__{lookup}": cursor.pk}
-    )
-    return beyond & Q(**{f"{field}__{lookup}e": cursor.value})
-
-
 def call_history_page(
     calls: QuerySet[Call],
     *,
@@ -396,10 +380,10 @@ def call_history_page(
     if before is not None:
         # The rows just before the cursor, read nearest first, then put back in order.
         reversed_order = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
-        nearest = calls.filter(_calls_beyond(field, before, backward))
+        nearest = calls.filter(rows_beyond(field, before.value, before.pk, backward))
         rows = list(nearest.order_by(*reversed_order)[:size])[::-1]
     else:
-        shown = calls.filter(_calls_beyond(field, after, forward)) if after else calls
+        shown = calls.filter(rows_beyond(field, after.value, after.pk, forward)) if after else calls
         rows = list(shown[:size])
     if not rows and (after is not None or before is not None) and total:
         # Nothing left beyond the cursor (a link kept too long): the first page, not "no calls".
@@ -409,7 +393,7 @@ def call_history_page(
     start = HistoryCursor.from_call(rows[0], sort)
     ahead = 0
     if after is not None or before is not None:
-        ahead = calls.filter(_calls_beyond(field, start, backward)).count()
+        ahead = calls.filter(rows_beyond(field, start.value, start.pk, backward)).count()
     return HistoryPage(
         calls=rows,
         total=total,

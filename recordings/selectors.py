@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Protocol
 
 from django.conf import settings
@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from clicktodial_portal.dates import local_midnight
 from recordings.models import Recording, RecordingRule
 
 Status = Recording.Status
@@ -55,17 +56,13 @@ class RecordingFilters:
     status: str = ""
 
 
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
-
-
 def recordings_listed(*, user: AbstractBaseUser, filters: RecordingFilters) -> QuerySet[Recording]:
     """The recordings page's rows: recorded calls the user may hear, newest first, filtered."""
     recordings = recordings_visible_to(user).filter(status__in=LISTED_STATUSES)
     if filters.date_from:
-        recordings = recordings.filter(recorded_at__gte=_local_midnight(filters.date_from))
+        recordings = recordings.filter(recorded_at__gte=local_midnight(filters.date_from))
     if filters.date_to:
-        following = _local_midnight(filters.date_to + timedelta(days=1))
+        following = local_midnight(filters.date_to + timedelta(days=1))
         recordings = recordings.filter(recorded_at__lt=following)
     if filters.member_id:
         recordings = recordings.filter(call__member_id=filters.member_id)

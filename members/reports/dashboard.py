@@ -6,11 +6,10 @@ Each panel is one query, so the page and its live part cost the same however man
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import QuerySet, Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -24,6 +23,7 @@ from calls.selectors import (
     calls_outcome_counts,
     duration_display,
 )
+from clicktodial_portal.dates import local_midnight
 from members.models import MinutePool, PoolAlert, UsageDaily, seconds_to_minutes
 
 LIVE_CALLS_SHOWN = 50
@@ -132,10 +132,6 @@ def pool_pace(*, pool: MinutePool, today: date) -> PoolPace:
 # Calls
 
 
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 @dataclass(frozen=True)
 class LiveCall:
     call: Call
@@ -195,7 +191,7 @@ class OutcomeCount:
 def outcomes_on(*, day: date) -> list[OutcomeCount]:
     """The calls placed on `day` (local time), counted by how they went, in plain words (in the
     active language)."""
-    rows = calls_outcome_counts(start=_start_of(day), end=_start_of_next(day))
+    rows = calls_outcome_counts(start=local_midnight(day), end=_start_of_next(day))
     counts: dict[str, int] = {}
     kinds: dict[str, str] = {}
 
@@ -224,7 +220,7 @@ def outcomes_on(*, day: date) -> list[OutcomeCount]:
 
 
 def _start_of_next(day: date) -> datetime:
-    return _start_of(date.fromordinal(day.toordinal() + 1))
+    return local_midnight(date.fromordinal(day.toordinal() + 1))
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,16 @@ and the ledger entries behind each figure."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy
 
 from calls.selectors import calls_placed_by_hour
+from clicktodial_portal.dates import local_midnight
 from members.models import (
     Department,
     Member,
@@ -233,15 +233,11 @@ def percent(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
-
-
 def usage_call_outcomes(*, date_from: date, date_to: date) -> CallOutcomes:
     """Calls placed from `date_from` to `date_to` (both days included, the enterprise's days, as
     the ledger counts them), answered or not, by hour of the day."""
     found = calls_placed_by_hour(
-        start=_local_midnight(date_from), end=_local_midnight(date_to + timedelta(days=1))
+        start=local_midnight(date_from), end=local_midnight(date_to + timedelta(days=1))
     )
     hours = [HourRow(row["hour"], row["placed"], row["answered"]) for row in found]
     return CallOutcomes(
