@@ -115,9 +115,15 @@ class FieldChange:
     after: str
 
     def __str__(self) -> str:
+        # As the export writes it: the punctuation is the reader's language's (全角 in Chinese).
         if self.before is None:
-            return f"{self.label}: {self.after}"
-        return f"{self.label}: {self.before} → {self.after}"
+            return pgettext("a field set, in the audit log's export", "%(field)s: %(after)s") % {
+                "field": self.label,
+                "after": self.after,
+            }
+        return pgettext(
+            "a field changed, in the audit log's export", "%(field)s: %(before)s → %(after)s"
+        ) % {"field": self.label, "before": self.before, "after": self.after}
 
 
 def _display(value: object, field: str = "") -> str:

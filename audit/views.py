@@ -22,8 +22,22 @@ from clicktodial_portal import exports
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
-# Column headers stay in English whatever the page's language: the export is a data format.
-EXPORT_HEADER = ["When", "Who", "Action", "Type", "Object id", "Object", "Changes"]
+
+
+def export_header() -> list[str]:
+    """The export's header in the reader's language; the action and the type are each in words
+    and, beside them, as their code, the same in every language (for programs)."""
+    return [
+        _("When"),
+        _("Who"),
+        _("Action"),
+        _("Action code"),
+        _("Type"),
+        _("Type code"),
+        _("Object id"),
+        _("Object"),
+        _("Changes"),
+    ]
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -76,7 +90,9 @@ def _export_rows(filters: AuditFilters, language: str) -> Iterator[list[object]]
                 entry.at,
                 selectors.actor_display(entry),
                 entry.get_action_display(),
+                entry.action,
                 selectors.object_type_display(entry.object_type),
+                entry.object_type,
                 entry.object_id,
                 entry.object_repr,
                 "; ".join(str(change) for change in selectors.audit_changes(entry)),
@@ -89,6 +105,6 @@ def audit_log_csv(request: HttpRequest) -> HttpResponse:
     filters = AuditFilters.from_query(request.GET)
     return exports.csv_response(
         filename=f"audit-log-{timezone.localdate():%Y-%m-%d}.csv",
-        header=EXPORT_HEADER,
+        header=export_header(),
         rows=_export_rows(filters, translation.get_language()),
     )

@@ -22,7 +22,11 @@ def audit_labels_register() -> None:
             "outcome": gettext_lazy("Outcome"),
             "notes": gettext_lazy("Notes"),
         },
-        values={"status": dict(Call.Status.choices), "reason": REASON_LABELS},
+        # Admins read the log: another's call's reason in the third person.
+        values={
+            "status": dict(Call.Status.choices),
+            "reason": {code: words.to_others for code, words in REASON_LABELS.items()},
+        },
     )
     audited_type_register(
         "CallOutcome",

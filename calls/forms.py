@@ -7,7 +7,6 @@ from django import forms
 from django.db.models import Q
 from django.forms.models import ModelChoiceIterator
 from django.http import QueryDict
-from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -116,16 +115,8 @@ class CallHistoryForm(forms.Form):
         choices=[("", gettext_lazy("Any status")), *Call.Status.choices],
         required=False,
     )
-    reason = forms.ChoiceField(
-        label=gettext_lazy("Reason"),
-        # The operator's code, then what it means: "CalleeBusy (busy)".
-        choices=[("", gettext_lazy("Any reason"))]
-        + [
-            (code, format_lazy("{} ({})", code, words))
-            for code, words in selectors.REASON_LABELS.items()
-        ],
-        required=False,
-    )
+    # Its choices, the reasons in words as the reader reads them, are set in __init__.
+    reason = forms.ChoiceField(label=gettext_lazy("Reason"), required=False)
     over_limit = forms.BooleanField(label=gettext_lazy("Over the limit only"), required=False)
     outcome = OutcomeChoiceField(
         label=gettext_lazy("Outcome"),
@@ -168,6 +159,15 @@ class CallHistoryForm(forms.Form):
                 error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
             )
         self.order_fields(["from", "to", "search"])
+        # Those who see every call read others' reasons ("the caller did not answer"); anyone
+        # else their own ("you did not answer").
+        self.fields["reason"].choices = [
+            ("", _("Any reason")),
+            *(
+                (code, selectors.reason_label(code, to_caller=not sees_all))
+                for code in selectors.HISTORY_REASONS
+            ),
+        ]
         if not sees_all:
             # Their own calls only: one member, one department, nothing to choose between.
             del self.fields["member"], self.fields["department"]

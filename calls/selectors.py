@@ -14,6 +14,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, ExtractHour
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -31,23 +32,79 @@ from members.roles import can_see_usage
 
 Status = Call.Status
 
-# How the operator's reasons read in "Ended (…)"; the keys are the operator's own codes.
+
+@dataclass(frozen=True)
+class ReasonWords:
+    """How an operator's reason reads: to the employee who placed the call (`to_caller`, "you
+    did not answer") and to anyone else reading it, an admin or finance (`to_others`, "caller
+    did not answer")."""
+
+    to_caller: Promise
+    to_others: Promise
+
+
+def _same_to_all(words: Promise) -> ReasonWords:
+    return ReasonWords(words, words)
+
+
+# How the operator's reasons read in "Ended (…)"; the keys are the operator's own codes. Read
+# them with reason_label (or call_reason_label), which picks the words for who reads them.
 REASON_LABELS = {
     # Translators: why a call ended, shown as "Ended (hung up, 20 s)". In these, "you" is the
     # employee who pressed Call and "they" the contact called.
-    "HangUp": gettext_lazy("hung up"),
-    "CallerBusy": gettext_lazy("your line was busy"),
-    "CallerNoAnswer": gettext_lazy("you did not answer"),
-    "CallerFailure": gettext_lazy("your phone could not be reached"),
-    "CallerAbandon": gettext_lazy("you hung up before they answered"),
-    "CalleeBusy": gettext_lazy("busy"),
-    "CalleeNoAnswer": gettext_lazy("no answer"),
-    "CalleeFailure": gettext_lazy("their phone could not be reached"),
-    "Other": gettext_lazy("ended by the network"),
-    "Cancelled": gettext_lazy("cancelled before dialling"),
+    "HangUp": _same_to_all(gettext_lazy("hung up")),
+    "CallerBusy": ReasonWords(
+        gettext_lazy("your line was busy"),
+        # Translators: why a call ended, as an admin reads another's call ("Ended (caller's line
+        # busy)", "3 caller's line busy" on the dashboard): "caller" is the employee who pressed
+        # Call (主叫), "contact" the person called (被叫).
+        gettext_lazy("caller's line busy"),
+    ),
+    "CallerNoAnswer": ReasonWords(
+        gettext_lazy("you did not answer"), gettext_lazy("caller did not answer")
+    ),
+    "CallerFailure": ReasonWords(
+        gettext_lazy("your phone could not be reached"),
+        gettext_lazy("caller's phone unreachable"),
+    ),
+    "CallerAbandon": ReasonWords(
+        gettext_lazy("you hung up before they answered"),
+        gettext_lazy("caller hung up before the answer"),
+    ),
+    "CalleeBusy": ReasonWords(gettext_lazy("busy"), gettext_lazy("contact's line busy")),
+    "CalleeNoAnswer": ReasonWords(
+        gettext_lazy("no answer"), gettext_lazy("contact did not answer")
+    ),
+    "CalleeFailure": ReasonWords(
+        gettext_lazy("their phone could not be reached"),
+        gettext_lazy("contact's phone unreachable"),
+    ),
+    "Other": _same_to_all(gettext_lazy("ended by the network")),
+    "Cancelled": _same_to_all(gettext_lazy("cancelled before dialling")),
     # Not the operator's: an admin settled a call whose outcome was unknown (call_settle).
-    "SettledByHand": gettext_lazy("settled by an administrator"),
+    "SettledByHand": _same_to_all(gettext_lazy("settled by an administrator")),
 }
+
+
+def reason_label(code: str, *, to_caller: bool) -> str:
+    """The operator's reason `code` in words, in the active language: as the employee who placed
+    the call reads it (`to_caller`), or as anyone else does (admins, finance, their exports). A
+    code the portal has no words for is returned as it came."""
+    words = REASON_LABELS.get(code)
+    if words is None:
+        return code
+    return str(words.to_caller if to_caller else words.to_others)
+
+
+def call_reason_label(call: Call, *, reader: AbstractBaseUser) -> str:
+    """The call's reason in words, as `reader` reads it (reason_label)."""
+    return reason_label(call.reason, to_caller=call_placed_by(reader, call))
+
+
+def call_placed_by(user: AbstractBaseUser, call: Call) -> bool:
+    """Whether `user` is the call's own employee (who placed it, or whose number rang first):
+    "you" in its status and reason. An admin reading another's call is not."""
+    return user.pk in (call.placed_by_id, call.member.user_id)
 
 
 def calls_visible_to(user: AbstractBaseUser) -> QuerySet[Call]:
@@ -59,7 +116,8 @@ def calls_visible_to(user: AbstractBaseUser) -> QuerySet[Call]:
 
 
 def duration_display(seconds: int | None) -> str:
-    """125 → "2 min 05 s"; 45 → "45 s"; 3725 → "1 h 02 min 05 s"."""
+    """125 → "2 min 05 s"; 45 → "45 s"; 3725 → "1 h 02 min 05 s" (in Chinese "2分5秒": the
+    catalogue's forms leave out the padding, `%(seconds)d` for `%(seconds)02d`)."""
     if seconds is None:
         return ""
     hours, rest = divmod(seconds, 3600)
@@ -75,18 +133,42 @@ def duration_display(seconds: int | None) -> str:
     return _("%(seconds)d s") % values
 
 
+def call_error_message(call: Call) -> str:
+    """Why the call failed, kept in English with it, in the active language ("" if nothing)."""
+    return stored_message(call.error_message)
+
+
 def callee_display(call: Call) -> str:
     return call.callee_name or call.callee
 
 
+def call_read_by(user: AbstractBaseUser, call: Call) -> Call:
+    """The call, marked as read by `user`: call_status_label and call_timeline then tell it to
+    them, "you" to its own employee and "caller" to anyone else (an admin, finance). The
+    instance is for showing only."""
+    call.read_by_its_caller = call_placed_by(user, call)
+    return call
+
+
+def _told_to_caller(call: Call) -> bool:
+    # A call not marked by call_read_by is told to its caller.
+    return getattr(call, "read_by_its_caller", True)
+
+
 def call_status_label(call: Call, status: str | None = None) -> str:
-    """The call's status (or an earlier `status` of it) as the person who placed it reads it."""
+    """The call's status (or an earlier `status` of it) as its reader reads it (call_read_by):
+    the person who placed it unless marked otherwise."""
+    to_caller = _told_to_caller(call)
     match status or call.status:
         case Status.QUEUED | Status.DIALING:
             return _("Placing the call…")
-        case Status.CALLING_CALLER:
+        case Status.CALLING_CALLER if to_caller:
             # Translators: the operator is ringing the employee's own phone first.
             return _("Calling you…")
+        case Status.CALLING_CALLER:
+            # Translators: as an admin reads another's call: the operator is ringing the phone
+            # of the employee who placed it (a name).
+            return _("Calling %(name)s…") % {"name": call.member.name}
         case Status.CALLING_CALLEE:
             # Translators: the operator is ringing the contact (a name or a number).
             return _("Calling %(callee)s…") % {"callee": callee_display(call)}
@@ -94,7 +176,7 @@ def call_status_label(call: Call, status: str | None = None) -> str:
             return _("Connected")
         case Status.ENDED:
             # The operator's code as it came when we have no words for it.
-            reason = str(REASON_LABELS.get(call.reason, call.reason or _("ended")))
+            reason = reason_label(call.reason, to_caller=to_caller) or _("ended")
             if call.duration_seconds:
                 # Translators: a call's status, as in "Ended (hung up, 2 min 05 s)".
                 return _("Ended (%(reason)s, %(duration)s)") % {
@@ -138,7 +220,8 @@ def call_timeline(call: Call) -> list[TimelineEntry]:
         at = call.ended_at if status == Status.ENDED else event.operator_timestamp
         entries.append(TimelineEntry(call_status_label(call, status), at))
     if call.hangup_requested_at and call.reason != "Cancelled":
-        entries.append(TimelineEntry(_("You asked to hang up"), call.hangup_requested_at))
+        asked = _("You asked to hang up") if _told_to_caller(call) else _("Hang-up requested")
+        entries.append(TimelineEntry(asked, call.hangup_requested_at))
     if call.status in Call.FAILURE_STATUSES or call.reason == "Cancelled":
         entries.append(TimelineEntry(call_status_label(call), call.ended_at or call.updated_at))
     return sorted(entries, key=lambda entry: entry.at or call.updated_at)
@@ -205,7 +288,9 @@ def call_page_visible_to(user: AbstractBaseUser) -> QuerySet[Call]:
 
 def call_as_seen_by(user: AbstractBaseUser, call: Call) -> Call:
     """The call as `user` may read it: finance see another's call with its numbers masked, as
-    on every report. The instance is for showing only: never save it."""
+    on every report. The instance is for showing only: never save it. Its status reads as
+    `user` reads it (call_read_by)."""
+    call_read_by(user, call)
     if call_is_theirs(user, call) or not masks_numbers(user):
         return call
     call.caller = mask_number(call.caller)
@@ -444,6 +529,7 @@ def call_history_rows(
     """The history's rows; `hears_all` when `user` may hear every call's recording."""
     show_number = call_history_number_display(user)
     for call in calls:
+        call_read_by(user, call)
         recording = _recording_of(call)
         member = call.member
         callee = show_number(call.callee)
@@ -458,7 +544,7 @@ def call_history_rows(
             callee=callee,
             contact=call.callee_name or (call.contact.name if call.contact else ""),
             status_label=status_label,
-            reason=str(REASON_LABELS.get(call.reason, call.reason)),
+            reason=reason_label(call.reason, to_caller=call.read_by_its_caller),
             duration=duration_display(call.duration_seconds),
             billed_minutes=call.billed_minutes,
             over_limit=call.over_limit,

@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from calls.models import Call, Contact
-from calls.selectors import call_status_label
+from calls.selectors import call_read_by, call_status_label
 from recordings.serializers import CallRecordingSerializer, call_recording_data
 
 
@@ -45,6 +45,10 @@ class CallOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_status_label(self, call: Call) -> str:
+        # An admin's token reads another's call in the third person, as on the pages.
+        request = self.context.get("request")
+        if request is not None:
+            call_read_by(request.user, call)
         return call_status_label(call)
 
     @extend_schema_field(CallRecordingSerializer(allow_null=True))

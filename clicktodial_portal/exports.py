@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 
 from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -77,12 +77,24 @@ class _Echo:
 def csv_response(*, filename: str, header: Row, rows: Iterable[Row]) -> StreamingHttpResponse:
     """A CSV download streamed row by row from `rows` (pass an iterator, not a list)."""
     writer = csv.writer(_Echo())
+    # The rows are made while the response streams, after the view has returned: their words
+    # are said in the reader's language still, set around each row only, so that the thread's
+    # language is its own again between rows (a download given up halfway leaks nothing).
+    language = translation.get_language()
 
     def lines() -> Iterator[str]:
-        # The byte-order mark lets Excel read UTF-8 (names in Chinese) instead of guessing.
-        yield "\ufeff" + writer.writerow([csv_value(cell) for cell in header])
-        for row in rows:
-            yield writer.writerow([csv_value(cell) for cell in row])
+        with translation.override(language):
+            # The byte-order mark lets Excel read UTF-8 (names in Chinese) instead of guessing.
+            line = "\ufeff" + writer.writerow([csv_value(cell) for cell in header])
+        yield line
+        remaining = iter(rows)
+        while True:
+            with translation.override(language):
+                row = next(remaining, None)
+                if row is None:
+                    return
+                line = writer.writerow([csv_value(cell) for cell in row])
+            yield line
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, filename)

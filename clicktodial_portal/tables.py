@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
@@ -34,6 +36,23 @@ class TableFormat:
     max_bytes: int
     too_many_rows: str | Promise
     no_rows: str | Promise
+    # A column's header in words (lazily translated), as an export in a reader's language writes
+    # it: read back as that column in any of the portal's languages, whoever imports the file.
+    headers: Mapping[str, str | Promise] = field(default_factory=dict)
+
+    def header_words(self) -> list[str]:
+        """The columns' headers in the active language (the code where there are no words)."""
+        return [str(self.headers.get(column, column)) for column in self.columns]
+
+    def column_named(self) -> dict[str, str]:
+        """Each name a header cell may give a column (casefolded) → the column: its code, and
+        its words in every language of the portal."""
+        names = {column.casefold(): column for column in self.columns}
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                for column, words in self.headers.items():
+                    names.setdefault(str(words).casefold(), column)
+        return names
 
 
 class TableInvalid(Exception):
@@ -154,6 +173,9 @@ def rows_read(table: Iterable[Sequence[str]], form: TableFormat) -> list[TableRo
             _("The file is empty. The first row must be the header: %(columns)s.")
             % {"columns": ", ".join(form.columns)}
         )
+    if form.headers:
+        named = form.column_named()
+        header = [named.get(cell.casefold(), cell) for cell in header]
     _header_check(header, form)
     absent = tuple(column for column in form.columns if column not in header)
     rows: list[TableRow] = []

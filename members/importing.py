@@ -16,17 +16,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from clicktodial_portal.phones import InvalidPhoneNumber, phone_number_normalize
-from clicktodial_portal.tables import TableFormat, TableInvalid, is_spreadsheet, table_read
+from clicktodial_portal.tables import (
+    TableFormat,
+    TableInvalid,
+    TableRow,
+    is_spreadsheet,
+    table_read,
+)
 from members.models import Department, Member
 
 # The header of an import file, which is also the header of an export (so an export re-imports).
+# An export writes the headers in its reader's language, the status in words and, beside it, as
+# its code (`status_code`, which wins on import): read back whatever the importer's language.
 MEMBER_TABLE = TableFormat(
-    columns=("name", "phone_number", "department", "status", "minutes_cap", "username"),
+    columns=(
+        "name",
+        "phone_number",
+        "department",
+        "status",
+        "status_code",
+        "minutes_cap",
+        "username",
+    ),
     required=("name", "phone_number", "department"),
     max_rows=5000,
     max_bytes=5 * 1024 * 1024,
@@ -34,6 +52,15 @@ MEMBER_TABLE = TableFormat(
         "The file has more than %(max)s members. Split it into files of at most %(max)s rows."
     ),
     no_rows=gettext_lazy("The file has a header but no members under it."),
+    headers={
+        "name": gettext_lazy("Name"),
+        "phone_number": gettext_lazy("Member number"),
+        "department": gettext_lazy("Department"),
+        "status": gettext_lazy("Status"),
+        "status_code": gettext_lazy("Status code"),
+        "minutes_cap": gettext_lazy("Minutes cap"),
+        "username": gettext_lazy("Portal user"),
+    },
 )
 # What a row may change of a member it names by number, as the preview names them.
 UPDATABLE_COLUMNS = ("name", "department", "status", "minutes_cap", "username")
@@ -76,6 +103,13 @@ class ImportRow:
     @property
     def is_unchanged(self) -> bool:
         return self.member_id is not None and not self.changes
+
+    @property
+    def status_label(self) -> str:
+        """The status in words, once validated (as the file had it while it is not a status)."""
+        if self.status in Member.Status.values:
+            return str(Member.Status(self.status).label)
+        return self.status
 
     def change_summary(self) -> str:
         """What importing the row does, in words: a new member, no change, or what it updates."""
@@ -133,10 +167,18 @@ def parse_member_file(name: str, data: bytes) -> list[ImportRow]:
         name, data
     ):
         raise TableInvalid(_("Upload a .csv or .xlsx file."))
-    return [
-        ImportRow(line=row.line, absent=list(row.absent), **row.values)
-        for row in table_read(name, data, MEMBER_TABLE)
-    ]
+    return [_status_merged(row) for row in table_read(name, data, MEMBER_TABLE)]
+
+
+def _status_merged(row: TableRow) -> ImportRow:
+    """The row with one status: its code where the file has one (an export's), else its words."""
+    values = dict(row.values)
+    code = values.pop("status_code")
+    absent = [column for column in row.absent if column != "status_code"]
+    if code:
+        values["status"] = code
+        absent = [column for column in absent if column != "status"]
+    return ImportRow(line=row.line, absent=absent, **values)
 
 
 # Validation
@@ -185,9 +227,7 @@ def validate_rows(rows: Sequence[ImportRow], *, lookups: ImportLookups) -> list[
     empty status or username, or an optional column the file lacks, leaves that field as it is.
     """
     departments_by_key = {name.casefold(): name for name in lookups.departments}
-    statuses = {value: value for value in Member.Status.values} | {
-        label.casefold(): value for value, label in Member.Status.choices
-    }
+    statuses = _statuses_named()
     number_rows: dict[str, int] = {}
     username_rows: dict[str, int] = {}
     checked = []
@@ -277,6 +317,16 @@ def validate_rows(rows: Sequence[ImportRow], *, lookups: ImportLookups) -> list[
             )
         checked.append(checked_row)
     return checked
+
+
+def _statuses_named() -> dict[str, str]:
+    """Each way a file may name a status (casefolded) → the status: its code, and its words in
+    every language of the portal (a file exported in Chinese imports in an English session)."""
+    statuses = {value: value for value in Member.Status.values}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            statuses |= {str(label).casefold(): value for value, label in Member.Status.choices}
+    return statuses
 
 
 def _kept_for_update(row: ImportRow, existing: ExistingMember) -> dict[str, str]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from recordings.models import RecordingRule
+from recordings.rule_members import MemberSearch, member_label, member_resolve
 
 
 def _target_model(field: str):
@@ -23,12 +25,14 @@ class RecordingRuleForm(forms.Form):
         empty_label=_("Choose a department"),
         help_text=_("For a department's rule."),
     )
-    member = forms.ModelChoiceField(
+    # Words, not a list of every member (thousands would not fit): resolved in clean(), with
+    # the members they may mean listed under the field as the admin types (rule_members).
+    member = forms.CharField(
         label=_("Member"),
-        queryset=_target_model("member").objects.none(),
         required=False,
-        empty_label=_("Choose a member"),
-        help_text=_("For one member's rule."),
+        max_length=250,
+        help_text=_("For one member's rule: type part of their name or number, then pick one."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     record = forms.TypedChoiceField(
         label=_("Calls are"),
@@ -41,11 +45,37 @@ class RecordingRuleForm(forms.Form):
             kwargs["initial"] = {
                 "scope": rule.scope,
                 "department": rule.department_id,
-                "member": rule.member_id,
+                "member": member_label(rule.member) if rule.member_id else "",
                 "record": "1" if rule.record else "0",
             }
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = _target_model("department").objects.order_by("name")
-        self.fields["member"].queryset = (
-            _target_model("member").objects.exclude(status="removed").order_by("name")
+        # As the admin types, htmx lists the members the words may mean under the field;
+        # without JavaScript, clean() resolves the same words when the form is sent.
+        self.fields["member"].widget.attrs.update(
+            {
+                "hx-get": reverse("recording-rule-members"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#member-candidates",
+                "hx-sync": "this:replace",
+                "aria-controls": "member-candidates",
+            }
         )
+        # The members the typed words may mean, for the template to offer (set by clean()).
+        self.member_search = MemberSearch(text="")
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        if cleaned.get("scope") != RecordingRule.Scope.MEMBER:
+            # Words left in the member field of another scope's rule mean nothing.
+            cleaned["member"] = None
+            return cleaned
+        search = member_resolve(
+            cleaned.get("member") or "", picked=str(self.data.get("member_pick", ""))
+        )
+        self.member_search = search
+        if search.error:
+            self.add_error("member", search.error)
+        else:
+            cleaned["member"] = search.found
+        return cleaned

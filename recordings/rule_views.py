@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from operator_api import get_operator
-from recordings import rules
+from recordings import rule_members, rules
 from recordings.forms import RecordingRuleForm
 from recordings.models import RecordingRule
 
@@ -77,6 +77,19 @@ def recording_rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "recordings/rule_edit.html",
         {"rule": rule, "form": form},
         status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def recording_rule_members(request: HttpRequest) -> HttpResponse:
+    """The members whose name or number holds the words typed in the rule form's member field,
+    to pick one of (fetched by htmx as the admin types)."""
+    _admins_only(request)
+    text = request.GET.get("member", "")[:250]
+    return render(
+        request,
+        "recordings/_member_candidates.html",
+        {"search": rule_members.member_candidates(text)},
     )
 
 

@@ -9,6 +9,11 @@ urlpatterns = [
     path("calls/<int:pk>/recording/", views.recording_panel, name="recording-panel"),
     # Which calls are recorded (admins).
     path("recordings/rules/", rule_views.recording_rule_list, name="recording-rule-list"),
+    path(
+        "recordings/rules/members/",
+        rule_views.recording_rule_members,
+        name="recording-rule-members",
+    ),
     path("recordings/rules/<int:pk>/", rule_views.recording_rule_edit, name="recording-rule-edit"),
     path(
         "recordings/rules/<int:pk>/delete/",

@@ -186,6 +186,7 @@ ROUTES: dict[str, Route] = {
     "call-outcome-edit": Route(obj="outcome", get=STAFF),
     "recording-rule-list": Route(get=STAFF),
     "recording-rule-edit": Route(obj="rule", get=STAFF),
+    "recording-rule-members": Route(get=STAFF),
     "recording-rule-delete": Route(
         obj="rule", writes={"post": {"owner": 403, "outsider": 403, "finance": 403, "admin": 302}}
     ),

@@ -150,26 +150,45 @@ def call_list(request: HttpRequest) -> HttpResponse:
 
 
 CURSORS = ("after", "before")
-# A machine format: the header stays in English whatever the language of the page.
-HISTORY_EXPORT_HEADER = [
-    "Call",
-    "Date and time",
-    "Member",
-    "Department",
-    "Caller",
-    "Callee",
-    "Contact",
-    "Status",
-    "Reason",
-    "Seconds",
-    "Billed minutes",
-    "Over the limit",
-    "Outcome",
-    "Outcome code",
-    "Notes",
-]
+
+
+def history_export_header() -> list[str]:
+    """The export's header in the reader's language. Beside each column of words derived from a
+    code sits that code ("… code"), the same in every language: the columns programs read (the
+    README's "Exports")."""
+    return [
+        _("Call"),
+        _("Date and time"),
+        _("Member"),
+        _("Department"),
+        _("Caller"),
+        _("Callee"),
+        _("Contact"),
+        _("Status"),
+        _("Status code"),
+        _("Reason"),
+        _("Reason code"),
+        _("Seconds"),
+        _("Billed minutes"),
+        _("Over the limit"),
+        _("Recording"),
+        _("Recording code"),
+        _("Outcome"),
+        _("Outcome code"),
+        _("Notes"),
+    ]
+
+
 # Rows are read from the database this many at a time while an export streams.
 HISTORY_EXPORT_CHUNK = 2000
+
+
+def export_reason_words(code: str, words: str) -> str:
+    """A reason's words for an export's word column: a code the portal has no words for is in
+    the code column beside it, and would be the one English word of a Chinese file here."""
+    if code and words == code:
+        return _("other (see the code)")
+    return words
 
 
 def _history_export_rows(request: HttpRequest, calls: QuerySet[Call]) -> Iterator[list[object]]:
@@ -177,19 +196,25 @@ def _history_export_rows(request: HttpRequest, calls: QuerySet[Call]) -> Iterato
         user=request.user, calls=calls.iterator(chunk_size=HISTORY_EXPORT_CHUNK)
     )
     for row in rows:
+        call = row.call
         yield [
-            row.call.pk,
+            call.pk,
             row.when,
             row.member,
             row.department,
             row.caller,
             row.callee,
             row.contact,
-            row.status_label,
-            row.call.reason,
-            row.call.duration_seconds,
+            # The status alone: its reason and length have their own columns.
+            call.get_status_display(),
+            call.status,
+            export_reason_words(call.reason, row.reason),
+            call.reason,
+            call.duration_seconds,
             row.billed_minutes,
-            "yes" if row.over_limit else "",
+            _("Yes") if row.over_limit else _("No"),
+            row.recording_label,
+            row.recording_status,
             row.outcome,
             row.outcome_code,
             row.notes,
@@ -216,7 +241,7 @@ def call_export_csv(request: HttpRequest) -> HttpResponse:
         return calls
     return exports.csv_response(
         filename=_history_filename("csv"),
-        header=HISTORY_EXPORT_HEADER,
+        header=history_export_header(),
         rows=_history_export_rows(request, calls),
     )
 
@@ -229,18 +254,39 @@ def call_export_xlsx(request: HttpRequest) -> HttpResponse:
         return calls
     return exports.xlsx_response(
         filename=_history_filename("xlsx"),
-        sheet_title="Calls",
-        header=HISTORY_EXPORT_HEADER,
+        sheet_title=_("Calls"),
+        header=history_export_header(),
         rows=_history_export_rows(request, calls),
-        column_widths=(8, 20, 20, 16, 18, 18, 20, 30, 16, 10, 14, 14, 16, 14, 40),
+        column_widths=(8, 20, 20, 16, 18, 18, 20, 14, 14, 30, 16, 10, 14, 14, 20, 14, 16, 14, 40),
     )
+
+
+def _duration_formats() -> dict[str, str]:
+    """selectors.duration_display's patterns, in the page's language: the talk timer counts on in
+    the browser and must read as the durations the server writes."""
+    return {
+        # Translators: a duration, as in "1 h 02 min 05 s".
+        "hours": _("%(hours)d h %(minutes)02d min %(seconds)02d s"),
+        # Translators: a duration, as in "2 min 05 s".
+        "minutes": _("%(minutes)d min %(seconds)02d s"),
+        # Translators: a duration, as in "45 s".
+        "seconds": _("%(seconds)d s"),
+    }
+
+
+def _call_again(call: Call, user) -> dict[str, object]:
+    """What "Call again" posts, as the contacts page does: the contact if the caller still has
+    it (else call_start would answer 404), the number otherwise."""
+    if call.contact_id and contact_selectors.contacts_of(user).filter(pk=call.contact_id).exists():
+        return {"contact": call.contact_id}
+    return {"callee": call.callee}
 
 
 def _call_context(call: Call, user) -> dict:
     """The call page's (and its live part's) context, for the user reading it."""
     theirs = selectors.call_is_theirs(user, call)
     call = selectors.call_as_seen_by(user, call)
-    return {
+    context = {
         "call": call,
         # Finance read others' calls: no hanging up, the recording only if they may hear all.
         "can_act": theirs,
@@ -252,6 +298,22 @@ def _call_context(call: Call, user) -> dict:
         # The balance below the call moves when it ends, without a reload.
         "pool": pool_current(),
     }
+    if call.status == Call.Status.CONNECTED and call.connected_at:
+        # Fractions kept: the browser's timer goes on from here without stepping back a second.
+        elapsed = max((timezone.now() - call.connected_at).total_seconds(), 0.0)
+        context.update(
+            talk_time=selectors.duration_display(int(elapsed)),
+            talk_seconds=int(elapsed),
+            talk_elapsed=f"{elapsed:.3f}",
+            duration_formats=_duration_formats(),
+        )
+    if call.is_final and theirs:
+        # Sent with every poll, so that the wrap-up form appears the moment the call ends.
+        context["wrapup_form"] = CallWrapupForm(call=call)
+    if call.is_final and user.pk in (call.placed_by_id, call.member.user_id):
+        # Only its caller: an admin reading the call would place it from their own number.
+        context["call_again"] = _call_again(call, user)
+    return context
 
 
 @login_required
@@ -260,8 +322,6 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _call_context(call, request.user)
     if request.user.is_staff and call.status == Call.Status.UNKNOWN:
         context["settle_form"] = CallSettleForm()
-    if call.is_final and context["can_act"]:
-        context["wrapup_form"] = CallWrapupForm(call=call)
     return render(request, "calls/call_detail.html", context)
 
 
@@ -316,7 +376,8 @@ def call_settle(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def call_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """The live part of the call page, polled by htmx until the call is final."""
+    """The live part of the call page, polled by htmx until the call is final: the part itself,
+    and out of band its status words and wrap-up slot (templates/calls/_call_status.html)."""
     call = get_object_or_404(selectors.call_page_visible_to(request.user), pk=pk)
     response = render(request, "calls/_call_status.html", _call_context(call, request.user))
     if call.is_final:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from clicktodial_portal.lists import typed_list
 from members.models import MinutePool, PoolAlert
 from members.pool import services
 
@@ -38,7 +39,10 @@ class PoolForm(forms.ModelForm):
     def clean_alert_thresholds(self) -> list[int]:
         raw = self.cleaned_data["alert_thresholds"]
         try:
-            thresholds = sorted({int(part) for part in raw.replace(";", ",").split(",") if part})
+            # "80%" as well as "80": the sign is what the field asks for anyway.
+            thresholds = sorted(
+                {int(part.rstrip("%\N{FULLWIDTH PERCENT SIGN}")) for part in typed_list(raw)}
+            )
         except ValueError as exc:
             raise forms.ValidationError(_("Use whole percentages, e.g. 80, 95, 100.")) from exc
         if any(not 0 < t <= 1000 for t in thresholds):

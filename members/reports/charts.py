@@ -92,6 +92,22 @@ def number_text(value: Decimal | int) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def quantity_text(number: str, unit: str) -> str:
+    """A number and its unit: "12 min" in English, "12分钟" in Chinese (no space)."""
+    # Translators: a number and its unit in a chart, as in "12 min" or "80 %"; Chinese sets
+    # no space between them (12分钟, 80%).
+    return pgettext("a number and its unit", "%(number)s %(unit)s") % {
+        "number": number,
+        "unit": unit,
+    }
+
+
+def percent_text(value: Decimal | int) -> str:
+    """80 → "80 %" in English, "80%" in Chinese, which sets no space before the sign."""
+    # Translators: a percentage, as in "80 %"; Chinese writes it without the space (80%).
+    return pgettext("a percentage", "%(percent)s %%") % {"percent": number_text(value)}
+
+
 def bar_chart_svg(
     *,
     title: str,
@@ -143,12 +159,18 @@ def _svg_open(*, height: float, title: str, desc: str, chart_id: str, layout: La
     ]
 
 
-def _bar_link(bar: Bar, unit: str, shape: str) -> str:
-    name = bar.description or f"{bar.label}: {number_text(bar.value)} {unit}"
+def _bar_link(bar: Bar, unit: str, shape: str, texts: str) -> str:
+    """The bar's shapes in a link named in words, its drawn texts (label, value) after it.
+
+    The texts stay outside the link: a link's accessible name must contain what it shows (WCAG
+    2.5.3), and a shortened label beside a value ("Wang Fang…", "12 min") is not a phrase the
+    name can start with. They let the pointer through (CSS), so a click on them follows the link.
+    """
+    name = bar.description or f"{bar.label}: {quantity_text(number_text(bar.value), unit)}"
     inner = f"<title>{escape(name)}</title>{shape}"
     if not bar.href:
-        return f'<g role="img" aria-label="{escape(name)}">{inner}</g>'
-    return f'<a href="{escape(bar.href)}" aria-label="{escape(name)}">{inner}</a>'
+        return f'<g role="img" aria-label="{escape(name)}">{inner}</g>{texts}'
+    return f'<a href="{escape(bar.href)}" aria-label="{escape(name)}">{inner}</a>{texts}'
 
 
 def _hit_area(*, x: float, y: float, width: float, height: float) -> str:
@@ -217,15 +239,16 @@ def _rows_svg(*, title: str, bars: Sequence[Bar], unit: str, layout: Layout) -> 
                 f"{escape(_shorten(bar.label))}</text>"
             )
         middle = bar_y + bar_height / 2
-        shape = (
-            _hit_area(x=0, y=y, width=layout.width, height=row_height) + f"{label}"
+        shape = _hit_area(x=0, y=y, width=layout.width, height=row_height) + (
             f'<rect x="{bar_x}" y="{bar_y}" width="{max(length, 1):.1f}" '
             f'height="{bar_height}" rx="2" class="chart-bar"/>'
+        )
+        texts = label + (
             f'<text x="{bar_x + length + 6:.1f}" y="{middle:.1f}" '
             f'dominant-baseline="middle" class="chart-value">'
-            f"{escape(number_text(bar.value))} {escape(unit)}</text>"
+            f"{escape(quantity_text(number_text(bar.value), unit))}</text>"
         )
-        parts.append(_bar_link(bar, unit, shape))
+        parts.append(_bar_link(bar, unit, shape, texts))
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text in it went through escape()
 
@@ -244,7 +267,7 @@ def _columns_svg(
         axis_width = round(max(len(tick) for tick in ticks) * layout.font_size * 0.62) + 10
     else:
         top = 18
-        ticks[4] += f" {unit}"
+        ticks[4] = quantity_text(ticks[4], unit)
         axis_width = 64
     plot_height = layout.plot_height
     width = layout.width
@@ -286,9 +309,10 @@ def _columns_svg(
             f'<rect x="{x:.1f}" y="{base - max(length, 1):.1f}" width="{bar_width:.1f}" '
             f'height="{max(length, 1):.1f}" class="chart-bar"/>'
         )
+        texts = ""
         # A bar without a link stands for a quiet day or month: a row of zeros would be noise.
         if len(bars) <= layout.max_value_labels and (bar.href or bar.value):
-            shape += (
+            texts += (
                 f'<text x="{centre:.1f}" y="{base - length - 5:.1f}" text-anchor="middle" '
                 f'class="chart-value">{escape(number_text(bar.value))}</text>'
             )
@@ -301,11 +325,11 @@ def _columns_svg(
                 x_text, anchor = (right, "end")
             elif centre - half < 1:
                 x_text, anchor = (1, "start")
-            shape += (
+            texts += (
                 f'<text x="{x_text:.1f}" y="{base + layout.font_size + 4}" '
                 f'text-anchor="{anchor}" class="chart-label">{escape(text)}</text>'
             )
-        parts.append(_bar_link(bar, unit, shape))
+        parts.append(_bar_link(bar, unit, shape, texts))
     parts.append(
         f'<line x1="{axis_width}" x2="{width - 8}" y1="{base}" y2="{base}" '
         f'class="chart-axis-line"/>'

@@ -10,18 +10,22 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import QuerySet, Sum
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import pgettext
 
 from calls.selectors import (
+    REASON_LABELS,
     Call,
     Status,
+    call_error_message,
     call_status_label,
     callee_display,
     calls_failed_recent,
     calls_live,
     calls_outcome_counts,
     duration_display,
+    reason_label,
 )
 from clicktodial_portal.dates import local_midnight
 from members.models import MinutePool, PoolAlert, UsageDaily, seconds_to_minutes
@@ -32,23 +36,27 @@ FAILURES_SHOWN = 10
 # Today's calls are counted by outcome; each outcome has a key (below) and a label in words.
 ANSWERED = "answered"
 IN_PROGRESS = "in_progress"
-# How an ended call that was never answered reads to an admin, by the operator's reason (the
-# reason is the key).
-UNANSWERED_BY_REASON = {
-    "CalleeBusy": gettext_lazy("Busy"),
-    "CalleeNoAnswer": gettext_lazy("No answer"),
-    "CalleeFailure": gettext_lazy("Contact's phone unreachable"),
-    "CallerBusy": gettext_lazy("Caller's line busy"),
-    "CallerNoAnswer": gettext_lazy("Caller did not answer"),
-    "CallerFailure": gettext_lazy("Caller's phone unreachable"),
-    "CallerAbandon": gettext_lazy("Caller hung up before the answer"),
-    "HangUp": gettext_lazy("Hung up before the answer"),
-    "Other": gettext_lazy("Ended by the network"),
-    "Cancelled": gettext_lazy("Cancelled before dialling"),
-}
+# An ended call that was never answered is counted by the operator's reason (the reason is the
+# key), told as an admin reads others' calls (calls.selectors.reason_label); in this order.
+UNANSWERED_REASONS = (
+    "CalleeBusy",
+    "CalleeNoAnswer",
+    "CalleeFailure",
+    "CallerBusy",
+    "CallerNoAnswer",
+    "CallerFailure",
+    "CallerAbandon",
+    "HangUp",
+    "Other",
+    "Cancelled",
+)
+# Unanswered calls with no reason, or one the portal has no words for (the operator added it
+# since): counted together, their codes are for the call log's technical detail.
+ENDED_OTHERWISE = "ended_otherwise"
 OUTCOME_ORDER = [
     ANSWERED,
-    *UNANSWERED_BY_REASON,
+    *UNANSWERED_REASONS,
+    ENDED_OTHERWISE,
     Status.FAILED.value,
     Status.UNKNOWN.value,
     IN_PROGRESS,
@@ -61,13 +69,15 @@ def _outcome_label(key: str) -> str:
         return pgettext("a call's outcome", "Answered")
     if key == IN_PROGRESS:
         return pgettext("a call's outcome", "In progress")
-    if key in UNANSWERED_BY_REASON:
-        return str(UNANSWERED_BY_REASON[key])
+    if key == "HangUp":
+        # "Hung up" alone would not say that these calls, counted apart from the answered, were
+        # hung up before the answer.
+        return _("Hung up before the answer")
+    if key in UNANSWERED_REASONS:
+        return capfirst(reason_label(key, to_caller=False))
     if key in Call.FAILURE_STATUSES:
         return str(Status(key).label)
-    # An ended, unanswered call with a reason the operator added since (keyed "ended:<reason>").
-    reason = key.removeprefix("ended:")
-    return _("Ended (%(reason)s)") % {"reason": reason or _("no reason given")}
+    return _("Ended unanswered, for another reason")
 
 
 # The pool's pace
@@ -205,7 +215,7 @@ def outcomes_on(*, day: date) -> list[OutcomeCount]:
         if status == Status.ENDED:
             # Connected at some point: answered, whichever side hung up and however.
             add(ANSWERED, row["answered"], "answered")
-            key = reason if reason in UNANSWERED_BY_REASON else f"ended:{reason or ''}"
+            key = reason if reason in UNANSWERED_REASONS else ENDED_OTHERWISE
             add(key, total - row["answered"], "unanswered")
         elif status == Status.FAILED:
             add(Status.FAILED.value, total, "failed")
@@ -241,7 +251,7 @@ def recent_failures(*, limit: int = FAILURES_SHOWN) -> list[Failure]:
             who=call.member.name,
             whom=callee_display(call),
             status_label=call.get_status_display(),
-            reason=call.error_message or _reason_without_message(call),
+            reason=call_error_message(call) or _reason_without_message(call),
             at=call.ended_at or call.updated_at,
         )
         for call in calls_failed_recent(limit=limit)
@@ -251,6 +261,9 @@ def recent_failures(*, limit: int = FAILURES_SHOWN) -> list[Failure]:
 def _reason_without_message(call: Call) -> str:
     if call.status == Status.UNKNOWN:
         return _("The operator stopped reporting on this call; whether it connected is not known.")
+    if not call.error_code and call.reason in REASON_LABELS:
+        return capfirst(reason_label(call.reason, to_caller=False))
+    # A code the portal has no words for: the admin can look it up in the operator's list.
     if code := call.error_code or call.reason:
         return _("The operator gave no explanation (code %(code)s).") % {"code": code}
     return _("The operator gave no explanation (code none).")

@@ -144,12 +144,14 @@ def _member_import_confirm(request: HttpRequest) -> HttpResponse:
 # Export
 
 
-def _export_values(member: Member) -> tuple[str, str, str, str, int | None, str]:
-    """One member as a row under the import's header, so that an export re-imports."""
+def _export_values(member: Member) -> tuple[str, str, str, str, str, int | None, str]:
+    """One member as a row under the import's columns, so that an export re-imports: the status
+    in words for people and, beside it, its code (which the import reads first)."""
     return (
         member.name,
         member.phone_number,
         member.department.name if member.department else "",
+        member.get_status_display(),
         member.status,
         member.minutes_cap,
         member.user.get_username() if member.user else "",
@@ -160,18 +162,19 @@ def _export_values(member: Member) -> tuple[str, str, str, str, int | None, str]
 def member_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The members the list page shows with the same filters, as CSV (streamed) or XLSX, under
     the import's header (clicktodial_portal.exports guards cells a spreadsheet would run)."""
-    members, _ = members_listed(request.GET)
+    members = members_listed(request.GET)[0]
     filename = f"members-{timezone.localdate():%Y-%m-%d}.{fmt}"
     rows = (_export_values(member) for member in members.iterator(chunk_size=1000))
-    header = importing.MEMBER_TABLE.columns
+    # In the reader's language; the import reads these words back in any language.
+    header = importing.MEMBER_TABLE.header_words()
     if fmt == "csv":
         return exports.csv_response(filename=filename, header=header, rows=rows)
     if fmt != "xlsx":
         raise Http404
     return exports.xlsx_response(
         filename=filename,
-        sheet_title="Members",
+        sheet_title=_("Members"),
         header=header,
         rows=rows,
-        column_widths=(28, 18, 20, 12, 12, 16),
+        column_widths=(28, 18, 20, 12, 12, 12, 16),
     )

@@ -4,6 +4,9 @@
  *   closes it (aria-expanded), Escape closes it and gives the focus back to the button.
  * - Wide tables: each `table.list` sits in a `.table-scroll` region; when it is wider than the
  *   screen, the region says so (a visible hint) and a keyboard can reach it (tabindex, a label).
+ * - After a form comes back with errors, its first invalid field takes the focus and comes into
+ *   view, so a person on a phone sees the error beside it instead of the top of the page, and a
+ *   screen reader reads the field with its error (Django points aria-describedby at it).
  *
  * Loaded in <head> without `defer`, so that the `js` class is on <html> before the page is drawn
  * (the CSS folds the menu only then). No inline script: the Content-Security-Policy forbids it.
@@ -64,8 +67,22 @@
     });
   }
 
+  function firstInvalidFocus() {
+    var field = document.querySelector('main [aria-invalid="true"]');
+    if (!field || document.activeElement === field) return;
+    field.focus({ preventScroll: true });
+    field.scrollIntoView({ block: "center" });
+  }
+
+  // Again once the page has loaded: a form posted to "…#add" comes back opened at that fragment,
+  // and the browser's jump to it, after DOMContentLoaded, takes the focus back to the page.
+  window.addEventListener("load", function () {
+    requestAnimationFrame(firstInvalidFocus);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     menuSetUp();
+    firstInvalidFocus();
     scrollRegionsMark();
     var pending;
     window.addEventListener("resize", function () {

@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]|\{\w*\}")
+# A width ("%(seconds)02d") is the language's choice (Chinese writes 1分5秒): only names count.
+PLACEHOLDER = re.compile(r"%\((\w+)\)\d*[sd]|%[sd]|\{\w*\}")
 
 
 def entries() -> list[polib.POEntry]:

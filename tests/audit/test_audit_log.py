@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -239,12 +240,24 @@ def test_the_csv_export_has_every_filtered_entry_in_words(admin_client, member, 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
     header, *rows = csv_rows(response)
-    assert header == ["When", "Who", "Action", "Type", "Object id", "Object", "Changes"]
-    ((when, who, action, kind, object_id, name, changes),) = rows
-    assert (who, action, kind, object_id, name) == (
+    assert header == [
+        "When",
+        "Who",
+        "Action",
+        "Action code",
+        "Type",
+        "Type code",
+        "Object id",
+        "Object",
+        "Changes",
+    ]
+    ((when, who, action, action_code, kind, kind_code, object_id, name, changes),) = rows
+    assert (who, action, action_code, kind, kind_code, object_id, name) == (
         "boss",
         "Changed",
+        "update",
         "Members",
+        "Member",
         str(member.pk),
         "Wang Fang (+8613912345673)",
     )
@@ -252,17 +265,21 @@ def test_the_csv_export_has_every_filtered_entry_in_words(admin_client, member, 
     assert when.startswith(f"{timezone.localdate():%Y-%m-%d} ")
 
 
-def test_the_csv_export_speaks_the_readers_language_but_its_headers_stay_english(
-    admin_client, member
-):
+def test_the_csv_export_speaks_the_readers_language_with_the_codes_beside(admin_client, member):
     admin_client.post(reverse("member-suspend", kwargs={"pk": member.pk}))
 
-    response = admin_client.get(reverse("audit-log-csv"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese = admin_client.get(reverse("audit-log-csv"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    english = admin_client.get(reverse("audit-log-csv"), HTTP_ACCEPT_LANGUAGE="en")
 
-    header, row = csv_rows(response)
-    assert header[2] == "Action"
-    assert row[2] == "修改"
-    assert row[6].startswith("状态")
+    header, row = csv_rows(chinese)
+    _, english_row = csv_rows(english)
+    assert header[2] == "操作"
+    assert not any(re.search(r"[A-Za-z]", cell) for cell in header)
+    assert (row[2], row[3]) == ("修改", "update")
+    # Chinese punctuation in the words too: a full-width colon after the field.
+    assert row[8].startswith("状态：")
+    # The codes are the same whatever the reader's language: programs read those.
+    assert (row[3], row[5]) == (english_row[3], english_row[5]) == ("update", "Member")
 
 
 def test_the_csv_export_keeps_a_name_from_running_as_a_formula(admin_client, admin_user, sales):
@@ -270,7 +287,7 @@ def test_the_csv_export_keeps_a_name_from_running_as_a_formula(admin_client, adm
 
     _, row = csv_rows(admin_client.get(reverse("audit-log-csv")))
 
-    assert row[5] == "'=HYPERLINK(1)"
+    assert row[7] == "'=HYPERLINK(1)"
 
 
 # The model moved from the members app, its table kept

@@ -163,3 +163,30 @@ def notification_sent(sandbox, status: str, *, timeout: float = 10.0) -> None:
     while not any(says(n.body) for n in sandbox.notifications):
         assert time.monotonic() < deadline, f"the sandbox never sent {status}"
         time.sleep(0.02)
+
+
+# The WCAG 2.1 A and AA rules of axe-core (its tags), the bar every main page is held to, and
+# one of its experimental rules that is WCAG 2.1's 2.5.3 "Label in Name": a link's accessible name
+# starts with its visible text, so that a voice-control user can say what they see.
+AXE_WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_EXTRA_RULES = {"label-content-name-mismatch": {"enabled": True}}
+
+
+def axe_violations(page) -> list[str]:
+    """What axe-core (through axe-playwright-python) finds against WCAG 2.1 A/AA on the page as
+    it is now: one line per rule, with its count of nodes and the first few of them."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={
+            "runOnly": {"type": "tag", "values": AXE_WCAG_TAGS},
+            "rules": AXE_EXTRA_RULES,
+            "resultTypes": ["violations"],
+        },
+    )
+    return [
+        f"{rule['id']} ({len(rule['nodes'])}): "
+        + "; ".join(node["html"][:100] for node in rule["nodes"][:3])
+        for rule in results.response["violations"]
+    ]

@@ -39,7 +39,7 @@ def test_an_employee_calls_in_chinese_on_a_phone(phone_page, live_server, make_s
     page.get_by_role("button", name="挂断").click()
 
     notification_sent(sandbox, "Disconnected")
-    expect(status).to_have_text(re.compile(r"已结束（已挂断(，\d+ 秒)?）"), timeout=2_000)
+    expect(status).to_have_text(re.compile(r"已结束（已挂断(，\d+秒)?）"), timeout=2_000)
     timeline = page.locator(".timeline")
     for step in ["已发起通话", "正在呼叫您…", "正在呼叫 Liu Yang…", "已接通", "已结束"]:
         expect(timeline).to_contain_text(step)

@@ -6,7 +6,16 @@ import pytest
 from playwright.sync_api import expect
 
 from calls.models import Call, Contact
-from tests.browser.conftest import employee_log_in, notification_sent
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    axe_violations,
+    employee_log_in,
+    log_in,
+    notification_sent,
+    opened_page,
+    screenshot,
+)
 from tests.calls.helpers import use_camara
 
 pytestmark = [
@@ -90,3 +99,126 @@ def test_a_suspended_member_is_told_why(page, live_server, sandbox, member, cont
 
     expect(page.get_by_role("status")).to_contain_text("suspended")
     assert not Call.objects.exists()
+
+
+# What the live page says, in each language (the page's words are the point of these tests).
+WORDS = {
+    "en": {
+        "call": "Call Liu Yang",
+        "heading": "Call to Liu Yang",
+        "connected": "Connected",
+        "hang_up": "Hang up",
+        "ended": re.compile(r"^Ended \(hung up(, [^)]+)?\)$"),
+        "timer": re.compile(r"^\d+ s$|^\d+ min \d+ s$"),
+        "wrapup": "How did the call go?",
+        "again": "Call again",
+    },
+    "zh-hans": {
+        "call": "呼叫 Liu Yang",
+        "heading": "呼叫 Liu Yang",
+        "connected": "已接通",
+        "hang_up": "挂断",
+        "ended": re.compile(r"^已结束（已挂断(，[^）]+)?）$"),
+        "timer": re.compile(r"^\d+秒$|^\d+分\d+秒$"),
+        "wrapup": re.compile(r"^这通电话结果如何"),  # its full-width "?" is ruff's confusable
+        "again": "再次呼叫",
+    },
+}
+
+# Each settled htmx swap (a poll, a hang-up) counted, and the page and the nodes that must
+# survive the polls tagged: a reload or a re-inserted node loses the tag.
+POLLS_COUNT = """() => {
+    window.notReloaded = true;
+    window.polls = 0;
+    document.body.addEventListener("htmx:afterSettle", () => { window.polls += 1; });
+    document.querySelector("[role=status][id]").keptNode = true;
+}"""
+
+
+def polls_wait(page, count: int) -> None:
+    """Until `count` more polls have been morphed into the page."""
+    start = page.evaluate("window.polls")
+    page.wait_for_function(f"window.polls >= {start + count}", timeout=5_000)
+
+
+def screenshots_both(page, name: str) -> None:
+    """The page as it is now, on a desktop and on a 390 px phone."""
+    screenshot(page, f"{name}-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(page, f"{name}-phone")
+    page.set_viewport_size(DESKTOP)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_live_call_page_keeps_focus_status_and_timer_then_offers_the_wrap_up(
+    language, browser, live_server, make_sandbox, member, contacts
+):
+    words = WORDS[language]
+    sandbox = make_sandbox(time_scale=0.2)
+    with opened_page(browser, language=language) as page:
+        log_in(page, live_server, "wang", "pw-wang-123")
+        page.get_by_role("button", name=words["call"]).click()
+        expect(page.get_by_role("heading", name=words["heading"])).to_be_visible()
+        first = Call.objects.get()
+        polls_sent = []
+        page.on(
+            "request",
+            lambda request: polls_sent.append(1) if request.url.endswith("/status/") else None,
+        )
+        page.evaluate(POLLS_COUNT)
+        status = page.locator("#call-status-text")
+        assert page.get_by_role("status").count() == 1
+        notification_sent(sandbox, "Connected")
+        expect(status).to_have_text(words["connected"], timeout=2_000)
+
+        hang_up = page.get_by_role("button", name=words["hang_up"])
+        hang_up.focus()
+        page.evaluate("document.activeElement.keptNode = true")
+        timer = page.locator("#talk-timer")
+        expect(timer).to_have_text(words["timer"])
+        shown = timer.text_content()
+        polls_wait(page, 2)
+
+        # The same button, still focused; the same status node; the timer counted on.
+        assert page.evaluate("document.activeElement.keptNode === true")
+        assert page.evaluate("document.activeElement.id") == "call-hangup-button"
+        assert page.evaluate("document.getElementById('call-status-text').keptNode") is True
+        expect(timer).not_to_have_text(shown, timeout=2_000)
+        expect(timer).to_have_text(words["timer"])
+        assert axe_violations(page) == []
+        screenshots_both(page, f"{language}-call-live")
+
+        hang_up.focus()
+        page.keyboard.press("Enter")
+
+        expect(status).to_have_text(words["ended"], timeout=3_000)
+        wrapup = page.get_by_role("heading", name=words["wrapup"])
+        expect(wrapup).to_be_visible()
+        # "Hang up" went with the call: the focus goes to what comes next, not to the page's top.
+        expect(wrapup).to_be_focused()
+        expect(hang_up).to_have_count(0)
+        expect(timer).to_have_count(0)
+        assert page.evaluate("window.notReloaded") is True
+        assert page.evaluate("document.getElementById('call-status-text').keptNode") is True
+        assert page.get_by_role("status").count() == 1
+        # A late poll leaves the wrap-up being filled in as it is.
+        notes = page.locator("#wrapup-notes")
+        notes.fill("Back on Friday")
+        page.evaluate(
+            """url => htmx.ajax("GET", url, {target: "#call-live", swap: "morph:innerHTML"})""",
+            f"/calls/{first.pk}/status/",
+        )
+        expect(notes).to_have_value("Back on Friday")
+        sent = len(polls_sent)
+        assert sent >= 2  # it did poll while the call was live
+        screenshots_both(page, f"{language}-call-ended")
+        page.wait_for_timeout(1_200)
+        # The call is final: at most the poll already on its way, which answers "stop" (286).
+        assert len(polls_sent) <= sent + 1
+
+        page.get_by_role("button", name=words["again"]).click()
+
+        expect(page.get_by_role("heading", name=words["heading"])).to_be_visible()
+        second = Call.objects.exclude(pk=first.pk).get()
+        expect(page).to_have_url(re.compile(rf"/calls/{second.pk}/$"))
+        assert (second.contact_id, second.callee) == (first.contact_id, first.callee)

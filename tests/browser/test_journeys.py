@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 from members.models import Member, MinutePool
 from members.pool.services import pool_current
 from tests.browser.conftest import BROWSER_LOCALES, log_in, nav_link, opened_page, screenshot
+from tests.browser.test_admin_daily_work import Visit
 from tests.members.reports_fixtures import ended_call, local
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -106,8 +107,9 @@ def test_finance_exports_the_usage_report(
         page.get_by_role("link", name="CSV").first.click()
     rows = list(csv.reader(io.StringIO(download_info.value.path().read_text("utf-8-sig"))))
 
-    # 61 s of talk bills 2 minutes under the default per-started-minute rule.
-    assert ["Wang Fang", "1", "61", "2.00"] in rows
+    # 61 s of talk bills 2 minutes under the default per-started-minute rule (the member's row:
+    # name, its id for programs, then the figures).
+    assert ["Wang Fang", str(member.pk), "1", "61", "2.00"] in rows
 
     # The calls behind the figure: the callee's number is masked for finance; each row leads
     # to the call's page, to read, masked too, with nothing to act on.
@@ -124,31 +126,63 @@ def test_finance_exports_the_usage_report(
 def test_an_admin_edits_members_in_a_spreadsheet_and_imports_them_back(
     page, live_server, admin_user, member, language, screen, t, tmp_path
 ):
-    """Export, change one cell, import: the preview says what each row does, and only the
-    changed member changes."""
-    Member.objects.create(name="Li Na", phone_number="+8613912340000")
+    """Export (XLSX, CSV), import back: nothing changes; change one cell, import: only that
+    member changes. The preview says what each row does before anything is written."""
+    Member.objects.create(name="Li Na", phone_number="+8613912340000", minutes_cap=300)
+    before = _members_as_stored()
+    visit = Visit(language, phone=screen == "phone")
     log_in(page, live_server, "boss", "pw-boss-123")
+    nav_link(page, t("Members")).click()
+    visit.check(page, "admin-members-before-import")
+
+    def preview(path, *, expected: dict[str, str]):
+        page.locator("nav.subnav").get_by_role("link", name=t("Import"), exact=True).click()
+        page.locator("input[type=file]").set_input_files(str(path))
+        page.get_by_role("button", name=t("Preview")).click()
+        rows = page.locator("table.preview tbody tr")
+        expect(rows).to_have_count(len(expected))
+        for name, change in expected.items():
+            expect(rows.filter(has_text=name)).to_contain_text(change)
+
+    # The XLSX export, imported back as it is: every row unchanged, and nothing is.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="XLSX", exact=True).click()
+    exported_xlsx = tmp_path / "members.xlsx"
+    download_info.value.save_as(exported_xlsx)
+    preview(exported_xlsx, expected={"Wang Fang": t("No change"), "Li Na": t("No change")})
+    visit.check(page, "admin-import-preview-unchanged")
+    page.get_by_role("button", name=t("Import"), exact=True).click()
+    expect(page.locator(".messages")).to_be_visible()
+    assert _members_as_stored() == before
+
+    # The CSV export, one cell changed: only that member is updated.
     nav_link(page, t("Members")).click()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="CSV").first.click()
     exported = download_info.value.path().read_text("utf-8-sig")
     edited = tmp_path / "members.csv"
     edited.write_text(exported.replace("Li Na,", "Li Na (Sales),"), encoding="utf-8")
-
-    page.goto(f"{live_server.url}/members/import/")
-    page.locator("input[type=file]").set_input_files(str(edited))
-    page.get_by_role("button", name=t("Preview")).click()
-
-    preview = page.locator("table.preview")
-    expect(preview.locator("tr", has_text="Li Na (Sales)")).to_contain_text(
-        t("Updates %(columns)s") % {"columns": t("Name")}
-    )
-    expect(preview.locator("tr", has_text="Wang Fang")).to_contain_text(t("No change"))
+    updates_name = t("Updates %(columns)s") % {"columns": t("Name")}
+    preview(edited, expected={"Li Na (Sales)": updates_name, "Wang Fang": t("No change")})
+    visit.check(page, "admin-import-preview")
     screenshot(page, f"{language}-{screen}-admin-import-preview")
     page.get_by_role("button", name=t("Import"), exact=True).click()
 
     expect(page.locator(".messages")).to_be_visible()
-    assert sorted(Member.objects.values_list("name", flat=True)) == ["Li Na (Sales)", "Wang Fang"]
+    after = _members_as_stored()
+    assert after.pop("+8613912340000") == {**before.pop("+8613912340000"), "name": "Li Na (Sales)"}
+    assert after == before
+    assert not visit.findings, visit.report()
+
+
+def _members_as_stored() -> dict[str, dict]:
+    """Every member by number, with what an import may change."""
+    return {
+        row.pop("phone_number"): row
+        for row in Member.objects.values(
+            "phone_number", "name", "department_id", "status", "minutes_cap", "user_id"
+        )
+    }
 
 
 def test_an_outsider_gets_404_for_someone_elses_call(page, live_server, member, teammate):

@@ -683,17 +683,21 @@ def test_the_csv_export_streams_exactly_the_filtered_list(client, admin_user, hi
     assert [row[5] for row in rows] == ["+8613800000022", "+8613800000001", "+8613812345678"]
     assert rows[2][1] == "2025-04-01 10:00:00"
     assert rows[2][6] == "Zhao"
-    assert rows[1][7] == "Ended (busy, 1 min 01 s)"
-    assert rows[1][11] == "yes"
-    assert rows[2][10] == "2.00"  # 61 s bills two started minutes
+    # The status and the reason each in words, with its code beside it for programs.
+    busy = selectors.reason_label("CalleeBusy", to_caller=False)  # an admin reads it
+    assert rows[1][7:11] == ["Ended", "ended", busy, "CalleeBusy"]
+    assert (rows[1][13], rows[2][13]) == ("Yes", "No")
+    assert rows[2][12] == "2.00"  # 61 s bills two started minutes
 
 
 def test_the_csv_export_keeps_the_search_and_flag(client, employee, history):
     response = client_for(client, employee).get(reverse("call-export-csv"), {"over_limit": "on"})
 
     _, *rows = csv_rows(response)
-    assert [row[9] for row in rows] == ["61"]
-    assert [row[8] for row in rows] == ["CalleeBusy"]
+    assert [row[11] for row in rows] == ["61"]
+    assert [row[10] for row in rows] == ["CalleeBusy"]
+    # Their own call: the reason as its caller reads it.
+    assert [row[9] for row in rows] == ["busy"]
 
 
 def test_the_csv_export_masks_numbers_for_finance(client, finance_user, history):

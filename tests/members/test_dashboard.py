@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import Call
+from calls.services.outcomes import NEVER_PLACED_MESSAGE
 from members.models import MinutePool, PoolAlert
 from members.pool.ledger import usage_record
 from members.pool.services import pool_current, pool_for_day
@@ -266,11 +267,41 @@ def test_the_live_part_follows_a_call_as_its_status_changes(as_admin, member):
     assert '<span class="n">1</span> answered' in body
 
 
-def test_the_live_part_polls_itself(as_admin):
+def test_the_live_part_polls_itself_and_is_morphed_in_place(as_admin):
     body = as_admin.get(reverse("dashboard")).content.decode()
     assert f'hx-get="{reverse("dashboard-live")}"' in body
     assert 'hx-trigger="every 1s"' in body
-    assert 'hx-swap="outerHTML"' in body
+    # Morphed, not swapped whole: a focused link and the status region stay the same nodes.
+    assert 'hx-swap="morph:innerHTML"' in body
+    assert 'hx-ext="morph"' in body
+    assert "vendor/idiomorph-ext-" in body
+
+
+def test_one_status_region_sums_up_the_live_part_outside_what_is_morphed(as_admin, member):
+    make_call(member, Status.CONNECTED, connected_at=timezone.now())
+    ended_call(member, 30)
+    status = (
+        '<p id="dashboard-live-status" class="visually-hidden" role="status" aria-live="polite"%s>'
+        "Calls in progress: 1. Calls today: 2.</p>"
+    )
+
+    page = as_admin.get(reverse("dashboard")).content.decode()
+    live = as_admin.get(reverse("dashboard-live")).content.decode()
+
+    assert page.count('role="status"') == 1
+    assert status % "" in page
+    assert page.index(status % "") < page.index('id="dashboard-live"')
+    # The poll brings it out of band, to be morphed where it stands: the same node, new words.
+    assert status % ' hx-swap-oob="morph"' in live
+    assert 'id="dashboard-live"' not in live  # the part's inside only, morphed into it
+    assert 'id="dash-live-call-' in live  # each call matched to itself across polls
+
+
+def test_the_status_region_speaks_chinese(as_admin, member):
+    make_call(member, Status.CONNECTED, connected_at=timezone.now())
+
+    body = as_admin.get(reverse("dashboard-live"), HTTP_ACCEPT_LANGUAGE="zh-hans").content
+    assert "进行中的通话：1。今日通话：1。" in body.decode()
 
 
 def test_todays_calls_are_counted_by_outcome_in_plain_words(as_admin, member):
@@ -290,8 +321,8 @@ def test_todays_calls_are_counted_by_outcome_in_plain_words(as_admin, member):
 
     assert [(o.label, o.count) for o in outcomes] == [
         ("Answered", 2),
-        ("Busy", 2),
-        ("No answer", 1),
+        ("Contact's line busy", 2),
+        ("Contact did not answer", 1),
         ("Caller hung up before the answer", 1),
         ("Cancelled before dialling", 1),
         ("Failed", 1),
@@ -300,8 +331,8 @@ def test_todays_calls_are_counted_by_outcome_in_plain_words(as_admin, member):
     ]
     body = as_admin.get(reverse("dashboard-live")).content.decode()
     assert 'Today\'s calls <span class="count">10</span>' in body
-    assert '<span class="n">2</span> busy' in body
-    assert '<span class="n">1</span> no answer' in body
+    assert '<span class="n">2</span> contact&#x27;s line busy' in body
+    assert '<span class="n">1</span> contact did not answer' in body
     assert '<span class="n">1</span> outcome unknown' in body
 
 
@@ -407,3 +438,33 @@ def test_the_pool_figures_are_grouped_by_thousands(as_admin, pool):
 
     assert "12,345 of 250,000 minutes" in html
     assert "the 250,000 allotted" in html
+
+
+def test_failures_and_outcomes_read_in_chinese_without_codes_or_english(as_admin, member):
+    make_call(
+        member,
+        Status.FAILED,
+        callee_name="Never Placed",
+        error_message=NEVER_PLACED_MESSAGE,
+        ended_at=timezone.now(),
+    )
+    make_call(
+        member,
+        Status.FAILED,
+        callee_name="Caller Away",
+        reason="CallerNoAnswer",
+        ended_at=timezone.now(),
+    )
+    ended_call(member, 0, reason="SomethingNew")  # a reason the operator added since
+    ended_call(member, 0, reason="")
+
+    body = as_admin.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content
+    text = body.decode()
+
+    assert "通话未能发起：没有后台任务及时处理。" in text  # the stored message, in Chinese
+    assert NEVER_PLACED_MESSAGE not in text
+    assert "主叫未接听" in text  # the reason in words, told of the caller
+    assert "CallerNoAnswer" not in text
+    assert "SomethingNew" not in text
+    # Both unanswered calls without words are counted together.
+    assert '<span class="n">2</span> 未接通，其他原因' in text

@@ -20,17 +20,28 @@ pytestmark = pytest.mark.django_db
 
 APRIL = {"from": "2025-04-01", "to": "2025-04-30"}
 CALL_HEADER = [
+    "Call",
     "Date and time",
     "Member",
     "Department",
     "Caller",
     "Callee",
     "Status",
+    "Status code",
     "Reason",
+    "Reason code",
     "Seconds",
     "Billed minutes",
     "Over the limit",
 ]
+
+KEY_HEADERS = {
+    "member": "Member id",
+    "department": "Department id",
+    "day": "Date (YYYY-MM-DD)",
+    "month": "Month (YYYY-MM)",
+}
+FIGURE_HEADERS = ("Calls", "Talk time (seconds)", "Billed minutes")
 
 
 @pytest.fixture
@@ -85,8 +96,8 @@ def test_the_usage_csv_has_the_rows_and_total_of_the_page(as_finance, usage, gro
         f'attachment; filename="usage-{group_by}-2025-03-31-2025-05-20.csv"'
     )
     header, *rows = read_csv(response)
-    assert header == [group_by.title(), "Calls", "Talk time (seconds)", "Billed minutes"]
-    as_page = [[label, calls, _minutes(minutes)] for label, calls, _, minutes in rows]
+    assert header == [group_by.title(), KEY_HEADERS[group_by], *FIGURE_HEADERS]
+    as_page = [[label, calls, _minutes(minutes)] for label, _, calls, _, minutes in rows]
     assert as_page == page_table(as_finance, query)
 
 
@@ -96,6 +107,7 @@ def test_the_usage_csv_total_is_the_sum_of_the_calls_made(as_admin, usage):
     in_april = made_between(usage, date(2025, 4, 1), date(2025, 4, 30))
     assert rows[-1] == [
         "Total",
+        "",
         str(len(in_april)),
         str(sum(c.seconds for c in in_april)),
         f"{Decimal(sum(c.billed_seconds for c in in_april)) / 60:.2f}",
@@ -112,10 +124,10 @@ def test_the_usage_xlsx_opens_and_matches_the_page(as_finance, usage, group_by):
         f'attachment; filename="usage-{group_by}-2025-03-31-2025-05-20.xlsx"'
     )
     header, *rows = read_xlsx(response)
-    assert header == (group_by.title(), "Calls", "Talk time (seconds)", "Billed minutes")
-    as_page = [[label, str(calls), _minutes(str(minutes))] for label, calls, _, minutes in rows]
+    assert header == (group_by.title(), KEY_HEADERS[group_by], *FIGURE_HEADERS)
+    as_page = [[label, str(calls), _minutes(str(minutes))] for label, _, calls, _, minutes in rows]
     assert as_page == page_table(as_finance, query)
-    assert all(isinstance(row[1], int) and isinstance(row[3], int | float) for row in rows)
+    assert all(isinstance(row[2], int) and isinstance(row[4], int | float) for row in rows)
 
 
 def test_an_invalid_range_is_refused_with_the_reason(as_finance):
@@ -138,26 +150,28 @@ def test_the_calls_csv_streams_one_line_per_call_masked_for_finance(as_finance, 
     header, *rows = read_csv(as_finance.get(reverse("report-calls-csv"), APRIL))
     assert header == CALL_HEADER
     assert len(rows) == len(made_between(usage, date(2025, 4, 1), date(2025, 4, 30))) == 6
-    assert rows[0] == [
+    assert rows[0][1:] == [
         "2025-04-01 00:05:00",
         "Wang Fang",
         "Sales",
         "+86 139****5673",
         "+86 138****0001",
         "Ended",
+        "ended",
+        "hung up",
         "HangUp",
         "61",
         "2.00",
-        "",
+        "No",
     ]
-    assert [row[0][:10] for row in rows] == sorted(row[0][:10] for row in rows)
+    assert [row[1][:10] for row in rows] == sorted(row[1][:10] for row in rows)
     assert not any("+8613" in cell for row in rows for cell in row)
 
 
 def test_the_calls_csv_shows_admins_whole_numbers(as_admin, usage):
     _, first, *_ = read_csv(as_admin.get(reverse("report-calls-csv"), APRIL))
 
-    assert first[3:5] == ["+8613912345673", "+8613800000001"]
+    assert first[4:6] == ["+8613912345673", "+8613800000001"]
 
 
 def test_the_calls_csv_is_written_a_row_at_a_time(as_admin, usage):
@@ -179,9 +193,9 @@ def test_the_calls_csv_keeps_the_figure_filters_and_adds_up_to_the_figure(
         f'filename="calls-department-{departments["support"].pk}-2025-04-01-2025-04-30.csv"'
     )
     _, *rows = read_csv(response)
-    assert {row[1] for row in rows} == {"Li Na"}
+    assert {row[2] for row in rows} == {"Li Na"}
     assert len(rows) == figure["calls"]
-    assert _minutes(str(sum(Decimal(row[8]) for row in rows))) == figure["billed_minutes"]
+    assert _minutes(str(sum(Decimal(row[11]) for row in rows))) == figure["billed_minutes"]
 
 
 def test_the_calls_xlsx_opens_and_matches_the_csv(as_finance, usage, report_members):
@@ -191,11 +205,11 @@ def test_the_calls_xlsx_opens_and_matches_the_csv(as_finance, usage, report_memb
     _, *csv_rows = read_csv(as_finance.get(reverse("report-calls-csv"), query))
 
     assert list(header) == CALL_HEADER
-    assert rows[0][0] == datetime(2025, 4, 1, 0, 5)  # local wall-clock time, as a real date
-    assert [[str(v) if not isinstance(v, datetime) else "" for v in row][1:8] for row in rows] == [
-        row[1:8] for row in csv_rows
+    assert rows[0][1] == datetime(2025, 4, 1, 0, 5)  # local wall-clock time, as a real date
+    assert [[str(v) if not isinstance(v, datetime) else "" for v in row][2:11] for row in rows] == [
+        row[2:11] for row in csv_rows
     ]
-    assert [Decimal(str(row[8])) for row in rows] == [Decimal(row[8]) for row in csv_rows]
+    assert [Decimal(str(row[11])) for row in rows] == [Decimal(row[11]) for row in csv_rows]
 
 
 # Spreadsheet safety
@@ -209,9 +223,9 @@ def test_names_that_look_like_formulas_stay_text(as_admin, report_members):
     response = as_admin.get(reverse("report-calls-xlsx"), APRIL)
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
 
-    assert csv_row[1] == '\'=HYPERLINK("http://x")'
-    assert sheet["B2"].data_type == "s"
-    assert sheet["B2"].value == '=HYPERLINK("http://x")'
+    assert csv_row[2] == '\'=HYPERLINK("http://x")'
+    assert sheet["C2"].data_type == "s"
+    assert sheet["C2"].value == '=HYPERLINK("http://x")'
 
 
 @pytest.mark.parametrize(

@@ -615,9 +615,9 @@ def test_the_csv_export_streams_the_filtered_members_with_the_import_header(admi
     assert response["Content-Disposition"].startswith('attachment; filename="members-')
     text = b"".join(response.streaming_content).decode("utf-8")
     assert text.splitlines() == [
-        "\ufeffname,phone_number,department,status,minutes_cap,username",
-        "Li Na,+8613912340000,,suspended,,li",
-        "Wang Fang,+8613912345673,Sales,active,90,wang",
+        "\ufeffName,Member number,Department,Status,Status code,Minutes cap,Portal user",
+        "Li Na,+8613912340000,,Suspended,suspended,,li",
+        "Wang Fang,+8613912345673,Sales,Active,active,90,wang",
     ]
 
 
@@ -625,7 +625,7 @@ def test_the_csv_export_keeps_spreadsheets_from_running_a_name_as_a_formula(admi
     response = admin_client.get(reverse("member-export", kwargs={"fmt": "csv"}), {"q": "HYPER"})
 
     rows = b"".join(response.streaming_content).decode().splitlines()
-    assert rows[1] == "'=HYPERLINK(1),+8613700000000,,active,,"
+    assert rows[1] == "'=HYPERLINK(1),+8613700000000,,Active,active,,"
 
 
 def test_the_xlsx_export_has_the_same_columns_and_filters(admin_client, staff):
@@ -635,9 +635,9 @@ def test_the_xlsx_export_has_the_same_columns_and_filters(admin_client, staff):
 
     workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert list(workbook.active.values) == [
-        importing.MEMBER_TABLE.columns,
-        ("=HYPERLINK(1)", "+8613700000000", None, "active", None, None),
-        ("Wang Fang", "+8613912345673", "Sales", "active", 90, "wang"),
+        tuple(importing.MEMBER_TABLE.header_words()),
+        ("=HYPERLINK(1)", "+8613700000000", None, "Active", "active", None, None),
+        ("Wang Fang", "+8613912345673", "Sales", "Active", "active", 90, "wang"),
     ]
     assert workbook.active["A2"].data_type == "s"
 
@@ -675,6 +675,43 @@ def test_an_export_imported_back_changes_nothing(admin_client, staff, fmt):
     assert "matches the members as they are: nothing changed" in result.content.decode()
     assert member_rows() == before
     assert AuditLogEntry.objects.count() == audited
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_in_chinese_imported_in_english_changes_nothing(admin_client, staff, fmt):
+    """The export speaks its reader's language (headers, statuses) with each status's code
+    beside it; the import reads it back whoever imports it, in whichever language."""
+    before = member_rows()
+    exported = b"".join(
+        admin_client.get(
+            reverse("member-export", kwargs={"fmt": fmt}), HTTP_ACCEPT_LANGUAGE="zh-hans"
+        ).streaming_content
+    )
+
+    upload(admin_client, f"members.{fmt}", exported)
+    preview = admin_client.get(reverse("member-import"), HTTP_ACCEPT_LANGUAGE="en")
+    result = confirm(admin_client)
+
+    assert "unchanged: 3." in preview.content.decode()
+    assert "nothing changed" in result.content.decode()
+    assert member_rows() == before
+
+
+def test_a_file_naming_the_status_in_chinese_words_imports(admin_client, staff):
+    upload(
+        admin_client,
+        "members.csv",
+        csv_file("姓名,部门,状态,member number", "Wang Fang,Sales,已停用,+8613912345673"),
+    )
+    preview = admin_client.get(reverse("member-import"), HTTP_ACCEPT_LANGUAGE="en")
+    confirm(admin_client)
+
+    page = preview.content.decode()
+    assert "Updates Status" in page
+    # The preview says the status in words and the number as people write it, not the codes.
+    assert "<td>Suspended</td>" in page and ">suspended<" not in page
+    assert "139 1234 5673" in page
+    assert Member.objects.get(phone_number="+8613912345673").status == "suspended"
 
 
 def test_an_edited_export_updates_the_members_it_names_each_audited(

@@ -438,3 +438,36 @@ def test_the_pool_page_groups_its_numbers(client, admin_user, pool):
 
     assert "12,345 of 250,000 minutes" in html
     assert "237,655 minutes left" in html
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "80, 95, 100",
+        "80，95，100",
+        "80、95、100",
+        "80；95；100",  # noqa: RUF001 (full-width semicolons)
+        "80 95\n100",
+        "80%, 95%, 100%",
+    ],
+)
+def test_alert_thresholds_are_read_with_any_separator_a_person_types(
+    client, admin_user, pool, typed
+):
+    client.force_login(admin_user)
+
+    response = client.post(reverse("pool-update"), _terms(alert_thresholds=typed))
+
+    pool.refresh_from_db()
+    assert (response.status_code, pool.alert_thresholds) == (302, [80, 95, 100])
+
+
+def test_alert_thresholds_that_are_not_numbers_are_refused(client, admin_user, pool):
+    client.force_login(admin_user)
+
+    response = client.post(reverse("pool-update"), _terms(alert_thresholds="80, ninety"))
+
+    pool.refresh_from_db()
+    assert response.status_code == 400
+    assert "Use whole percentages, e.g. 80, 95, 100." in response.content.decode()
+    assert pool.alert_thresholds == [80, 95, 100]

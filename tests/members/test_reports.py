@@ -112,7 +112,7 @@ def test_report_by_member_adds_up_the_calls_made_in_the_range(as_finance, usage,
     assert _figures(response.context["total"]) == (6, minutes_text(billed))
     body = response.content.decode()
     assert "Wang Fang" in body and "Total" in body
-    assert "1 April 2025 to 30 April 2025" in body
+    assert "1–30 April 2025" in body  # noqa: RUF001 (an en dash)
 
 
 def test_report_by_department_has_a_row_for_members_in_no_department(
@@ -254,7 +254,7 @@ def test_calls_behind_a_member_list_only_theirs_in_the_range(as_finance, usage, 
     # Newest first, as every list of calls.
     assert [row["when"].date() for row in rows] == [LAST, FIRST, FIRST]
     assert response.context["heading"] == "Calls of Wang Fang"
-    assert "Calls placed from 1 April 2025 to 30 April 2025" in response.content.decode()
+    assert "Calls placed 1–30 April 2025, newest first." in response.content.decode()  # noqa: RUF001
     csv_query = parse_qs(urlsplit(response.context["csv_href"]).query)
     assert csv_query == {"from": [APRIL["from"]], "to": [APRIL["to"]], "member": [str(wang.pk)]}
 
@@ -331,6 +331,22 @@ def test_pool_history_has_a_row_per_period_with_the_alerts_crossed(as_finance, u
     assert april_row["percent_used"] == april.percent_used
     assert parse_qs(urlsplit(april_row["href"]).query)["to"] == ["2025-04-30"]
     assert "<svg" in response.content.decode()
+
+
+def test_pool_history_speaks_chinese_in_its_chart_and_percentages(as_finance, usage):
+    april = MinutePool.objects.get(period_start=date(2025, 4, 1))
+    PoolAlert.objects.create(pool=april, threshold=95, percent_used=120)
+    PoolAlert.objects.create(pool=april, threshold=80, percent_used=90)
+
+    response = as_finance.get(reverse("report-pools"), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+
+    body = response.content.decode()
+    chart = body[body.index("<svg") : body.index("</svg>")]
+    # The chart's months in Chinese ("2025年4月"), not strftime's English "Apr 2025".
+    assert "2025年4月" in chart
+    assert "Apr" not in chart
+    assert "80%、95%" in body
+    assert re.search(r"\d %", body) is None  # 80%, in the chart's scale too
 
 
 # Queries
@@ -443,7 +459,7 @@ def test_the_report_compares_the_period_with_the_previous_one_of_the_same_length
     html = response.content.decode()
     assert "+1600% vs the previous 30 days" in html
     assert "+500% vs the previous 30 days" in html
-    assert "1 min from 2 March 2025 to 31 March 2025" in html
+    assert "1 min from 2–31 March 2025" in html  # noqa: RUF001 (an en dash)
 
     # May against April: 61 min billed against 17, but 2 calls against 6; a range after a quiet
     # one has nothing to compare with.
@@ -461,7 +477,7 @@ def test_the_call_figures_match_the_export(as_finance, usage):
     lines = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
     total = lines[-1]
     assert total[0] == "Total"
-    calls, seconds = int(total[1]), int(total[2])
+    calls, seconds = int(total[2]), int(total[3])
     assert page.context["outcomes"].answered == calls == 6
     assert page.context["average_talk"] == duration_display(round(seconds / calls))
 

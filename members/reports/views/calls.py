@@ -13,9 +13,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from calls.selectors import REASON_LABELS, duration_display
+from calls.selectors import duration_display, reason_label
 from clicktodial_portal import exports
+from clicktodial_portal.dates import date_range_display
 from clicktodial_portal.masking import masks_numbers, number_display_for
 from members.models import Department, Member, UsageEntry
 from members.pool.selectors import pool_history
@@ -26,7 +28,6 @@ from members.reports.views.usage import (
     bad_request,
     finance_required,
     form_errors,
-    range_text,
     scope_query,
     url_for,
 )
@@ -96,8 +97,9 @@ def calls_behind(request: HttpRequest) -> HttpResponse:
             "caller": show_number(entry.call.caller),
             "callee": show_number(entry.call.callee),
             "status": entry.call.get_status_display(),
-            # In plain words on screen; the exports keep the operator's code for programs.
-            "reason": str(REASON_LABELS.get(entry.call.reason, entry.call.reason)),
+            # In plain words on screen, told of everyone's calls ("the caller did not answer");
+            # the exports keep the operator's code for programs.
+            "reason": reason_label(entry.call.reason, to_caller=False),
             "over_limit": entry.call.over_limit,
             "talk": duration_display(entry.seconds),
             "billed_minutes": charts.number_text(entry.billed_minutes),
@@ -110,7 +112,7 @@ def calls_behind(request: HttpRequest) -> HttpResponse:
         "reports/calls.html",
         {
             "heading": _scope_heading(scope),
-            "range_text": range_text(scope.date_from, scope.date_to),
+            "range_text": date_range_display(scope.date_from, scope.date_to),
             "one_day": scope.date_from == scope.date_to,
             "masked": masked,
             "page": page,
@@ -128,19 +130,30 @@ def calls_behind(request: HttpRequest) -> HttpResponse:
     )
 
 
-# In English whatever the page's language, like every export header (a data format).
-CALL_EXPORT_HEADER = [
-    "Date and time",
-    "Member",
-    "Department",
-    "Caller",
-    "Callee",
-    "Status",
-    "Reason",
-    "Seconds",
-    "Billed minutes",
-    "Over the limit",
-]
+def call_export_header() -> list[str]:
+    """The export's header in the reader's language. Beside the status and the reason in words
+    sits each one's code, the same in every language: the columns programs read."""
+    return [
+        _("Call"),
+        _("Date and time"),
+        _("Member"),
+        _("Department"),
+        _("Caller"),
+        _("Callee"),
+        _("Status"),
+        _("Status code"),
+        _("Reason"),
+        _("Reason code"),
+        _("Seconds"),
+        _("Billed minutes"),
+        _("Over the limit"),
+    ]
+
+
+def _reason_words(code: str) -> str:
+    words = reason_label(code, to_caller=False)
+    # A code without words is in the code column: not an English word in a Chinese file.
+    return _("other (see the code)") if code and words == code else words
 
 
 def _call_export_rows(request: HttpRequest, scope: UsageScope) -> Iterator[list[object]]:
@@ -151,16 +164,19 @@ def _call_export_rows(request: HttpRequest, scope: UsageScope) -> Iterator[list[
     for entry in entries.iterator(chunk_size=EXPORT_CHUNK):
         call = entry.call
         yield [
+            call.pk,
             call.created_at,
             entry.member.name,
             entry.department.name if entry.department else "",
             show_number(call.caller),
             show_number(call.callee),
             call.get_status_display(),
+            call.status,
+            _reason_words(call.reason),
             call.reason,
             entry.seconds,
             entry.billed_minutes,
-            "yes" if call.over_limit else "",
+            _("Yes") if call.over_limit else _("No"),
         ]
 
 
@@ -172,7 +188,7 @@ def calls_csv(request: HttpRequest) -> HttpResponse:
     scope = form.scope()
     return exports.csv_response(
         filename=_scope_filename(scope, "csv"),
-        header=CALL_EXPORT_HEADER,
+        header=call_export_header(),
         rows=_call_export_rows(request, scope),
     )
 
@@ -185,10 +201,10 @@ def calls_xlsx(request: HttpRequest) -> HttpResponse:
     scope = form.scope()
     return exports.xlsx_response(
         filename=_scope_filename(scope, "xlsx"),
-        sheet_title="Calls",
-        header=CALL_EXPORT_HEADER,
+        sheet_title=_("Calls"),
+        header=call_export_header(),
         rows=_call_export_rows(request, scope),
-        column_widths=(20, 20, 16, 18, 18, 10, 14, 10, 14),
+        column_widths=(8, 20, 20, 16, 18, 18, 12, 12, 30, 16, 10, 14, 14),
     )
 
 
@@ -211,13 +227,14 @@ def pool_history_page(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "period": date_format(pool.period_start, "YEAR_MONTH_FORMAT"),
-                "dates": range_text(pool.period_start, pool.period_end),
+                "dates": date_range_display(pool.period_start, pool.period_end),
                 "allotted": pool.minutes_allotted,
                 "used": charts.number_text(pool.minutes_used),
                 "remaining": charts.number_text(pool.minutes_remaining),
                 "percent_used": pool.percent_used,
+                "percent_text": charts.percent_text(pool.percent_used),
                 "over": pool.minutes_remaining < 0,
-                "alerts": [f"{alert.threshold} %" for alert in pool.alerts.all()],
+                "alerts": [charts.percent_text(alert.threshold) for alert in pool.alerts.all()],
                 "href": href,
             }
         )
@@ -235,7 +252,8 @@ def pool_history_page(request: HttpRequest) -> HttpResponse:
                     "percent": pool.percent_used,
                 }
             ),
-            axis_label=f"{pool.period_start:%b %Y}",
+            # The month in the page's language ("Dec 2026", "2026年12月"), as the usage chart's.
+            axis_label=date_format(pool.period_start, pgettext("chart axis", "M Y")),
         )
         for pool, row in reversed(list(zip(pools, rows, strict=True))[:CHART_PERIODS])
     ]

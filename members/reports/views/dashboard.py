@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from clicktodial_portal.dates import date_range_display
 from members.models import minutes_display
 from members.pool.services import pool_current
 from members.reports import charts
@@ -71,13 +72,10 @@ def _trend_chart(pace: PoolPace) -> SafeString:
                 axis_label=f"{usage.day:%-d}",
             )
         )
-    first, last = pace.days[0].day, pace.days[-1].day
-    # Translators: the dashboard chart title, e.g. "Billed minutes per day, 1 November to 27
-    # November 2026".
-    title = _("Billed minutes per day, %(first)s to %(last)s") % {
-        "first": date_format(first, "MONTH_DAY_FORMAT"),
-        "last": date_format(last, "DATE_FORMAT"),
-    }
+    days = date_range_display(pace.days[0].day, pace.days[-1].day)
+    # Translators: the dashboard chart title; the range is a date range such as "1 to 27
+    # November 2026" (written with an en dash).
+    title = _("Billed minutes per day, %(range)s") % {"range": days}
     return charts.bar_chart_svg(title=title, bars=bars, unit=charts.minutes_unit(), columns=True)
 
 
@@ -89,7 +87,6 @@ def _live_context() -> dict[str, Any]:
         "outcomes": outcomes,
         "calls_today": sum(outcome.count for outcome in outcomes),
         "poll_seconds": LIVE_POLL_SECONDS,
-        "refreshed_at": now,
     }
 
 
@@ -110,5 +107,6 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def dashboard_live(request: HttpRequest) -> HttpResponse:
-    """Live calls and today's counts, polled by the dashboard."""
-    return render(request, "dashboard/_live.html", _live_context())
+    """Live calls and today's counts, polled by the dashboard and morphed into it; the sentence
+    that sums them up comes out of band, for the page's one status region."""
+    return render(request, "dashboard/_live.html", {**_live_context(), "oob": True})

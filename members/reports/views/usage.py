@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from calls.selectors import duration_display
 from clicktodial_portal import exports
+from clicktodial_portal.dates import date_range_display
 from members import roles
 from members.reports import charts, selectors
 from members.reports.selectors import UsageReport, UsageScope
@@ -40,12 +41,19 @@ GROUP_LABELS = {
     "day": gettext_lazy("Day"),
     "month": gettext_lazy("Month"),
 }
-# The first column's header in the usage exports, which stay in English (a data format).
-EXPORT_GROUP_HEADERS = {
-    "member": "Member",
-    "department": "Department",
-    "day": "Day",
-    "month": "Month",
+# The usage exports' second column: each row's key, the same in every language (the API's
+# `key`), beside its label in words.
+EXPORT_KEY_HEADERS = {
+    "member": gettext_lazy("Member id"),
+    "department": gettext_lazy("Department id"),
+    "day": gettext_lazy("Date (YYYY-MM-DD)"),
+    "month": gettext_lazy("Month (YYYY-MM)"),
+}
+EXPORT_SHEET_TITLES = {
+    "member": gettext_lazy("Usage by member"),
+    "department": gettext_lazy("Usage by department"),
+    "day": gettext_lazy("Usage by day"),
+    "month": gettext_lazy("Usage by month"),
 }
 
 
@@ -130,16 +138,6 @@ def bad_request(form: forms.Form) -> HttpResponse:
     return HttpResponseBadRequest(
         " ".join(form_errors(form)), content_type="text/plain; charset=utf-8"
     )
-
-
-def range_text(date_from: date, date_to: date) -> str:
-    if date_from == date_to:
-        return date_format(date_from, "DATE_FORMAT")
-    # Translators: a date range, both days included, e.g. "1 April 2025 to 30 April 2025".
-    return _("%(first)s to %(last)s") % {
-        "first": date_format(date_from, "DATE_FORMAT"),
-        "last": date_format(date_to, "DATE_FORMAT"),
-    }
 
 
 def scope_query(scope: UsageScope) -> dict[str, str]:
@@ -231,7 +229,7 @@ def _usage_chart(report: UsageReport, rows: list[dict]) -> SafeString:
         )
         for row, view_row in zip(report.rows, rows, strict=True)
     }
-    title = _chart_title(report.group_by, range_text(report.date_from, report.date_to))
+    title = _chart_title(report.group_by, date_range_display(report.date_from, report.date_to))
     unit = charts.minutes_unit()
     axis = _time_axis(report)
     if axis is None:
@@ -290,8 +288,10 @@ def usage_report_page(request: HttpRequest) -> HttpResponse:
             "report": report,
             "group_by": report.group_by,
             "group_label": GROUP_LABELS[report.group_by],
-            "caption": _caption(report.group_by, range_text(report.date_from, report.date_to)),
-            "range_text": range_text(report.date_from, report.date_to),
+            "caption": _caption(
+                report.group_by, date_range_display(report.date_from, report.date_to)
+            ),
+            "range_text": date_range_display(report.date_from, report.date_to),
             "rows": rows,
             "total": {
                 "calls": report.total.calls,
@@ -366,7 +366,7 @@ def _call_figures(report: UsageReport) -> dict[str, object]:
         ],
         "time_zone": timezone.get_current_timezone_name(),
         "comparison": comparison,
-        "previous_range": range_text(comparison.previous_from, comparison.previous_to),
+        "previous_range": date_range_display(comparison.previous_from, comparison.previous_to),
         "billed_change_text": _change_text(comparison.billed_change, comparison.days),
         "calls_change_text": _change_text(comparison.calls_change, comparison.days),
         "billed_change_trend": _trend(comparison.billed_change),
@@ -391,18 +391,19 @@ def _caption(group_by: str, range_text: str) -> str:
 
 
 def _usage_export_table(report: UsageReport) -> tuple[list[str], list[list[object]], list[object]]:
-    # Column headers stay in English whatever the page's language: the exports are a data format.
+    # In the reader's language, as the page; the key column is for programs.
     header = [
-        EXPORT_GROUP_HEADERS[report.group_by],
-        "Calls",
-        "Talk time (seconds)",
-        "Billed minutes",
+        str(GROUP_LABELS[report.group_by]),
+        str(EXPORT_KEY_HEADERS[report.group_by]),
+        _("Calls"),
+        _("Talk time (seconds)"),
+        _("Billed minutes"),
     ]
     rows: list[list[object]] = [
-        [row.label, row.calls, row.seconds, row.billed_minutes] for row in report.rows
+        [row.label, row.key, row.calls, row.seconds, row.billed_minutes] for row in report.rows
     ]
     total = report.total
-    return header, rows, ["Total", total.calls, total.seconds, total.billed_minutes]
+    return header, rows, [_("Total"), "", total.calls, total.seconds, total.billed_minutes]
 
 
 def _usage_filename(report: UsageReport, extension: str) -> str:
@@ -430,9 +431,9 @@ def usage_xlsx(request: HttpRequest) -> HttpResponse:
     header, rows, total = _usage_export_table(report)
     return exports.xlsx_response(
         filename=_usage_filename(report, "xlsx"),
-        sheet_title=f"Usage by {report.group_by}",
+        sheet_title=str(EXPORT_SHEET_TITLES[report.group_by]),
         header=header,
         rows=iter(rows),
         total=total,
-        column_widths=(28, 10, 20, 16),
+        column_widths=(28, 18, 10, 20, 16),
     )
