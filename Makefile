@@ -31,7 +31,10 @@ run: install
 # PYTEST_ARGS: some tests only, or pytest's options. The browser tests drive Debian's Chromium and
 # need a Chinese font (fonts-wqy-microhei): installed here when missing and run as root; otherwise
 # those tests are skipped, saying what to install. The property-based tests run a smaller profile
-# than under `make reliability` (tests/conftest.py).
+# than under `make reliability` (tests/conftest.py). PYTEST_WORKERS: how many processes share the
+# tests (pytest-xdist; each its own var folder and Redis databases, tests/worker_isolation.py); 0
+# runs them in this one, as the RabbitMQ run must.
+PYTEST_WORKERS ?= 2
 test: install-dev
 	@[ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
 		{ [ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ] && \
@@ -39,7 +42,7 @@ test: install-dev
 		(apt-get update -qq && \
 		 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
 	$(VENV_PYTHON) manage.py compile_translations
-	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+	$(VENV_PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The fault and abuse tests alone, the property-based ones at full size, and their figures as a
 # table (also part of `make test`, smaller).

@@ -16,5 +16,9 @@ class Preference(models.Model):
     # the Users page; None keeps the default: every admin with an e-mail address gets them.
     pool_alerts = models.BooleanField(_("receives pool alerts"), null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
+
     def __str__(self) -> str:
         return f"{self.user}: {self.language or '-'}"

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 
@@ -41,6 +42,8 @@ class AuditLogEntry(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log entries")
         # The table the members app created: the model moved here, its rows did not (migrations
         # members 0007 and audit 0001 move it in Django's state only).
         db_table = "members_auditlogentry"

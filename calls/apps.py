@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CallsConfig(AppConfig):
     name = "calls"
-    verbose_name = "Calls"
+    verbose_name = _("Calls")
 
     def ready(self) -> None:
         # The notify endpoint's system checks (calls/checks.py).

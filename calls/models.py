@@ -32,6 +32,8 @@ class Contact(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -68,6 +70,8 @@ class CallOutcome(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("call outcome")
+        verbose_name_plural = _("call outcomes")
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["code"], name="calls_calloutcome_code_unique"),
@@ -159,6 +163,8 @@ class Call(models.Model):
     notes = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
         ordering = ["-created_at", "-id"]
         indexes = [
             # "My calls" and the calls API list a member's calls newest first.
@@ -254,6 +260,8 @@ class CallEvent(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("call event")
+        verbose_name_plural = _("call events")
         ordering = ["received_at", "id"]
         indexes = [
             # A begin answer that arrives after its first notification adopts the events that

@@ -18,6 +18,8 @@ class BusinessNumber(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("business number")
+        verbose_name_plural = _("business numbers")
         ordering = ["-is_default", "phone_number"]
         constraints = [
             models.UniqueConstraint(
@@ -47,6 +49,8 @@ class Department(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -81,6 +85,8 @@ class Member(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -126,6 +132,8 @@ class MinutePool(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("minute pool")
+        verbose_name_plural = _("minute pools")
         ordering = ["-period_start"]
         constraints = [
             models.CheckConstraint(
@@ -170,6 +178,8 @@ class UsageEntry(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("usage entry")
+        verbose_name_plural = _("usage entries")
         ordering = ["-day", "-id"]
         indexes = [
             # Member and department caps sum the period's entries before each call.
@@ -202,6 +212,8 @@ class UsageDaily(models.Model):
     billed_seconds = models.PositiveBigIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("daily usage")
+        verbose_name_plural = _("daily usage")
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "member", "department_key"], name="members_usagedaily_unique_key"
@@ -227,6 +239,8 @@ class UsageMonthly(models.Model):
     billed_seconds = models.PositiveBigIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("monthly usage")
+        verbose_name_plural = _("monthly usage")
         constraints = [
             models.UniqueConstraint(
                 fields=["month", "member", "department_key"],
@@ -250,6 +264,8 @@ class PoolAlert(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("pool alert")
+        verbose_name_plural = _("pool alerts")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(

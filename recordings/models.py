@@ -74,6 +74,8 @@ class Recording(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
         ordering = ["-recorded_at", "-id"]
         indexes = [
             # The sweeper: pending downloads that are due.
@@ -138,6 +140,8 @@ class RecordingRule(models.Model):
     )
 
     class Meta:
+        verbose_name = _("recording rule")
+        verbose_name_plural = _("recording rules")
         ordering = ["scope", "id"]
         constraints = [
             models.CheckConstraint(

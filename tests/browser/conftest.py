@@ -110,10 +110,11 @@ def phone_page(browser) -> Iterator:
 
 def screenshots_folder() -> Path:
     """Where the browser tests leave a picture of each main page: var/test-artifacts/screenshots
-    (under PORTAL_VAR_DIR), kept after the run for a person to look at."""
-    from django.conf import settings
+    (under PORTAL_VAR_DIR; the shared one, not a pytest-xdist worker's), kept after the run for a
+    person to look at."""
+    from tests.worker_isolation import SHARED_VAR_DIR
 
-    folder = Path(settings.VAR_DIR) / "test-artifacts" / "screenshots"
+    folder = SHARED_VAR_DIR / "test-artifacts" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
