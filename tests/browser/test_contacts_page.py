@@ -1,13 +1,17 @@
 """The contacts page as an employee uses it, in Chromium, in both languages, on a desktop and on
 a 390 px phone: a failed add shows its error next to the field, which takes the focus; the pages
-of a long list follow each other; several contacts are deleted at once, after a confirmation.
+of a long list follow each other; several contacts are deleted at once, after a confirmation; a
+CSV file or a workbook is imported after its preview.
 
 The words to find come from the portal's own catalogue (`t`), so the test runs unchanged in
 English and in Chinese; the browser's language picks which.
 """
 
+import io
+
 import pytest
 from django.utils import translation
+from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from calls.models import Contact
@@ -108,3 +112,64 @@ def test_add_page_and_bulk_delete(page, live_server, member, two_pages, language
     expect(page.locator("table.contacts")).to_be_visible()
     assert not Contact.objects.filter(name__in=["Contact 002", "Contact 003"]).exists()
     assert Contact.objects.count() == 11
+
+
+def test_import_a_file_after_its_preview(page, live_server, member, language, screen, t):
+    """A CSV file, and on a desktop an Excel workbook too: the preview shows every row, the
+    numbers in the one on-screen format, and the row in error beside its problem; nothing is
+    written until the corrected file is imported."""
+    log_in(page, live_server, "wang", "pw-wang-123")
+    for number, kind in enumerate(["csv", "xlsx"] if screen == "desktop" else ["csv"]):
+        _import_after_preview(page, live_server, language, screen, t, kind, callee_digit=number)
+    assert Contact.objects.filter(owner=member.user).count() == (2 if screen == "desktop" else 1)
+
+
+def _import_after_preview(page, live_server, language, screen, t, kind, *, callee_digit):
+    callee = f"+861380000000{callee_digit}"
+    rows = [
+        ["name", "phone_number", "company", "notes"],
+        [f"Liu Yang {kind}", callee, "Acme", ""],
+        ["Zhao Lei", "not a number", "", ""],
+    ]
+    before = Contact.objects.count()
+    page.goto(f"{live_server.url}/contacts/import/")
+    page.locator("input[type=file]").set_input_files(_table_file(rows, kind))
+    page.get_by_role("button", name=t("Preview")).click()
+
+    preview = page.locator("table.preview tbody tr")
+    expect(preview).to_have_count(2)
+    expect(preview.first).to_contain_text(f"138 0000 000{callee_digit}")  # not E.164
+    expect(preview.nth(1)).to_have_class("row-error")
+    expect(page.locator("main .error[role=alert]")).to_be_visible()
+    screenshot(page, f"{language}-{screen}-employee-contacts-import-{kind}-error")
+    assert Contact.objects.count() == before
+
+    # Corrected: the row in error left out, the file sent again, then imported.
+    page.get_by_role("button", name=t("Start over")).click()
+    page.locator("input[type=file]").set_input_files(_table_file(rows[:2], kind))
+    page.get_by_role("button", name=t("Preview")).click()
+    with translation.override(language):
+        import_one = translation.ngettext(
+            "Import %(counter)s contact", "Import %(counter)s contacts", 1
+        ) % {"counter": 1}
+    page.get_by_role("button", name=import_one).click()
+    expect(page.locator("table.contacts")).to_contain_text(f"Liu Yang {kind}")
+    imported = Contact.objects.get(name=f"Liu Yang {kind}")
+    assert (imported.phone_number, imported.company) == (callee, "Acme")
+
+
+def _table_file(rows: list[list[str]], kind: str) -> dict:
+    """The rows as the file a person uploads: UTF-8 CSV, or an Excel workbook."""
+    if kind == "csv":
+        text = "\n".join(",".join(row) for row in rows) + "\n"
+        return {"name": "contacts.csv", "mimeType": "text/csv", "buffer": text.encode()}
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    data = io.BytesIO()
+    workbook.save(data)
+    return {
+        "name": "contacts.xlsx",
+        "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "buffer": data.getvalue(),
+    }

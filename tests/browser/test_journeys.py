@@ -110,6 +110,8 @@ def test_finance_exports_the_usage_report(
     # 61 s of talk bills 2 minutes under the default per-started-minute rule (the member's row:
     # name, its id for programs, then the figures).
     assert ["Wang Fang", str(member.pk), "1", "61", "2.00"] in rows
+    # In the reader's language, as the page (the key column beside the names is for programs).
+    assert rows[0][2:] == [t("Calls"), t("Talk time (seconds)"), t("Billed minutes")]
 
     # The calls behind the figure: the callee's number is masked for finance; each row leads
     # to the call's page, to read, masked too, with nothing to act on.
