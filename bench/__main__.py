@@ -195,7 +195,8 @@ def main() -> int:
     results["click_to_call"] = measured["click_to_call"]
     output = subprocess.run(  # noqa: S603 - our own module
         [sys.executable, "-m", "bench.reports", str(SCALE)],
-        capture_output=True,
+        # Its errors go straight to ours: a failed quick run in CI must say why.
+        stdout=subprocess.PIPE,
         text=True,
         check=True,
     )

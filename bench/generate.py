@@ -67,7 +67,7 @@ def history_generate(*, calls: int, members: int, stdout) -> None:
                 member_id, sponsor, caller, callee, callee_name, status, reason, error_code,
                 error_message, callidentifier, begin_attempts, created_at, updated_at, begun_at,
                 connected_at, ended_at, duration_seconds, over_limit, limit_note,
-                recording_result, recording_id
+                recording_result, recording_id, notes
             )
             SELECT
                 %(first_member)s + (g * 7919) %% %(members)s,
@@ -79,11 +79,11 @@ def history_generate(*, calls: int, members: int, stdout) -> None:
                 '', '', 'B' || g, 1, at, at, at,
                 CASE WHEN g %% 5 = 0 THEN NULL ELSE at END,
                 at + make_interval(secs => dur),
-                dur, false, '', '', ''
+                dur, false, '', '', '', ''
             FROM (
                 SELECT g,
                     %(start)s::timestamptz
-                        + make_interval(secs => %(span)s::float8 * g / %(calls)s) AS at,
+                        + make_interval(secs => %(span)s::float8 * (g - 1) / %(calls)s) AS at,
                     CASE WHEN g %% 5 = 0 THEN 0 ELSE (g * 104729) %% 900 + 1 END AS dur
                 FROM generate_series(1::bigint, %(calls)s::bigint) AS g
             ) AS generated

@@ -102,7 +102,7 @@ def raw_group_by(column_sql: str, date_from: date, date_to: date):
 def export_memory(url: str, date_from: date, date_to: date) -> dict:
     output = subprocess.run(  # noqa: S603 - our own module, fixed arguments
         [sys.executable, "-m", "bench.export_memory", date_from.isoformat(), date_to.isoformat()],
-        capture_output=True,
+        stdout=subprocess.PIPE,  # its errors go to ours, to be read when it fails
         text=True,
         check=True,
         env={**os.environ, "DATABASE_URL": url},
