@@ -215,6 +215,23 @@ def sandbox(make_sandbox) -> SandboxOperator:
     return make_sandbox()
 
 
+def pytest_sessionfinish(session) -> None:
+    """In a pytest-xdist worker, its reliability figures go back to the controller, which
+    prints the table (below)."""
+    from tests import reliability
+
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["reliability"] = reliability.figures()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """In the controller, a finished worker's reliability figures added to the table's."""
+    from tests import reliability
+
+    reliability.merge(getattr(node, "workeroutput", {}).get("reliability", {}))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """After a run with reliability tests, their figures as a table (tests/reliability.py)."""
     from tests import reliability

@@ -21,6 +21,7 @@ ROWS: dict[str, tuple[str, ...]] = {
     "operator faults": ("injected", "survived"),
     "worker deaths": ("injected", "survived"),
     "bad inputs": ("tried", "5xx"),
+    "page query strings": ("tried", "5xx"),
 }
 
 _lock = threading.Lock()
@@ -37,6 +38,12 @@ def record(row: str, **counts: int) -> None:
     with _lock:
         for column, value in counts.items():
             _figures[row][column] += value
+
+
+def merge(counted: dict[str, dict[str, int]]) -> None:
+    """Add figures counted elsewhere: a pytest-xdist worker's, in the process that prints them."""
+    for row, columns in counted.items():
+        record(row, **columns)
 
 
 def figures() -> dict[str, dict[str, int]]:

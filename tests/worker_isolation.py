@@ -20,19 +20,28 @@ SHARED_VAR_DIR = Path(
     os.environ.get("PORTAL_VAR_DIR", Path(__file__).resolve().parent.parent / "var")
 )
 
-# A Redis URL's database number ("redis://host:6379/1"): the last path segment.
-_REDIS_DATABASE = re.compile(r"^(rediss?://[^/]*/)(\d+)(.*)$")
+# A Redis URL (also django-environ's rediscache:// for the cache) and its database number, the
+# path's one segment: none means database 0.
+_REDIS_URL = re.compile(r"^((?:rediss?|rediscache)://[^/?]*)(?:/(\d*))?(\?.*)?$")
+# Redis's default number of databases (its `databases` setting).
+_REDIS_DATABASES = 16
 
 
 def _redis_database_moved(url: str, worker_number: int) -> str:
     """The same Redis server, another database: 0 → 2 + 2n, 1 → 3 + 2n, so that worker n's
     broker and cache differ from each other, from every other worker's and from a run without
     workers (databases 0 and 1)."""
-    found = _REDIS_DATABASE.match(url)
+    found = _REDIS_URL.match(url)
     if not found:
         return url
-    prefix, database, rest = found.groups()
-    return f"{prefix}{int(database) + 2 * (worker_number + 1)}{rest}"
+    server, database, query = found.groups()
+    moved = int(database or 0) + 2 * (worker_number + 1)
+    if moved >= _REDIS_DATABASES:
+        raise RuntimeError(
+            f"{url}: worker gw{worker_number} would need Redis database {moved}, past the "
+            f"{_REDIS_DATABASES} a default Redis has: run fewer workers (PYTEST_WORKERS)"
+        )
+    return f"{server}/{moved}{query or ''}"
 
 
 def _isolate(worker: str) -> None:

@@ -21,6 +21,7 @@ from members.models import MinutePool, UsageEntry
 from operator_api.camara import EVENT_TYPE, camara_error, sink_credential_issue
 from recordings.models import Recording
 from tests.calls.helpers import FakeOperator, requests_to, start, use_camara, wait_for
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
@@ -54,6 +55,11 @@ def test_a_complete_call(api, member, camara):
     (create,) = requests_to(camara, "/calls")
     token = create.body["sinkCredential"]["accessToken"]
     assert create.body["sink"].endswith(reverse("operator-camara-events"))
+    # The sandbox logs an event once its answer is back, which can be just after the portal
+    # has applied the last one.
+    wait_until(
+        lambda: len(events_sent(camara, call.callidentifier)) == 5, timeout=5, what="5 events"
+    )
     sent = events_sent(camara, call.callidentifier)
     assert [n.status_code for n in sent] == [204] * 5  # initiating and the four
     assert len({n.body["id"] for n in sent}) == 5
