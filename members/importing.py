@@ -89,6 +89,9 @@ class ImportRow:
     minutes_cap: str = ""
     username: str = ""
     errors: dict[str, str] = field(default_factory=dict)
+    # The status in words where the file also has its code and the two name different statuses
+    # (one was edited, the other not): which one was meant is not guessed.
+    status_words_disagreeing: str = ""
     # The optional columns the file does not have: for a member it updates, left as they are.
     absent: list[str] = field(default_factory=list)
     # After `validate_rows`: the member whose number it is (None: a new member), and which of
@@ -171,14 +174,23 @@ def parse_member_file(name: str, data: bytes) -> list[ImportRow]:
 
 
 def _status_merged(row: TableRow) -> ImportRow:
-    """The row with one status: its code where the file has one (an export's), else its words."""
+    """The row with one status: its code where the file has one (an export's), else its words.
+
+    Words beside the code that name another status are kept aside, for `validate_rows` to refuse
+    the row: a person edits the words, a program the code, and either may have been left as it was.
+    """
     values = dict(row.values)
     code = values.pop("status_code")
     absent = [column for column in row.absent if column != "status_code"]
+    disagreeing = ""
     if code:
+        words = values.get("status", "")
+        named = _statuses_named().get(words.casefold()) if words else None
+        if named is not None and named != _statuses_named().get(code.casefold(), code):
+            disagreeing = words
         values["status"] = code
         absent = [column for column in absent if column != "status"]
-    return ImportRow(line=row.line, absent=absent, **values)
+    return ImportRow(line=row.line, absent=absent, status_words_disagreeing=disagreeing, **values)
 
 
 # Validation
@@ -272,7 +284,12 @@ def validate_rows(rows: Sequence[ImportRow], *, lookups: ImportLookups) -> list[
                 values["department"] = department
 
         status = statuses.get(row.status.casefold()) if row.status else Member.Status.ACTIVE
-        if status is None:
+        if row.status_words_disagreeing:
+            errors["status"] = _(
+                "The status “%(words)s” and the status code “%(code)s” disagree: "
+                "correct one of them."
+            ) % {"words": row.status_words_disagreeing, "code": row.status}
+        elif status is None:
             errors["status"] = _("The status “%(status)s” is not one of %(statuses)s.") % {
                 "status": row.status,
                 "statuses": ", ".join(Member.Status.values),

@@ -106,13 +106,16 @@ def member_candidates(text: str) -> MemberSearch:
 
 def member_resolve(text: str, *, picked: str = "") -> MemberSearch:
     """The one member the form's words mean, or an error saying why there is none: `picked` is
-    the id of a member chosen among the candidates, which wins over the words."""
+    the id of a member chosen among the candidates, which wins over the words as long as the
+    words still mean it (a pick left checked under words typed since is not what was meant)."""
+    text = text.replace("\x00", "").strip()
     # A database id: decimal digits (not "²", which int() refuses) that fit in a bigint.
     if picked.isdecimal() and len(picked) <= 18:
         member = _members().filter(pk=int(picked)).first()
-        if member is not None:
+        if member is not None and (
+            text == member_label(member) or _matching(text).filter(pk=member.pk).exists()
+        ):
             return MemberSearch(text=member_label(member), found=member, count=1)
-    text = text.strip()
     if not text:
         return MemberSearch(text=text)
     search = member_candidates(text)

@@ -49,6 +49,7 @@ UNANSWERED_REASONS = (
     "HangUp",
     "Other",
     "Cancelled",
+    "SettledByHand",
 )
 # Unanswered calls with no reason, or one the portal has no words for (the operator added it
 # since): counted together, their codes are for the call log's technical detail.

@@ -312,6 +312,7 @@ def test_todays_calls_are_counted_by_outcome_in_plain_words(as_admin, member):
     ended_call(member, 0, reason="CalleeNoAnswer")
     ended_call(member, 0, reason="CallerAbandon")
     ended_call(member, 0, reason="Cancelled")
+    ended_call(member, 0, reason="SettledByHand")  # an unknown one an admin settled
     make_call(member, Status.FAILED, error_message="Blacklisted.", ended_at=timezone.now())
     make_call(member, Status.UNKNOWN)
     make_call(member, Status.CONNECTED, connected_at=timezone.now())
@@ -325,12 +326,13 @@ def test_todays_calls_are_counted_by_outcome_in_plain_words(as_admin, member):
         ("Contact did not answer", 1),
         ("Caller hung up before the answer", 1),
         ("Cancelled before dialling", 1),
+        ("Settled by an administrator", 1),
         ("Failed", 1),
         ("Outcome unknown", 1),
         ("In progress", 1),
     ]
     body = as_admin.get(reverse("dashboard-live")).content.decode()
-    assert 'Today\'s calls <span class="count">10</span>' in body
+    assert 'Today\'s calls <span class="count">11</span>' in body
     assert '<span class="n">2</span> contact&#x27;s line busy' in body
     assert '<span class="n">1</span> contact did not answer' in body
     assert '<span class="n">1</span> outcome unknown' in body

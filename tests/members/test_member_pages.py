@@ -772,3 +772,30 @@ def test_a_row_cannot_give_a_member_a_user_linked_to_another(admin_client, staff
 
     assert "The user wang already has member number +8613912345673." in body
     assert 'name="action" value="import"' not in body
+
+
+@pytest.mark.parametrize(
+    ("words", "refused"),
+    [("已停用", True), ("Suspended", True), ("正常", False), ("Active", False), ("", False)],
+)
+def test_status_words_that_disagree_with_the_status_code_are_refused(
+    admin_client, staff, words, refused
+):
+    """An export's row with its status words edited and its code left (or the other way round):
+    which one was meant is not guessed, the row is refused; words agreeing with the code pass."""
+    before = member_rows()
+    upload(
+        admin_client,
+        "members.csv",
+        csv_file(
+            "姓名,成员号码,部门,状态,状态代码",
+            f"Wang Fang,+8613912345673,,{words},active",
+        ),
+    )
+    preview = admin_client.get(reverse("member-import"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    disagree = "and the status code “active” disagree"
+    assert (disagree in preview) is refused
+    if refused:
+        confirm(admin_client)
+        assert member_rows() == before

@@ -94,6 +94,15 @@ def test_a_removed_member_is_not_found(staff_client, people):
     assert not RecordingRule.objects.exists()
 
 
+def test_a_pick_left_checked_under_other_words_is_not_taken(staff_client, people):
+    """ "Ann" typed, Joanne Wu picked, then the words changed to "Bo Chen" (faster than the
+    search, or without JavaScript, where the radio stays checked): the words are meant."""
+    response = _add(staff_client, "Bo Chen", member_pick=str(people["Joanne Wu"].pk))
+
+    assert response.status_code == 302
+    assert RecordingRule.objects.get().member == people["Bo Chen"]
+
+
 @pytest.mark.parametrize("pick", ["", "abc", "999999", "-1", "1" * 40, "²", "1\x00"])
 def test_a_bad_pick_falls_back_to_the_words(staff_client, people, pick):
     response = _add(staff_client, "Bo Chen", member_pick=pick)
