@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import views
+from clicktodial_portal import bounds  # noqa: F401 (registers the <id:…> path converter)
 
 urlpatterns = [
     path("accounts/language/", views.language_set, name="language-set"),
@@ -12,9 +13,9 @@ urlpatterns = [
     ),
     # Users (admins).
     path("users/", views.user_list, name="user-list"),
-    path("users/<int:pk>/", views.user_edit, name="user-edit"),
-    path("users/<int:pk>/password-link/", views.user_password_link, name="user-password-link"),
-    path("users/<int:pk>/unlock/", views.user_unlock, name="user-unlock"),
-    path("users/<int:pk>/deactivate/", views.user_deactivate, name="user-deactivate"),
-    path("users/<int:pk>/reactivate/", views.user_reactivate, name="user-reactivate"),
+    path("users/<id:pk>/", views.user_edit, name="user-edit"),
+    path("users/<id:pk>/password-link/", views.user_password_link, name="user-password-link"),
+    path("users/<id:pk>/unlock/", views.user_unlock, name="user-unlock"),
+    path("users/<id:pk>/deactivate/", views.user_deactivate, name="user-deactivate"),
+    path("users/<id:pk>/reactivate/", views.user_reactivate, name="user-reactivate"),
 ]

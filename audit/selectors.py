@@ -14,6 +14,7 @@ from django.utils.translation import pgettext
 
 from audit import labels
 from audit.models import AuditLogEntry
+from clicktodial_portal import bounds
 from clicktodial_portal.dates import local_midnight
 
 # The person filter's value for entries no one logged in made (retention, Django's shell).
@@ -22,9 +23,11 @@ SYSTEM = "system"
 
 def _day(text: str) -> date | None:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return None
+    # A day past the supported calendar is left out like a malformed one: its midnight overflows.
+    return day if bounds.DATE_MIN <= day <= bounds.DATE_MAX else None
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,8 @@ class AuditFilters:
         action = query.get("action", "")
         return cls(
             object_type=object_type,
-            object_id=object_id if object_type and object_id.isdigit() else "",
-            actor=actor if actor == SYSTEM or actor.isdigit() else "",
+            object_id=object_id if object_type and bounds.id_parse(object_id) else "",
+            actor=actor if actor == SYSTEM or bounds.id_parse(actor) else "",
             action=action if action in AuditLogEntry.Action.values else "",
             date_from=_day(query.get("from", "")),
             date_to=_day(query.get("to", "")),

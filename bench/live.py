@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from bench.uploads import upload_measure
 from clicktodial_portal.procfile import procfile_commands
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -522,6 +523,13 @@ def run(*, notifications: int, click_seconds: int) -> dict:
         rows = sorted(zip(*latencies.values(), strict=True), key=lambda row: -row[1])
         for row in rows[:8]:
             print("   ", "  ".join(f"{figure:8.0f}" for figure in row), flush=True)
+
+        uploads = upload_measure(
+            stack.url,
+            "clicker00000",
+            lambda: {pid: rss_mb(pid) for pid in stack.web_worker_pids()},
+        )
+        print(f"  200 MB uploads: {json.dumps(uploads)}", flush=True)
     finally:
         stack.stop()
         operator.stop()
@@ -561,4 +569,5 @@ def run(*, notifications: int, click_seconds: int) -> dict:
         },
         "web_worker_growth_mb": round(growth, 1),
         "web_worker_notifications": portal["acked"],
+        "uploads": uploads,
     }

@@ -11,7 +11,7 @@ from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from calls.serializers import CallOutputSerializer, CallStartInputSerializer, Co
 from calls.services.contacts import contact_create, contact_delete, contact_update
 from calls.services.dialing import call_hang_up
 from calls.services.placing import call_start
+from clicktodial_portal import bounds
 from members.models import Member
 
 
@@ -47,6 +48,10 @@ class _VisibleCalls(VisibleToRequester):
 class CallListCreateView(_VisibleCalls, generics.ListAPIView):
     serializer_class = CallOutputSerializer
     filterset_fields = ["status", "member", "over_limit"]
+
+    @extend_schema(parameters=[OpenApiParameter("member", bounds.ID_PARAMETER_SCHEMA)])
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request=CallStartInputSerializer,
@@ -123,6 +128,7 @@ class ContactViewSet(VisibleToRequester, viewsets.ModelViewSet):
     """Own and shared contacts. Someone else's private contact is 404; changing a shared one
     without being an admin is 403."""
 
+    lookup_value_converter = "id"  # clicktodial_portal/bounds.py
     serializer_class = ContactSerializer
     search_fields = ["name", "company", "phone_number"]
     model = Contact

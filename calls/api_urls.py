@@ -4,13 +4,16 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from calls import api
+from clicktodial_portal import bounds  # noqa: F401 (registers the <id:…> path converter)
 
-router = SimpleRouter()
+# path() routes, so that each viewset's id is `<id:pk>` (its lookup_value_converter): a bounded
+# integer, 404 past a bigint's range, and stated so in the schema.
+router = SimpleRouter(use_regex_path=False)
 router.register("contacts", api.ContactViewSet, basename="api-contact")
 
 urlpatterns = [
     path("calls/", api.CallListCreateView.as_view(), name="api-call-list"),
-    path("calls/<int:pk>/", api.CallDetailView.as_view(), name="api-call-detail"),
-    path("calls/<int:pk>/hangup/", api.CallHangupView.as_view(), name="api-call-hangup"),
+    path("calls/<id:pk>/", api.CallDetailView.as_view(), name="api-call-detail"),
+    path("calls/<id:pk>/hangup/", api.CallHangupView.as_view(), name="api-call-hangup"),
     *router.urls,
 ]

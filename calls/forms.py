@@ -15,6 +15,7 @@ from calls.models import Call, CallOutcome
 from calls.services.outcomes import Settlement
 from calls.services.wrapup import NOTES_MAX_LENGTH
 from calls.widgets import OnePassSelect
+from clicktodial_portal import bounds
 from members.models import Department, Member
 
 
@@ -151,10 +152,9 @@ class CallHistoryForm(forms.Form):
         # "from" is a Python keyword, so these cannot be declared as class attributes.
         dates = (("from", pgettext("first day", "From")), ("to", pgettext("last day", "To")))
         for name, label in dates:
-            self.fields[name] = forms.DateField(
+            self.fields[name] = bounds.BoundedDateField(
                 label=label,
                 required=False,
-                input_formats=["%Y-%m-%d"],
                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                 error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
             )

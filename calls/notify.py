@@ -315,6 +315,9 @@ class _OperatorCallbackView(APIView):
     parser_classes: list = []
     renderer_classes = [JSONRenderer]
     content_negotiation_class = _AlwaysJSON
+    # Over this, clicktodial_portal.request_body still calls the view, with nothing to read, so
+    # that the refusal is answered (and recorded) in the operator's format by _body_read.
+    request_body_max_bytes = NOTIFY_MAX_BODY_BYTES
 
     def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         started = time.perf_counter()

@@ -115,22 +115,36 @@ def calls_visible_to(user: AbstractBaseUser) -> QuerySet[Call]:
     return calls.filter(Q(member__user=user) | Q(placed_by=user))
 
 
+def duration_formats() -> dict[str, str]:
+    """The patterns of a duration, in the active language, by its largest unit: the server's
+    (duration_display) and the call page's talk timer, which counts on in the browser, read the
+    same. In Chinese without the padding ("2分5秒"): `%(seconds)d` for `%(seconds)02d`."""
+    return {
+        # Translators: a duration, as in "1 h 02 min 05 s".
+        "hours": _("%(hours)d h %(minutes)02d min %(seconds)02d s"),
+        # Translators: a duration, as in "2 min 05 s".
+        "minutes": _("%(minutes)d min %(seconds)02d s"),
+        # Translators: a duration, as in "45 s".
+        "seconds": _("%(seconds)d s"),
+    }
+
+
 def duration_display(seconds: int | None) -> str:
-    """125 → "2 min 05 s"; 45 → "45 s"; 3725 → "1 h 02 min 05 s" (in Chinese "2分5秒": the
-    catalogue's forms leave out the padding, `%(seconds)d` for `%(seconds)02d`)."""
+    """125 → "2 min 05 s"; 45 → "45 s"; 3725 → "1 h 02 min 05 s" (in Chinese "2分5秒")."""
     if seconds is None:
         return ""
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    values = {"hours": hours, "minutes": minutes, "seconds": secs}
-    if hours:
-        # Translators: a duration, as in "1 h 02 min 05 s".
-        return _("%(hours)d h %(minutes)02d min %(seconds)02d s") % values
-    if minutes:
-        # Translators: a duration, as in "2 min 05 s".
-        return _("%(minutes)d min %(seconds)02d s") % values
-    # Translators: a duration, as in "45 s".
-    return _("%(seconds)d s") % values
+    unit = "hours" if hours else "minutes" if minutes else "seconds"
+    return duration_formats()[unit] % {"hours": hours, "minutes": minutes, "seconds": secs}
+
+
+def reason_export_words(code: str, words: str) -> str:
+    """A reason's words for an export's column of words: a code the portal has no words for is
+    in the code column beside it, and would be the one English word of a Chinese file here."""
+    if code and words == code:
+        return _("other (see the code)")
+    return words
 
 
 def call_error_message(call: Call) -> str:
@@ -275,7 +289,7 @@ def call_openable_by(user: AbstractBaseUser, call: Call) -> bool:
 
 def call_is_theirs(user: AbstractBaseUser, call: Call) -> bool:
     """Whether `user` may act on the call (hang it up, hear it): an admin, or its caller."""
-    return bool(user.is_staff or user.pk in (call.placed_by_id, call.member.user_id))
+    return bool(user.is_staff or call_placed_by(user, call))
 
 
 def call_page_visible_to(user: AbstractBaseUser) -> QuerySet[Call]:

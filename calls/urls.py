@@ -2,25 +2,26 @@ from django.urls import path
 
 from calls.notify import CamaraEventView, StatusNotifyView
 from calls.views import call_pages, contacts, outcomes
+from clicktodial_portal import bounds  # noqa: F401 (registers the <id:…> path converter)
 
 urlpatterns = [
     path("", call_pages.home, name="home"),
     path("contacts/", contacts.contact_list, name="contact-list"),
     path("contacts/import/", contacts.contact_import_view, name="contact-import"),
-    path("contacts/<int:pk>/edit/", contacts.contact_edit, name="contact-edit"),
-    path("contacts/<int:pk>/delete/", contacts.contact_delete, name="contact-delete"),
+    path("contacts/<id:pk>/edit/", contacts.contact_edit, name="contact-edit"),
+    path("contacts/<id:pk>/delete/", contacts.contact_delete, name="contact-delete"),
     path("contacts/delete/", contacts.contact_bulk_delete, name="contact-bulk-delete"),
     path("calls/", call_pages.call_list, name="call-list"),
     path("calls/export.csv", call_pages.call_export_csv, name="call-export-csv"),
     path("calls/export.xlsx", call_pages.call_export_xlsx, name="call-export-xlsx"),
     path("calls/start/", call_pages.call_start, name="call-start"),
-    path("calls/<int:pk>/", call_pages.call_detail, name="call-detail"),
-    path("calls/<int:pk>/status/", call_pages.call_status, name="call-status"),
-    path("calls/<int:pk>/hangup/", call_pages.call_hang_up, name="call-hangup"),
-    path("calls/<int:pk>/settle/", call_pages.call_settle, name="call-settle"),
-    path("calls/<int:pk>/wrapup/", call_pages.call_wrapup, name="call-wrapup"),
+    path("calls/<id:pk>/", call_pages.call_detail, name="call-detail"),
+    path("calls/<id:pk>/status/", call_pages.call_status, name="call-status"),
+    path("calls/<id:pk>/hangup/", call_pages.call_hang_up, name="call-hangup"),
+    path("calls/<id:pk>/settle/", call_pages.call_settle, name="call-settle"),
+    path("calls/<id:pk>/wrapup/", call_pages.call_wrapup, name="call-wrapup"),
     path("calls/outcomes/", outcomes.call_outcome_list, name="call-outcome-list"),
-    path("calls/outcomes/<int:pk>/edit/", outcomes.call_outcome_edit, name="call-outcome-edit"),
+    path("calls/outcomes/<id:pk>/edit/", outcomes.call_outcome_edit, name="call-outcome-edit"),
     # The operator's callback, at the path the operator's API document gives.
     path(
         "clicktodial/v1/clicktodialstatusnotify/<str:callidentifier>",

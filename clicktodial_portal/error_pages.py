@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 
+from django import forms
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -62,6 +64,23 @@ def _rendered(request: HttpRequest, status: int) -> HttpResponse:
         return JsonResponse({"detail": title}, status=status)
     context = {"status": status, "title": title, "explanation": explanation}
     return render(request, "error.html", context, status=status)
+
+
+def export_refused(request: HttpRequest, form: forms.Form, page: str) -> HttpResponse:
+    """An export whose filters are wrong, refused before its first byte: the portal's 400 page
+    saying what is wrong, with a link to the page the export belongs to (URL name `page`), where
+    the same filters are shown in the form to be corrected."""
+    back = reverse(page)
+    if request.GET:
+        back += f"?{request.GET.urlencode()}"
+    context = {
+        "status": 400,
+        "title": _("The export could not be made"),
+        "explanation": _("Its filters are not valid:"),
+        "errors": [str(error) for errors in form.errors.values() for error in errors],
+        "back": back,
+    }
+    return render(request, "error.html", context, status=400)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -6,6 +6,10 @@ username and address) must see is the client's. Each proxy appends the address i
 request from to X-Forwarded-For; only proxies in FORWARDED_ALLOW_IPS (gunicorn's setting of the
 same name reads it too) are believed. Walking the list from its end, the client is the first
 address that is not such a proxy: anything before it, the client could have written itself.
+
+X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER) is likewise believed only from such a proxy: from any
+other peer it is dropped here, before SecurityMiddleware, CSRF or anything else asks
+request.is_secure(), or a client talking plain HTTP straight to the portal could pass for HTTPS.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ class ForwardedForMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         client = request.META.get("REMOTE_ADDR", "")
+        # The peer itself, before REMOTE_ADDR is rewritten below: only it can vouch for the scheme.
+        if not _trusted(client):
+            request.META.pop("HTTP_X_FORWARDED_PROTO", None)
         if forwarded:
             for address in reversed([part.strip() for part in forwarded.split(",")]):
                 if not _trusted(client):

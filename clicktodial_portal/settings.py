@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",  # django-csp: its system checks catch settings in its old (3.x) format
     "axes",
     "django_prometheus",
     "accounts",
@@ -80,9 +81,14 @@ MIDDLEWARE = [
     "clicktodial_portal.health.ProbeMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, the first to read a form's body: bodies over the view's limit are refused
+    # unread, by their Content-Length (request_body.py).
+    "clicktodial_portal.request_body.RequestBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The session's language (the user's saved choice), else the cookie, else the browser's.
@@ -185,6 +191,7 @@ X_FRAME_OPTIONS = "DENY"
 if _HTTPS:
     # Served over HTTPS (behind a proxy that sets X-Forwarded-Proto): plain HTTP is redirected,
     # and browsers are told to use HTTPS only, for a year unless SECURE_HSTS_SECONDS says less.
+    # The header counts only from FORWARDED_ALLOW_IPS: forwarded.py drops it from anyone else.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 60 * 60)
@@ -194,6 +201,22 @@ if _HTTPS:
 # sibling subdomain, or preloading the domain into browsers, is the domain owner's decision (the
 # two settings above), not a default the portal should take. So check --deploy is not to ask.
 SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+
+# Request bodies (clicktodial_portal/request_body.py). No form or API call of the portal sends
+# more than a few kilobytes besides a file, so 1 MiB is far above any real one and far below what
+# would hurt a worker; the imports declare their own, larger limits (their files' limit, 2 and
+# 5 MiB, plus the form around the file), and the proxy's client_max_body_size (6m) is just above
+# the largest, so that the portal, not nginx, answers those in the page.
+REQUEST_BODY_MAX_BYTES = 1024 * 1024
+# Form fields and raw bodies (request.body) kept in memory: no more than the cap above.
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+# An uploaded file over 256 KiB is streamed to a temporary file as it arrives rather than held in
+# memory; smaller ones (a few hundred contacts) are not worth a disk write.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -266,6 +289,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON, and for a browser DRF's pages, with inline style allowed there alone (the CSP).
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "clicktodial_portal.browsable_api.PortalBrowsableAPIRenderer",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Minutes are decimals (per-second billing); CRMs want JSON numbers, not strings.
     "COERCE_DECIMAL_TO_STRING": False,
@@ -281,6 +309,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Path ids (<id:pk>, clicktodial_portal/bounds.py) are integers a bigint column holds.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}
+    },
     # Every operation's errors too, in DRF's JSON shape (clicktodial_portal/api_errors.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -433,6 +465,51 @@ RECORDING_URL_LIFETIME = env.int("RECORDING_URL_LIFETIME", default=300)
 # Seeking makes a player ask again and again: one play per person and recording is audited
 # within this many seconds.
 RECORDING_PLAY_AUDIT_WINDOW = env.int("RECORDING_PLAY_AUDIT_WINDOW", default=600)
+
+
+def _recording_storage_origins() -> list[str]:
+    """Where the browser fetches a recording from when RECORDING_DELIVERY="storage-url" redirects
+    it to a signed object-storage URL: media-src must allow that origin, redirects included. Both
+    addressing styles are listed (botocore's "auto" picks one per bucket name); CSP_MEDIA_ORIGINS
+    adds any other (a CDN or custom domain in front of the bucket)."""
+    if RECORDING_DELIVERY != "storage-url" or not AWS_STORAGE_BUCKET_NAME:
+        return []
+    options = _recordings_storage["OPTIONS"]
+    bucket = AWS_STORAGE_BUCKET_NAME
+    if endpoint := options["endpoint_url"]:
+        parts = urlsplit(endpoint)
+        return [f"{parts.scheme}://{parts.netloc}", f"{parts.scheme}://{bucket}.{parts.netloc}"]
+    origins = [f"https://{bucket}.s3.amazonaws.com"]
+    if region := options["region_name"]:
+        origins += [
+            f"https://{bucket}.s3.{region}.amazonaws.com",
+            f"https://s3.{region}.amazonaws.com",
+        ]
+    return origins
+
+
+# Content-Security-Policy (django-csp 4): scripts, styles, fonts and everything fetched come from
+# the portal itself; no inline script or handler (static/js holds them all), no inline style (htmx's
+# indicator <style> is switched off in base.html), no plugins, no framing, forms post only here.
+# The inline SVG charts are markup styled by portal.css, with no style attributes. data: is for
+# the favicon placeholder and Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": [
+            "'self'",
+            *_recording_storage_origins(),
+            *env.list("CSP_MEDIA_ORIGINS", default=[]),
+        ],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 # The minute pool: what a new enterprise's first period gets (admins change it on the pool page).
 POOL_DEFAULT_MINUTES = env.int("POOL_DEFAULT_MINUTES", default=10_000)

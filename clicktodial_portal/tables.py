@@ -40,6 +40,12 @@ class TableFormat:
     # it: read back as that column in any of the portal's languages, whoever imports the file.
     headers: Mapping[str, str | Promise] = field(default_factory=dict)
 
+    @property
+    def upload_max_bytes(self) -> int:
+        """The largest request that may carry a file within `max_bytes`: the file, and the form
+        around it (fields, boundaries, the part's headers) with room to spare."""
+        return self.max_bytes + 64 * 1024
+
     def header_words(self) -> list[str]:
         """The columns' headers in the active language (the code where there are no words)."""
         return [str(self.headers.get(column, column)) for column in self.columns]
@@ -76,10 +82,14 @@ class TableRow:
 def size_check(size: int, form: TableFormat) -> None:
     """Refuse a file of `size` bytes over the format's limit (an upload's size, before reading)."""
     if size > form.max_bytes:
-        raise TableInvalid(
-            _("The file is %(size).1f MB; the limit is %(limit)s MB. Split it into smaller files.")
-            % {"size": size / 1024 / 1024, "limit": form.max_bytes // 1024 // 1024}
-        )
+        raise TableInvalid(size_refusal(size, form))
+
+
+def size_refusal(size: int, form: TableFormat) -> str:
+    """What a file (or a request carrying one) of `size` bytes over the limit is told."""
+    return _(
+        "The file is %(size).1f MB; the limit is %(limit)s MB. Split it into smaller files."
+    ) % {"size": size / 1024 / 1024, "limit": form.max_bytes // 1024 // 1024}
 
 
 def is_spreadsheet(name: str, data: bytes) -> bool:
@@ -122,7 +132,17 @@ def csv_cells(text: str) -> Iterator[list[str]]:
     first_line = text.split("\n", 1)[0]
     # Excel writes ";" in locales whose decimal point is a comma.
     delimiter = "," if "," in first_line else ";" if ";" in first_line else ","
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    except csv.Error as exc:
+        # Mostly a quote never closed, which swallows the rest of the file into one cell until
+        # the reader's cell limit (128 KiB): the file's fault, not the portal's.
+        raise TableInvalid(
+            _(
+                'The CSV file could not be read: a quote (") is never closed, or a cell is too '
+                "long. Check the file, then upload it again."
+            )
+        ) from exc
 
 
 def _xlsx_cells(data: bytes) -> Iterator[list[str]]:

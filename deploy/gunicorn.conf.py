@@ -21,6 +21,15 @@ keepalive = 5  # seconds an idle connection from the proxy is kept
 # the client's address from them (clicktodial_portal/forwarded.py). Trusted from these only.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
+# gunicorn's control socket (for `gunicornc`) is by default one path per user
+# (~/.gunicorn/gunicorn.ctl): two instances run by one user (two hosts' webs on one machine, a
+# second portal) shared it, and one removed the other's while it ran. Nothing here uses it, so it
+# is off; GUNICORN_CONTROL_SOCKET names a path for this instance alone to turn it on (under the
+# unit's RuntimeDirectory, say /run/clicktodial/web.ctl).
+control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
+if not control_socket_disable:
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+
 # One line a request on standard output, with its time in milliseconds; GUNICORN_ACCESS_LOG=""
 # turns it off (the portal's own log lines say what matters about calls).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None

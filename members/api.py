@@ -8,14 +8,17 @@ answers them (clicktodial_portal/api_errors.py).
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     extend_schema,
     extend_schema_serializer,
+    extend_schema_view,
 )
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clicktodial_portal import bounds
 from members import services
 from members.models import Member, MinutePool
 from members.pool import services as pool_services
@@ -49,7 +52,11 @@ class MemberSerializer(serializers.ModelSerializer):
         extra_kwargs = {"phone_number": {"validators": []}}
 
 
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("department", bounds.ID_PARAMETER_SCHEMA)])
+)
 class MemberViewSet(viewsets.ModelViewSet):
+    lookup_value_converter = "id"  # clicktodial_portal/bounds.py
     queryset = Member.objects.select_related("user", "department")
     serializer_class = MemberSerializer
     permission_classes = [permissions.IsAdminUser]

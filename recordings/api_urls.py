@@ -2,11 +2,12 @@
 
 from django.urls import path
 
+from clicktodial_portal import bounds  # noqa: F401 (registers the <id:…> path converter)
 from recordings import api
 
 urlpatterns = [
     path(
-        "calls/<int:pk>/recording/",
+        "calls/<id:pk>/recording/",
         api.CallRecordingAudioView.as_view(),
         name="api-call-recording",
     ),

@@ -8,6 +8,7 @@ examples are derandomised, so that CI runs the same inputs every time."""
 import base64
 import os
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 import schemathesis
@@ -16,6 +17,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -28,6 +30,18 @@ from calls.models import Call, Contact
 from clicktodial_portal.wsgi import application
 from members.models import Member
 from tests.reliability import record
+
+# Dates as drawn for every `format: date` value, in requests' parameters and bodies: the calendar's
+# ends and the supported range's edges (bounds.DATE_MIN/MAX) beside any day of any year, so that a
+# date sum past year 9999 (once a 500) is tried on every operation that reads a day.
+DATE_EDGES = ["0001-01-01", "1999-12-31", "2000-01-01", "2100-12-31", "2101-01-01", "9999-12-31"]
+schemathesis.openapi.format(
+    "date",
+    st.one_of(
+        st.sampled_from(DATE_EDGES),
+        st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat),
+    ),
+)
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 # The employee's run leaves out the coverage phase (the schema's boundary values, a few hundred

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from calls.forms import (
 from calls.models import Call
 from calls.services import dialing, outcomes, placing, wrapup
 from clicktodial_portal import exports
+from clicktodial_portal.error_pages import export_refused
 from members.models import Member
 from members.pool.services import pool_current
 from recordings.selectors import can_access_all_recordings
@@ -183,14 +184,6 @@ def history_export_header() -> list[str]:
 HISTORY_EXPORT_CHUNK = 2000
 
 
-def export_reason_words(code: str, words: str) -> str:
-    """A reason's words for an export's word column: a code the portal has no words for is in
-    the code column beside it, and would be the one English word of a Chinese file here."""
-    if code and words == code:
-        return _("other (see the code)")
-    return words
-
-
 def _history_export_rows(request: HttpRequest, calls: QuerySet[Call]) -> Iterator[list[object]]:
     rows = selectors.call_history_rows(
         user=request.user, calls=calls.iterator(chunk_size=HISTORY_EXPORT_CHUNK)
@@ -208,7 +201,7 @@ def _history_export_rows(request: HttpRequest, calls: QuerySet[Call]) -> Iterato
             # The status alone: its reason and length have their own columns.
             call.get_status_display(),
             call.status,
-            export_reason_words(call.reason, row.reason),
+            selectors.reason_export_words(call.reason, row.reason),
             call.reason,
             call.duration_seconds,
             row.billed_minutes,
@@ -224,8 +217,7 @@ def _history_export_rows(request: HttpRequest, calls: QuerySet[Call]) -> Iterato
 def _history_export_calls(request: HttpRequest) -> QuerySet[Call] | HttpResponse:
     form = _history_form(request)
     if not form.is_valid():
-        errors = " ".join(str(error) for errors in form.errors.values() for error in errors)
-        return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+        return export_refused(request, form, "call-list")
     return selectors.call_history(user=request.user, filters=form.filters(), sort=form.sort_order)
 
 
@@ -261,19 +253,6 @@ def call_export_xlsx(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _duration_formats() -> dict[str, str]:
-    """selectors.duration_display's patterns, in the page's language: the talk timer counts on in
-    the browser and must read as the durations the server writes."""
-    return {
-        # Translators: a duration, as in "1 h 02 min 05 s".
-        "hours": _("%(hours)d h %(minutes)02d min %(seconds)02d s"),
-        # Translators: a duration, as in "2 min 05 s".
-        "minutes": _("%(minutes)d min %(seconds)02d s"),
-        # Translators: a duration, as in "45 s".
-        "seconds": _("%(seconds)d s"),
-    }
-
-
 def _call_again(call: Call, user) -> dict[str, object]:
     """What "Call again" posts, as the contacts page does: the contact if the caller still has
     it (else call_start would answer 404), the number otherwise."""
@@ -305,12 +284,12 @@ def _call_context(call: Call, user) -> dict:
             talk_time=selectors.duration_display(int(elapsed)),
             talk_seconds=int(elapsed),
             talk_elapsed=f"{elapsed:.3f}",
-            duration_formats=_duration_formats(),
+            duration_formats=selectors.duration_formats(),
         )
     if call.is_final and theirs:
         # Sent with every poll, so that the wrap-up form appears the moment the call ends.
         context["wrapup_form"] = CallWrapupForm(call=call)
-    if call.is_final and user.pk in (call.placed_by_id, call.member.user_id):
+    if call.is_final and selectors.call_placed_by(user, call):
         # Only its caller: an admin reading the call would place it from their own number.
         context["call_again"] = _call_again(call, user)
     return context

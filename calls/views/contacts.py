@@ -23,7 +23,8 @@ from calls.forms import (
 )
 from calls.models import Contact
 from calls.services import contacts
-from clicktodial_portal.tables import TableInvalid
+from clicktodial_portal.request_body import body_limit, body_refused
+from clicktodial_portal.tables import TableInvalid, size_check, size_refusal
 from members.models import Member
 from members.pool.selectors import minutes_used_in_period
 from members.pool.services import pool_current
@@ -247,9 +248,23 @@ def _pending_contact_import(
     return pending, contact_import.validate_contact_rows(rows, taken=taken)
 
 
+@body_limit(contact_import.CONTACT_TABLE.upload_max_bytes)
 @login_required
 def contact_import_view(request: HttpRequest) -> HttpResponse:
-    """Step 1: upload a file and see every row with its errors. Step 2: import all rows, or none."""
+    """Step 1: upload a file and see every row with its errors. Step 2: import all rows, or none.
+
+    A file over the limit is refused 413 before it is read: by the request's Content-Length
+    (clicktodial_portal.request_body), or by the upload's size, before the file is read."""
+    may_share = request.user.is_staff
+    refused = body_refused(request)
+    if refused is not None:
+        # Unread, and before the CSRF check: the page again with the reason, the session as it
+        # was (its preview is left out of this answer only).
+        form = ContactImportForm(may_share=may_share)
+        form.cleaned_data = {}  # unbound: nothing was read, nothing else to check
+        form.add_error("file", size_refusal(refused, contact_import.CONTACT_TABLE))
+        return _contact_import_page(request, form, pending=None, rows=[], status=413)
+
     action = request.POST.get("action", "upload")
     if request.method == "POST" and action == "cancel":
         request.session.pop(CONTACT_IMPORT_SESSION_KEY, None)
@@ -257,26 +272,44 @@ def contact_import_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and action == "import":
         return _contact_import_confirm(request)
 
-    may_share = request.user.is_staff
     form = ContactImportForm(request.POST or None, request.FILES or None, may_share=may_share)
+    too_big = False
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            rows = contact_import.parse_contact_file(upload.name, upload.read())
+            size_check(upload.size, contact_import.CONTACT_TABLE)
         except TableInvalid as exc:
             form.add_error("file", exc.message)
+            too_big = True
         else:
-            request.session[CONTACT_IMPORT_SESSION_KEY] = {
-                "id": uuid.uuid4().hex,
-                "file_name": upload.name,
-                "shared": bool(form.cleaned_data.get("shared")),
-                "rows": [row.as_dict() for row in rows],
-            }
-            return redirect("contact-import")
+            try:
+                rows = contact_import.parse_contact_file(upload.name, upload.read())
+            except TableInvalid as exc:
+                form.add_error("file", exc.message)
+            else:
+                request.session[CONTACT_IMPORT_SESSION_KEY] = {
+                    "id": uuid.uuid4().hex,
+                    "file_name": upload.name,
+                    "shared": bool(form.cleaned_data.get("shared")),
+                    "rows": [row.as_dict() for row in rows],
+                }
+                return redirect("contact-import")
     if form.errors:
         # A new file was chosen: the previous file's preview no longer applies.
         request.session.pop(CONTACT_IMPORT_SESSION_KEY, None)
     pending, rows = _pending_contact_import(request)
+    status = 413 if too_big else 400 if form.errors else 200
+    return _contact_import_page(request, form, pending=pending, rows=rows, status=status)
+
+
+def _contact_import_page(
+    request: HttpRequest,
+    form: ContactImportForm,
+    *,
+    pending: dict | None,
+    rows: list[contact_import.ContactImportRow],
+    status: int,
+) -> HttpResponse:
     return render(
         request,
         "calls/contact_import.html",
@@ -288,7 +321,7 @@ def contact_import_view(request: HttpRequest) -> HttpResponse:
             "columns": contact_import.CONTACT_TABLE.columns,
             "max_rows": contact_import.CONTACT_TABLE.max_rows,
         },
-        status=400 if form.errors else 200,
+        status=status,
     )
 
 

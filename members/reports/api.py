@@ -1,7 +1,5 @@
 """REST API for the usage report (finance, admins)."""
 
-from datetime import date
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clicktodial_portal import bounds
 from members import roles
 from members.pool import services as pool_services
 from members.reports import selectors
@@ -26,8 +25,8 @@ class CanSeeUsage(permissions.BasePermission):
 class UsageQuerySerializer(serializers.Serializer):
     group_by = serializers.ChoiceField(choices=selectors.GROUPINGS, default="member")
     # "from" is a Python keyword, hence the source mapping.
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
+    date_from = bounds.BoundedDateSerializerField(required=False)
+    date_to = bounds.BoundedDateSerializerField(required=False)
 
     def to_internal_value(self, data):
         data = {
@@ -84,8 +83,17 @@ class UsageView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("group_by", enum=list(selectors.GROUPINGS)),
-            OpenApiParameter("from", date, description="First day (default: this month's)"),
-            OpenApiParameter("to", date, description="Last day (default: this month's)"),
+            OpenApiParameter(
+                "from",
+                bounds.DATE_PARAMETER_SCHEMA,
+                description=f"First day, {bounds.DATE_RANGE_TEXT} (default: this month's)",
+            ),
+            OpenApiParameter(
+                "to",
+                bounds.DATE_PARAMETER_SCHEMA,
+                description=f"Last day, {bounds.DATE_RANGE_TEXT}, not before `from` "
+                "(default: this month's)",
+            ),
         ],
         responses=inline_serializer(
             "UsageReport",

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clicktodial_portal import exports
-from clicktodial_portal.tables import TableInvalid
+from clicktodial_portal.request_body import body_limit, body_refused
+from clicktodial_portal.tables import TableInvalid, size_refusal
 from members import import_writing, importing
 from members.exceptions import MemberInvalid
 from members.forms import MemberImportForm
@@ -42,9 +43,22 @@ def _pending_import(
     return pending, importing.validate_rows(rows, lookups=importing.import_lookups_load(rows))
 
 
+@body_limit(importing.MEMBER_TABLE.upload_max_bytes)
 @staff_required
 def member_import(request: HttpRequest) -> HttpResponse:
-    """Step 1: upload a file and see every row with its errors. Step 2: import all rows, or none."""
+    """Step 1: upload a file and see every row with its errors. Step 2: import all rows, or none.
+
+    A file over the limit is refused 413 before it is read: by the request's Content-Length
+    (clicktodial_portal.request_body), or by the upload's size (the form's check)."""
+    refused = body_refused(request)
+    if refused is not None:
+        # Unread, and before the CSRF check: the page again with the reason, the session as it
+        # was (its preview is left out of this answer only).
+        form = MemberImportForm()
+        form.cleaned_data = {}  # unbound: nothing was read, nothing else to check
+        form.add_error("file", size_refusal(refused, importing.MEMBER_TABLE))
+        return _member_import_page(request, form, pending=None, rows=[], status=413)
+
     action = request.POST.get("action", "upload")
     if request.method == "POST" and action == "cancel":
         request.session.pop(IMPORT_SESSION_KEY, None)
@@ -71,6 +85,20 @@ def member_import(request: HttpRequest) -> HttpResponse:
         # A new file was chosen: the previous file's preview no longer applies.
         request.session.pop(IMPORT_SESSION_KEY, None)
     pending, rows = _pending_import(request)
+    upload = request.FILES.get("file")
+    too_big = upload is not None and upload.size > importing.MEMBER_TABLE.max_bytes
+    status = 413 if too_big else 400 if form.errors else 200
+    return _member_import_page(request, form, pending=pending, rows=rows, status=status)
+
+
+def _member_import_page(
+    request: HttpRequest,
+    form: MemberImportForm,
+    *,
+    pending: dict[str, Any] | None,
+    rows: list[importing.ImportRow],
+    status: int,
+) -> HttpResponse:
     bad_rows = [row for row in rows if row.errors]
     counts = {
         "new": sum(1 for row in rows if row.is_new),
@@ -91,7 +119,7 @@ def member_import(request: HttpRequest) -> HttpResponse:
             "max_rows": importing.MEMBER_TABLE.max_rows,
             "max_megabytes": importing.MEMBER_TABLE.max_bytes // 1024 // 1024,
         },
-        status=400 if form.errors else 200,
+        status=status,
     )
 
 

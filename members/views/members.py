@@ -27,6 +27,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clicktodial_portal import bounds
 from members import services
 from members.exceptions import MemberInvalid
 from members.forms import MemberForm
@@ -81,7 +82,9 @@ class MemberFilters:
         department = query.get("department", "")
         return cls(
             status=status if status in Member.Status.values else "",
-            department=department if department == NO_DEPARTMENT or department.isdigit() else "",
+            department=department
+            if department == NO_DEPARTMENT or bounds.id_parse(department)
+            else "",
             q=query.get("q", "").strip(),
         )
 

@@ -7,6 +7,8 @@
  * - After a form comes back with errors, its first invalid field takes the focus and comes into
  *   view, so a person on a phone sees the error beside it instead of the top of the page, and a
  *   screen reader reads the field with its error (Django points aria-describedby at it).
+ * - A form with data-confirm asks that question first and is sent only if the person agrees
+ *   (in place of an inline onsubmit, which the Content-Security-Policy forbids).
  *
  * Loaded in <head> without `defer`, so that the `js` class is on <html> before the page is drawn
  * (the CSS folds the menu only then). No inline script: the Content-Security-Policy forbids it.
@@ -78,6 +80,12 @@
   // and the browser's jump to it, after DOMContentLoaded, takes the focus back to the page.
   window.addEventListener("load", function () {
     requestAnimationFrame(firstInvalidFocus);
+  });
+
+  // Delegated from the document, so that forms htmx swaps in later ask too.
+  document.addEventListener("submit", function (event) {
+    var question = event.target.dataset && event.target.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
   });
 
   document.addEventListener("DOMContentLoaded", function () {

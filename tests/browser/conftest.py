@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_until
+
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -164,6 +166,13 @@ def notification_sent(sandbox, status: str, *, timeout: float = 10.0) -> None:
     while not any(says(n.body) for n in sandbox.notifications):
         assert time.monotonic() < deadline, f"the sandbox never sent {status}"
         time.sleep(0.02)
+
+
+def page_condition_wait(page, expression: str, *, timeout: float = 5.0) -> None:
+    """Until the JavaScript `expression` is true in the page. Not Playwright's wait_for_function:
+    it polls with eval(), which the portal's Content-Security-Policy forbids (no 'unsafe-eval');
+    page.evaluate goes through DevTools, which the policy does not govern."""
+    wait_until(lambda: page.evaluate(expression), timeout=timeout, what=expression)
 
 
 # The WCAG 2.1 A and AA rules of axe-core (its tags), the bar every main page is held to, and

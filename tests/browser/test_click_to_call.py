@@ -14,6 +14,7 @@ from tests.browser.conftest import (
     log_in,
     notification_sent,
     opened_page,
+    page_condition_wait,
     screenshot,
 )
 from tests.calls.helpers import use_camara
@@ -138,7 +139,7 @@ POLLS_COUNT = """() => {
 def polls_wait(page, count: int) -> None:
     """Until `count` more polls have been morphed into the page."""
     start = page.evaluate("window.polls")
-    page.wait_for_function(f"window.polls >= {start + count}", timeout=5_000)
+    page_condition_wait(page, f"window.polls >= {start + count}")
 
 
 def screenshots_both(page, name: str) -> None:

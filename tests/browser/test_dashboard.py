@@ -6,7 +6,15 @@ from playwright.sync_api import expect
 
 from calls.models import Call
 from members.models import Member
-from tests.browser.conftest import DESKTOP, PHONE, axe_violations, log_in, opened_page, screenshot
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    axe_violations,
+    log_in,
+    opened_page,
+    page_condition_wait,
+    screenshot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -93,7 +101,7 @@ def test_the_dashboard_keeps_focus_and_its_status_region_across_polls(
             document.activeElement.keptNode = true;
             document.getElementById("dashboard-live-status").keptNode = true;
         }""")
-        page.wait_for_function("window.polls >= 2", timeout=5_000)
+        page_condition_wait(page, "window.polls >= 2")
 
         Call.objects.filter(pk=ringing.pk).update(
             status=Call.Status.ENDED, reason="CalleeBusy", ended_at=timezone.now()

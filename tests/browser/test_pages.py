@@ -1,7 +1,8 @@
 """Every main page, for the role that uses it, in both languages on a 390 px wide phone: nothing
 pushes the page sideways, every control has a name a screen reader can read, axe-core (WCAG 2.1
 A/AA) finds nothing, on a phone and on a desktop, and a screenshot of each is kept
-(var/test-artifacts/screenshots) for a person to look at."""
+(var/test-artifacts/screenshots) for a person to look at. No page, nor Django's admin and the
+API's docs, breaks the Content-Security-Policy (the browser reports no violation)."""
 
 import re
 from datetime import timedelta
@@ -67,6 +68,25 @@ LOW_CONTRAST = """() => {
     return ratio < needed ? [`${ratio.toFixed(2)}: ${el.outerHTML.slice(0, 100)}`] : [];
   });
 }"""
+
+# Each violation of the Content-Security-Policy the browser reports, kept on the window: set up
+# before any of the page's own scripts run (Playwright's init scripts are not subject to it).
+CSP_WATCH = """document.addEventListener('securitypolicyviolation', e => {
+  (window.__cspViolations = window.__cspViolations || []).push(
+    `${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`
+    + (e.sample ? ` (${e.sample})` : ''));
+});"""
+
+
+def csp_watched(page):
+    page.add_init_script(CSP_WATCH)
+    return page
+
+
+def csp_violations(page) -> list[str]:
+    """What the page has reported so far: its loading, htmx's swaps and polls since."""
+    return page.evaluate("() => window.__cspViolations || []")
+
 
 PAGES = {
     # The last two: a page that is not there (404), one the role may not open (403).
@@ -165,6 +185,7 @@ def test_each_page_on_a_phone_in_each_language(browser, live_server, portal, rol
     problems = []
     # The browser's language decides: the user has chosen none.
     with opened_page(browser, language=language, phone=True) as page:
+        csp_watched(page)
         log_in(page, live_server, *LOGINS[role])
         for path in PAGES[role]:
             page.goto(live_server.url + path.format(**portal))
@@ -185,6 +206,8 @@ def test_each_page_on_a_phone_in_each_language(browser, live_server, portal, rol
             heading = page.locator("h1").first.inner_text()
             if language == "zh-hans" and not CJK.search(heading):
                 problems.append(f"{where}: heading {heading!r} is not in Chinese")
+            if blocked := csp_violations(page):
+                problems.append(f"{where} breaks the Content-Security-Policy: {blocked}")
 
             slug = re.sub(r"[^a-z0-9]+", "-", path).strip("-")
             screenshot(page, f"{language}-phone-{role}-{slug}")
@@ -197,11 +220,14 @@ def test_each_page_on_a_desktop_in_each_language(browser, live_server, portal, r
     wide way: axe-core finds nothing there either."""
     problems = []
     with opened_page(browser, language=language) as page:
+        csp_watched(page)
         log_in(page, live_server, *LOGINS[role])
         for path in PAGES[role]:
             page.goto(live_server.url + path.format(**portal))
             if violations := axe_violations(page):
                 problems.append(f"{role} {path} ({language}): " + " | ".join(violations))
+            if blocked := csp_violations(page):
+                problems.append(f"{role} {path} ({language}) breaks the CSP: {blocked}")
             slug = re.sub(r"[^a-z0-9]+", "-", path).strip("-")
             screenshot(page, f"{language}-desktop-{role}-{slug}")
     assert not problems, "\n".join(problems)
@@ -209,9 +235,11 @@ def test_each_page_on_a_desktop_in_each_language(browser, live_server, portal, r
 
 def test_the_login_page_on_a_phone(browser, live_server, language):
     with opened_page(browser, language=language, phone=True) as page:
+        csp_watched(page)
         page.goto(f"{live_server.url}/accounts/login/")
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
         assert page.evaluate(UNNAMED_CONTROLS) == []
+        assert csp_violations(page) == []
         screenshot(page, f"{language}-phone-login")
 
 
@@ -225,3 +253,62 @@ def test_the_keyboard_skips_the_navigation(page, live_server, employee):
     expect(skip).to_be_visible()
     page.keyboard.press("Enter")
     assert page.evaluate("() => location.hash") == "#content"
+
+
+def test_the_admin_site_and_the_api_docs_keep_to_the_content_security_policy(
+    browser, live_server, portal, admin_user
+):
+    """The pages outside the portal's own templates, for the superuser: Django's admin (its list,
+    change form with its widgets' scripts) and Swagger UI (drawn by its script), and htmx's live
+    updates (idiomorph) on the pages that poll, watched for a few polls."""
+    problems = []
+    with opened_page(browser) as page:
+        csp_watched(page)
+        log_in(page, live_server, *LOGINS["admin"])
+        pages = [
+            ("/admin/", "#content"),
+            ("/admin/auth/user/", "#result_list"),
+            (f"/admin/auth/user/{admin_user.pk}/change/", "#user_form"),
+            ("/admin/auth/group/add/", "#group_form"),
+            ("/api/docs/", ".swagger-ui .opblock"),
+            ("/api/v1/", "main, body"),
+        ]
+        for path, drawn in pages:
+            page.goto(live_server.url + path)
+            expect(page.locator(drawn).first).to_be_visible()
+            if blocked := csp_violations(page):
+                problems.append(f"{path} breaks the Content-Security-Policy: {blocked}")
+        # Two live pages, through a few of their polls and morphs.
+        for path in ("/dashboard/", "/calls/{call}/".format(**portal)):
+            page.goto(live_server.url + path)
+            page.wait_for_timeout(2500)
+            if blocked := csp_violations(page):
+                problems.append(f"{path} breaks the Content-Security-Policy: {blocked}")
+    assert not problems, "\n".join(problems)
+
+
+def test_removing_a_member_asks_first(browser, live_server, portal):
+    """The question once asked by an inline onsubmit, now by static/js/portal.js (data-confirm):
+    declined, nothing happens; accepted, the member is removed."""
+    with opened_page(browser) as page:
+        csp_watched(page)
+        log_in(page, live_server, *LOGINS["admin"])
+        page.goto(f"{live_server.url}/members/")
+        questions = []
+
+        def answer(dialog, accept: bool) -> None:
+            questions.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        remove = page.locator("form[data-confirm] button[type=submit]").first
+        page.once("dialog", lambda dialog: answer(dialog, accept=False))
+        remove.click()
+        page.wait_for_timeout(300)
+        assert Member.objects.get(pk=portal["member"]).status == "active"
+        page.once("dialog", lambda dialog: answer(dialog, accept=True))
+        remove.click()
+        page.wait_for_load_state()
+        expect(page.locator(".messages")).to_be_visible()
+        assert Member.objects.get(pk=portal["member"]).status == "removed"
+        assert len(questions) == 2 and "Remove Wang Fang?" in questions[0]
+        assert csp_violations(page) == []

@@ -190,7 +190,8 @@ def test_presets_link_to_this_month_last_month_and_this_year(as_finance):
 def test_a_range_that_ends_before_it_starts_is_explained(as_finance):
     response = as_finance.get(reverse("report-usage"), {"from": "2025-05-01", "to": "2025-04-01"})
 
-    assert response.status_code == 200
+    # The page with its message, as a refused query (issue 19), not a report of nothing.
+    assert response.status_code == 400
     assert "The first day must not be after the last day." in response.content.decode()
     assert "rows" not in response.context
 

@@ -15,9 +15,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from calls.selectors import duration_display, reason_label
+from calls.selectors import duration_display, reason_export_words, reason_label
 from clicktodial_portal import exports
 from clicktodial_portal.dates import date_range_display
+from clicktodial_portal.error_pages import export_refused
 from clicktodial_portal.masking import masks_numbers, number_display_for
 from members.models import Department, Member, UsageEntry
 from members.pool.selectors import pool_history
@@ -25,7 +26,6 @@ from members.reports import charts, selectors
 from members.reports.selectors import UsageScope
 from members.reports.views.usage import (
     CallsForm,
-    bad_request,
     finance_required,
     form_errors,
     scope_query,
@@ -77,7 +77,7 @@ def _scope_filename(scope: UsageScope, extension: str) -> str:
 def calls_behind(request: HttpRequest) -> HttpResponse:
     form = CallsForm(request.GET)
     if not form.is_valid():
-        return render(request, "reports/calls.html", {"errors": form_errors(form)})
+        return render(request, "reports/calls.html", {"errors": form_errors(form)}, status=400)
     masked = masks_numbers(request.user)
     scope = form.scope()
     # Newest first, as every list of calls; the exports stay in the ledger's order, oldest first.
@@ -150,12 +150,6 @@ def call_export_header() -> list[str]:
     ]
 
 
-def _reason_words(code: str) -> str:
-    words = reason_label(code, to_caller=False)
-    # A code without words is in the code column: not an English word in a Chinese file.
-    return _("other (see the code)") if code and words == code else words
-
-
 def _call_export_rows(request: HttpRequest, scope: UsageScope) -> Iterator[list[object]]:
     """One row per ledger entry, read from the database a chunk at a time."""
     show_number = number_display_for(request.user)
@@ -172,7 +166,7 @@ def _call_export_rows(request: HttpRequest, scope: UsageScope) -> Iterator[list[
             show_number(call.callee),
             call.get_status_display(),
             call.status,
-            _reason_words(call.reason),
+            reason_export_words(call.reason, reason_label(call.reason, to_caller=False)),
             call.reason,
             entry.seconds,
             entry.billed_minutes,
@@ -184,7 +178,7 @@ def _call_export_rows(request: HttpRequest, scope: UsageScope) -> Iterator[list[
 def calls_csv(request: HttpRequest) -> HttpResponse:
     form = CallsForm(request.GET)
     if not form.is_valid():
-        return bad_request(form)
+        return export_refused(request, form, "report-calls")
     scope = form.scope()
     return exports.csv_response(
         filename=_scope_filename(scope, "csv"),
@@ -197,7 +191,7 @@ def calls_csv(request: HttpRequest) -> HttpResponse:
 def calls_xlsx(request: HttpRequest) -> HttpResponse:
     form = CallsForm(request.GET)
     if not form.is_valid():
-        return bad_request(form)
+        return export_refused(request, form, "report-calls")
     scope = form.scope()
     return exports.xlsx_response(
         filename=_scope_filename(scope, "xlsx"),

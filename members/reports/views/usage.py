@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,8 +29,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from calls.selectors import duration_display
-from clicktodial_portal import exports
+from clicktodial_portal import bounds, exports
 from clicktodial_portal.dates import date_range_display
+from clicktodial_portal.error_pages import export_refused
 from members import roles
 from members.reports import charts, selectors
 from members.reports.selectors import UsageReport, UsageScope
@@ -78,10 +79,9 @@ def _month_end(day: date) -> date:
 
 
 def _date_field(label: str) -> forms.DateField:
-    return forms.DateField(
+    return bounds.BoundedDateField(
         label=label,
         required=False,
-        input_formats=["%Y-%m-%d"],
         error_messages={"invalid": gettext_lazy("Enter a date as YYYY-MM-DD.")},
     )
 
@@ -121,9 +121,9 @@ class UsageForm(RangeForm):
 
 
 class CallsForm(RangeForm):
-    member = forms.IntegerField(required=False, min_value=1)
+    member = bounds.BoundedIdField(required=False, min_value=1)
     # A department's id, or 0 for calls from members in no department (the rollup's key).
-    department = forms.IntegerField(required=False, min_value=0)
+    department = bounds.BoundedIdField(required=False, min_value=0)
 
     def scope(self) -> UsageScope:
         data = self.cleaned_data
@@ -132,12 +132,6 @@ class CallsForm(RangeForm):
 
 def form_errors(form: forms.Form) -> list[str]:
     return [f"{error}" for errors in form.errors.values() for error in errors]
-
-
-def bad_request(form: forms.Form) -> HttpResponse:
-    return HttpResponseBadRequest(
-        " ".join(form_errors(form)), content_type="text/plain; charset=utf-8"
-    )
 
 
 def scope_query(scope: UsageScope) -> dict[str, str]:
@@ -259,7 +253,7 @@ def usage_report_page(request: HttpRequest) -> HttpResponse:
     }
     if not form.is_valid():
         context["errors"] = form_errors(form)
-        return render(request, "reports/usage.html", context)
+        return render(request, "reports/usage.html", context, status=400)
     report = form.report()
     query = {
         "group_by": report.group_by,
@@ -414,7 +408,7 @@ def _usage_filename(report: UsageReport, extension: str) -> str:
 def usage_csv(request: HttpRequest) -> HttpResponse:
     form = UsageForm(request.GET)
     if not form.is_valid():
-        return bad_request(form)
+        return export_refused(request, form, "report-usage")
     report = form.report()
     header, rows, total = _usage_export_table(report)
     return exports.csv_response(
@@ -426,7 +420,7 @@ def usage_csv(request: HttpRequest) -> HttpResponse:
 def usage_xlsx(request: HttpRequest) -> HttpResponse:
     form = UsageForm(request.GET)
     if not form.is_valid():
-        return bad_request(form)
+        return export_refused(request, form, "report-usage")
     report = form.report()
     header, rows, total = _usage_export_table(report)
     return exports.xlsx_response(
