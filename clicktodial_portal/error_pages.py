@@ -77,7 +77,13 @@ def export_refused(request: HttpRequest, form: forms.Form, page: str) -> HttpRes
         "status": 400,
         "title": _("The export could not be made"),
         "explanation": _("Its filters are not valid:"),
-        "errors": [str(error) for errors in form.errors.values() for error in errors],
+        "errors": [
+            _("%(field)s: %(error)s") % {"field": form.fields[name].label, "error": error}
+            if name in form.fields and form.fields[name].label
+            else str(error)
+            for name, errors in form.errors.items()
+            for error in errors
+        ],
         "back": back,
     }
     return render(request, "error.html", context, status=400)

@@ -75,6 +75,19 @@ def test_error_pages_and_a_refused_form_on_a_phone(
         page.get_by_role("link", name=t("Go to the start page")).click()
         expect(page.get_by_role("heading", name=t("Contacts"))).to_be_visible()
 
+        # An export whose link carries a day past the supported range (edited, or an old
+        # bookmark): refused whole with the reason, and a way back to the filters to correct it.
+        response = page.goto(f"{live_server.url}/calls/export.csv?status=ended&to=9999-12-31")
+        assert response.status == 400
+        expect(page.get_by_role("heading", level=1)).to_have_text(t("The export could not be made"))
+        refused = page.locator(".error-page .errorlist")
+        expect(refused).to_contain_text("2100")
+        expect(refused).to_contain_text(t("To", "last day"))
+        visit.check(page, "export-refused")
+        page.get_by_role("link", name=t("Back to the filters")).click()
+        expect(page).to_have_url(re.compile(r"/calls/\?status=ended&to=9999-12-31$"))
+        expect(page.locator("input[name=to]")).to_have_attribute("aria-invalid", "true")
+
     # An admin saves a member with a number that is none: the error is in view, on the field
     # that has the focus, and names it.
     member = Member.objects.create(name="Wang Fang", phone_number="+8613912345673")
