@@ -40,7 +40,7 @@ test: install-dev
 		{ [ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ] && \
 		  [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && [ -x /usr/sbin/nginx ]; } || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		 apt-get install -y -qq chromium fonts-wqy-microhei nginx-light >/dev/null)
+		 apt-get install -y -qq chromium fonts-wqy-microhei nginx >/dev/null)
 	$(VENV_PYTHON) manage.py compile_translations
 	$(VENV_PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
