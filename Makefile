@@ -51,11 +51,11 @@ reliability: install-dev
 
 # The benchmark (bench/README.md): the portal under gunicorn and a Celery worker, loaded with wrk,
 # beside its references; the reports over 10 million calls; memory. Needs PostgreSQL and Redis on
-# 127.0.0.1 and Debian's wrk (installed here when missing and run as root). BENCH_SCALE=20000 is
+# 127.0.0.1 and Debian's wrk and nginx (installed here when missing and run as root). BENCH_SCALE=20000 is
 # the quick run CI makes.
 bench: install
-	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	@{ command -v wrk && [ -x /usr/sbin/nginx ]; } >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null)
 	$(VENV_PYTHON) -m bench
 
 lint: install-dev

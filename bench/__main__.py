@@ -38,10 +38,13 @@ README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 def requirements_missing() -> list[str]:
     from bench.live import LIVE_DATABASE_URL, REDIS_URL
+    from bench.nginx import NGINX
 
     missing = []
     if shutil.which("wrk") is None:
         missing.append("wrk, the load generator: apt-get install wrk")
+    if NGINX is None:
+        missing.append("nginx, in front of the portal as deployed: apt-get install nginx")
     for name, url in (("PostgreSQL", LIVE_DATABASE_URL), ("Redis", REDIS_URL)):
         parts = urlsplit(url)
         host, port = parts.hostname or "127.0.0.1", parts.port or 0
@@ -87,7 +90,24 @@ def table(results: dict) -> list[tuple[str, str, str, str]]:
     def verdict(met: bool) -> str:
         return "met" if met else "**missed**"
 
+    capacity = results["capacity"]
     rows = [
+        (
+            "capacity: complete calls a second (click p95 ≤ 150 ms, notification p99 ≤ 100 ms, "
+            "each call ended, debited once, recorded ≤ 5 s)",
+            f"{capacity['calls_per_s']} /s (click p95 {capacity['click_p95_ms']} ms, "
+            f"notification p99 {capacity['notify_p99_ms']} ms)",
+            "",
+            f"≥ 25 /s: {verdict(capacity['calls_per_s'] >= 25)}",
+        ),
+        (
+            "CPU per complete call (nginx, web, workers, PostgreSQL, Redis; the sandbox apart)",
+            f"{capacity['cpu_ms_per_call']:.1f} ms (sandbox {capacity['sandbox_cpu_ms_per_call']}"
+            " ms)",
+            f"{capacity['reference_cpu_ms_per_call']:.1f} ms (6 validate-and-insert requests:"
+            " web and PostgreSQL)",
+            "",
+        ),
         (
             "notification intake, throughput",
             f"{notify['throughput_rps']:,.0f} req/s",
@@ -201,6 +221,7 @@ def main() -> int:
     measured = live.run(notifications=notifications, click_seconds=30 if full else 5)
     results["notify"] = measured["notify"]
     results["click_to_call"] = measured["click_to_call"]
+    results["capacity"] = measured["capacity"]
     output = subprocess.run(  # noqa: S603 - our own module
         [sys.executable, "-m", "bench.reports", str(SCALE)],
         # Its errors go straight to ours: a failed quick run in CI must say why.

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from bench.nginx import nginx_running
 from bench.uploads import upload_measure
 from clicktodial_portal.procfile import procfile_commands
 
@@ -197,7 +198,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 def _program(pid: int, name: str, cmdline: bytes) -> str:
     """Which part of the stack a process is, from its name and command line."""
-    servers = {"postgres": "PostgreSQL", "redis-server": "Redis", "wrk": "wrk"}
+    servers = {"postgres": "PostgreSQL", "redis-server": "Redis", "wrk": "wrk", "nginx": "nginx"}
     if pid == os.getpid():
         return "bench and sandbox operator"
     if name in servers:
@@ -448,6 +449,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def run(*, notifications: int, click_seconds: int) -> dict:
+    from bench import capacity  # it measures with this module's tools
     from sandbox.server import SandboxConfig, SandboxOperator
 
     database_recreate(LIVE_DATABASE_URL)
@@ -455,6 +457,7 @@ def run(*, notifications: int, click_seconds: int) -> dict:
     notify_calls = calls_for(notifications)
     warmup_calls = calls_for(2000)
     click_calls = CLICK_RATE * click_seconds
+    capacity_seconds = click_seconds  # each capacity step's: 30 s in the full run
     port = free_port()
     var_dir = Path(tempfile.mkdtemp(prefix="clicktodial-bench-"))
     notify_password = secrets.token_urlsafe(24)
@@ -463,6 +466,9 @@ def run(*, notifications: int, click_seconds: int) -> dict:
             notify_url=f"http://127.0.0.1:{port}{NOTIFY_PREFIX}{{callidentifier}}",
             notify_username=NOTIFY_USERNAME,
             notify_password=notify_password,
+            # Every call and notification kept until the run has read them.
+            history_limit=1_000_000,
+            calls_kept=1_000_000,
         )
     )
     operator.start()
@@ -481,7 +487,7 @@ def run(*, notifications: int, click_seconds: int) -> dict:
     data_prepare(
         notify_calls=notify_calls,
         warmup_calls=warmup_calls,
-        click_calls=CLICK_WARMUP + click_calls,
+        click_calls=CLICK_WARMUP + click_calls + capacity.calls_needed(capacity_seconds),
     )
     stack = stack_start(env, port, var_dir)
     auth = (
@@ -496,7 +502,11 @@ def run(*, notifications: int, click_seconds: int) -> dict:
         load = {"threads": CONNECTIONS, "connections": CONNECTIONS}
         wrk(*notify, notify_calls, warm, MEMBERS, auth, NOTIFY_PREFIX, **load)
         wrk(*notify, 0, warm, MEMBERS, "-", REFERENCE_PREFIX, **load)
+        cpu_before = cpu_sample()
         reference = wrk(*notify, 0, per_thread, MEMBERS, "-", REFERENCE_PREFIX, **load)
+        reference_cpu_s = sum(
+            (cpu_sample()[1] - cpu_before[1])[name] for name in capacity.PORTAL_PROGRAMS
+        )
         rss_before = {pid: rss_mb(pid) for pid in stack.web_worker_pids()}
         cpu_before = cpu_sample()
         portal = wrk(*notify, 0, per_thread, MEMBERS, auth, NOTIFY_PREFIX, **load)
@@ -530,6 +540,21 @@ def run(*, notifications: int, click_seconds: int) -> dict:
             lambda: {pid: rss_mb(pid) for pid in stack.web_worker_pids()},
         )
         print(f"  200 MB uploads: {json.dumps(uploads)}", flush=True)
+
+        # Behind the deploy guide's nginx, as production runs it (bench/capacity.py says why).
+        with nginx_running(var_dir / "nginx", free_port(), port) as front:
+            capacity_figures = capacity.run(
+                front,
+                operator,
+                step_seconds=capacity_seconds,
+                first=CLICK_WARMUP + click_calls,
+            )
+        # The reference's validate-and-insert, six times: a complete call's six requests (the
+        # click and the operator's notifications, one resent in ten, and the recording's).
+        capacity_figures["reference_cpu_ms_per_call"] = round(
+            6 * reference_cpu_s * 1000 / reference["acked"], 1
+        )
+        print(f"  capacity: {json.dumps(capacity_figures)}", flush=True)
     finally:
         stack.stop()
         operator.stop()
@@ -570,4 +595,5 @@ def run(*, notifications: int, click_seconds: int) -> dict:
         "web_worker_growth_mb": round(growth, 1),
         "web_worker_notifications": portal["acked"],
         "uploads": uploads,
+        "capacity": capacity_figures,
     }

@@ -41,12 +41,17 @@ class SandboxConfig:
     sponsors: tuple[str, ...] = DEFAULT_SPONSORS  # registered sponsors (checked when strict)
     history_limit: int = HISTORY_LIMIT
     calls_kept: int = CALLS_KEPT
+    # Every n-th notification is sent twice (0: none), as an operator that resends one whose
+    # answer it missed: the benchmark's "one duplicate in ten".
+    duplicate_every: int = 0
 
     def __post_init__(self) -> None:
         if self.time_scale <= 0:
             raise ValueError("time_scale must be positive")
         if self.token_ttl <= 0:
             raise ValueError("token_ttl must be positive")
+        if self.duplicate_every < 0:
+            raise ValueError("duplicate_every must be 0 (none) or more")
         if self.history_limit < 1 or self.calls_kept < 1:
             raise ValueError("history_limit and calls_kept must be at least 1")
 

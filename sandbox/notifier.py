@@ -27,6 +27,8 @@ class Delivery:
     status_code: int | None
     text: str | None
     error: str | None
+    # From sending the request to the answer's headers (requests' `elapsed`); None without one.
+    elapsed_ms: float | None = None
 
 
 def _in_two_chunks(payload: bytes) -> Iterator[bytes]:
@@ -71,7 +73,12 @@ class Notifier:
         except Exception as exc:  # refused, timed out, reset...: data for the tests, not a crash
             return Delivery(None, None, f"{type(exc).__name__}: {exc}")
         # Decoded as UTF-8 whatever the headers say: it is kept for reading, not parsed.
-        return Delivery(response.status_code, response.content.decode("utf-8", "replace"), None)
+        return Delivery(
+            response.status_code,
+            response.content.decode("utf-8", "replace"),
+            None,
+            response.elapsed.total_seconds() * 1000,
+        )
 
     def close(self) -> None:
         self._session.close()

@@ -41,6 +41,7 @@ class SentNotification:
     error: str | None
     url: str = ""
     sent_at: datetime = field(default_factory=utcnow)
+    elapsed_ms: float | None = None  # until the portal's answer came (None: no answer)
 
 
 class Switchboard:
@@ -58,6 +59,7 @@ class Switchboard:
         # over), the last notifications sent, and every kept call's recording by recordingId.
         self.calls = CallRegister(config.calls_kept)
         self.notifications: RecentList[SentNotification] = RecentList(config.history_limit)
+        self._sent_count = itertools.count(1)  # notifications sent, for duplicate_every
         self.recordings = RecordingView(self.calls, self.lock)
         self._placed = itertools.count()  # numbers calls in the order placed (their tones)
         self._stopping = threading.Event()
@@ -193,6 +195,14 @@ class Switchboard:
             call.recording_id = f"{stamp}{secrets.randbelow(10_000):04d}"
 
     def _notify(self, call: SandboxCall, body: dict[str, Any]) -> None:
+        """POST one notification, and every `duplicate_every`-th one a second time (as an
+        operator that missed the answer sends it again)."""
+        self._notify_once(call, body)
+        every = self.config.duplicate_every
+        if every and next(self._sent_count) % every == 0:
+            self._notify_once(call, body)
+
+    def _notify_once(self, call: SandboxCall, body: dict[str, Any]) -> None:
         """POST one notification once (no retries) and record the outcome, whatever it is."""
         if call.api == "camara":
             if not call.sink:
@@ -221,6 +231,7 @@ class Switchboard:
             delivery.text,
             delivery.error,
             url,
+            elapsed_ms=delivery.elapsed_ms,
         )
         with self.lock:
             self.notifications.append(sent)

@@ -6,16 +6,15 @@ asks for the form) and waits for it. With `deploy/nginx.conf` in front, nginx re
 body before gunicorn sees the request (`proxy_request_buffering`), so the same clients hold
 nginx connections only, and `/healthz` is answered at once.
 
-The server block is the deploy guide's own, taken from the file; only what a test cannot have
-changes: no TLS (its listen, certificate and name lines), ports of the test's own, folders in a
-temporary one. gunicorn runs with two threads, so that two slow clients would block it without
+The server block is the deploy guide's own, taken from the file by bench/nginx.py (which the
+benchmark uses too); only what a test cannot have changes: no TLS, ports and folders of the
+test's own. gunicorn runs with two threads, so that two slow clients would block it without
 nginx, which the first part shows.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
@@ -29,12 +28,9 @@ import pytest
 import requests
 from django.conf import settings
 
+from bench.nginx import NGINX, nginx_running
 from clicktodial_portal.procfile import procfile_commands
 from tests.helpers import free_port, wait_until
-
-NGINX = shutil.which("nginx") or next(
-    (path for path in ("/usr/sbin/nginx",) if os.access(path, os.X_OK)), None
-)
 
 pytestmark = pytest.mark.skipif(
     NGINX is None, reason="needs nginx (Debian's nginx; `make test` installs it as root)"
@@ -44,43 +40,6 @@ ROOT = Path(settings.BASE_DIR)
 SLOW_CLIENTS = 16
 # What a blocked /healthz would exceed by far: until the slow clients give up or are dropped.
 PROBE_TIMEOUT = 3.0
-# The directives a test cannot keep: TLS, and the public name and ports.
-NOT_FOR_A_TEST = re.compile(r"^\s*(listen|server_name|ssl_\w+|http2)\b[^;]*;\n", re.M)
-
-
-def _block(text: str, start: int) -> str:
-    """The `{ … }` block that opens at or after `start`, with its braces."""
-    opening = text.index("{", start)
-    depth = 0
-    for index in range(opening, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[index], 0)
-        if depth == 0:
-            return text[opening : index + 1]
-    raise ValueError("unbalanced braces in deploy/nginx.conf")
-
-
-def nginx_conf(folder: Path, port: int, upstream_port: int) -> Path:
-    """deploy/nginx.conf's upstream and HTTPS server block, served on `port` over plain HTTP."""
-    deployed = (ROOT / "deploy" / "nginx.conf").read_text()
-    upstream = deployed[deployed.index("upstream clicktodial_web") :]
-    upstream = "upstream clicktodial_web " + _block(upstream, 0)
-    upstream = upstream.replace("127.0.0.1:8000", f"127.0.0.1:{upstream_port}")
-    https = deployed.rindex("server {", 0, deployed.index("listen 443"))
-    server = NOT_FOR_A_TEST.sub("", _block(deployed, https))
-    assert "proxy_request_buffering on;" in server
-    server = server.replace("{", f"{{\n    listen 127.0.0.1:{port};", 1)
-    temp = "\n".join(
-        f"    {kind}_temp_path {folder / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    conf = folder / "nginx.conf"
-    conf.write_text(
-        ("user root;\n" if os.geteuid() == 0 else "")
-        + f"worker_processes 1;\npid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'};\n"
-        + "events { worker_connections 256; }\n"
-        + f"http {{\n    access_log off;\n{temp}\n{upstream}\nserver {server}\n}}\n"
-    )
-    return conf
 
 
 def test_the_deploy_guides_nginx_conf_is_valid_for_this_nginx(tmp_path):
@@ -185,9 +144,6 @@ def test_slow_clients_hold_nginx_connections_not_the_portals_threads(tmp_path):
         "GUNICORN_ACCESS_LOG": "",
     }
     web = f"http://127.0.0.1:{web_port}"
-    front = f"http://127.0.0.1:{nginx_port}"
-    conf = nginx_conf(tmp_path, nginx_port, web_port)
-    nginx = [NGINX, "-c", str(conf), "-p", str(tmp_path), "-g", "daemon off;"]
 
     with running(procfile_commands()["web"], env, tmp_path / "web.log", f"{web}/healthz"):
         # Straight to gunicorn: two of them take both threads, and the probe waits.
@@ -195,7 +151,7 @@ def test_slow_clients_hold_nginx_connections_not_the_portals_threads(tmp_path):
             assert probe_seconds(web) is None, "gunicorn's threads were not held: no test"
 
         with (
-            running(nginx, env, tmp_path / "nginx.log", f"{front}/healthz"),
+            nginx_running(tmp_path / "nginx", nginx_port, web_port) as front,
             slow_clients(nginx_port),
         ):
             taken = [probe_seconds(front) for _ in range(5)]

@@ -171,6 +171,29 @@ def test_normal_call_notifies_four_statuses_in_order(
     assert (call.state, call.recording_id) == ("Disconnected", end["recordingId"])
 
 
+def test_every_nth_notification_is_sent_twice_and_each_answer_timed(
+    make_operator: Callable[..., SandboxOperator],
+    api_for: Callable[[SandboxOperator], Any],
+    portal: Any,
+) -> None:
+    """The benchmark's operator: one notification in `duplicate_every` sent again, as an operator
+    that missed the answer; each delivery with how long the portal took to answer."""
+    operator = make_operator(duplicate_every=2)
+    callidentifier = api_for(operator).begin("+8613800000001").json()["result"]["callidentifier"]
+
+    assert operator.wait_for_call_end(callidentifier, timeout=5)
+    statuses = [r.body["status"] for r in portal.for_call(callidentifier)]
+    assert statuses == [
+        "CallingCaller",
+        "CallingCallee",
+        "CallingCallee",
+        "Connected",
+        "Disconnected",
+        "Disconnected",
+    ]
+    assert all(n.elapsed_ms is not None and n.elapsed_ms >= 0 for n in operator.notifications)
+
+
 @pytest.mark.parametrize(
     ("callee", "expected_statuses", "reason", "recording"),
     [
