@@ -91,6 +91,7 @@ def table(results: dict) -> list[tuple[str, str, str, str]]:
         return "met" if met else "**missed**"
 
     capacity = results["capacity"]
+    half = capacity["click_at_half_capacity"]
     rows = [
         (
             "capacity: complete calls a second (click p95 ≤ 150 ms, notification p99 ≤ 100 ms, "
@@ -125,6 +126,12 @@ def table(results: dict) -> list[tuple[str, str, str, str]]:
             f"{notify['lost']} / {notify['double_debits']}",
             "",
             f"0 / 0: {verdict(notify['lost'] == 0 and notify['double_debits'] == 0)}",
+        ),
+        (
+            f"click-to-call at half the capacity ({half['rate']} calls a second), p50 / p95",
+            f"{half['p50_ms']:.0f} / {half['p95_ms']:.0f} ms",
+            "",
+            f"≤ 50 / ≤ 150 ms: {verdict(half['p50_ms'] <= 50 and half['p95_ms'] <= 150)}",
         ),
         (
             "click-to-call to the operator, p50 / p95",

@@ -1,0 +1,115 @@
+"""Where one notification's time goes (issue 20): `python -m bench.profile_notify [CALLS]`.
+
+In this process, on a PostgreSQL database of its own (`BENCH_PROFILE_DATABASE_URL`), through the
+whole WSGI stack (middleware, DRF, the notification service), with the bodies and credentials
+bench/wrk/notify.lua sends: each call's four notifications in order. Prints the SQL statements
+each status costs (the round trips the issue counts) and cProfile's functions by their own time
+and by their cumulative time, over every notification after a warm-up.
+"""
+
+from __future__ import annotations
+
+import base64
+import cProfile
+import json
+import os
+import pstats
+import secrets
+import sys
+import tempfile
+from collections import defaultdict
+from datetime import UTC, datetime
+
+PROFILE_DATABASE_URL = os.environ.get(
+    "BENCH_PROFILE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clicktodial_bench_profile"
+)
+STATUSES = ("CallingCaller", "CallingCallee", "Connected", "Disconnected")
+WARMUP_CALLS = 50
+
+
+def _setup() -> str:
+    """Django on the profile database, recreated and migrated; the notification credentials."""
+    from bench.live import NOTIFY_USERNAME, database_recreate
+
+    password = secrets.token_urlsafe(16)
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DATABASE_URL=PROFILE_DATABASE_URL,
+        PORTAL_VAR_DIR=tempfile.mkdtemp(prefix="clicktodial-profile-"),
+        SECRET_KEY=secrets.token_urlsafe(40),
+        DEBUG="false",
+        OPERATOR_NOTIFY_USERNAME=NOTIFY_USERNAME,
+        OPERATOR_NOTIFY_PASSWORD=password,
+    )
+    database_recreate(PROFILE_DATABASE_URL)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return base64.b64encode(f"{NOTIFY_USERNAME}:{password}".encode()).decode()
+
+
+def _body(call: int, step: int, stamp: str) -> bytes:
+    from bench.live import MEMBERS
+
+    fields = {
+        "caller": f"+86139{call % MEMBERS:08d}",
+        "callee": f"+86138{call:08d}",
+        "status": STATUSES[step],
+    }
+    if STATUSES[step] == "Disconnected":
+        fields |= {"reason": "HangUp", "callDuration": 30 + call % 271}
+        fields |= {"recordingResult": "NoRecord"}
+    return json.dumps({**fields, "timeStamp": stamp}).encode()
+
+
+def main() -> int:
+    calls = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    credentials = _setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.live import NOTIFY_PREFIX, data_prepare
+
+    data_prepare(notify_calls=WARMUP_CALLS + calls, warmup_calls=0, click_calls=0)
+    client = Client(HTTP_AUTHORIZATION=f"Basic {credentials}", HTTP_HOST="127.0.0.1")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    def send(call: int, step: int) -> None:
+        response = client.post(
+            f"{NOTIFY_PREFIX}BENCH{call:010d}",
+            _body(call, step, stamp),
+            content_type="application/json",
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"notification refused: {response.status_code} {response.content}")
+
+    for call in range(WARMUP_CALLS):
+        for step in range(4):
+            send(call, step)
+    statements: dict[str, list[int]] = defaultdict(list)
+    profiler = cProfile.Profile()
+    for call in range(WARMUP_CALLS, WARMUP_CALLS + calls):
+        for step in range(4):
+            with CaptureQueriesContext(connection) as queries:
+                profiler.enable()
+                send(call, step)
+                profiler.disable()
+            statements[STATUSES[step]].append(len(queries))
+    print(f"{calls} calls, {4 * calls} notifications, PostgreSQL\n")
+    print("SQL statements per notification, on average:")
+    for status, counts in statements.items():
+        print(f"  {status:14} {sum(counts) / len(counts):.1f}")
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt
+    print(f"\n{total * 1000 / (4 * calls):.2f} ms of this process's time per notification\n")
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
