@@ -30,7 +30,8 @@ run: install
 
 # PYTEST_ARGS: some tests only, or pytest's options. The browser tests drive Debian's Chromium and
 # need a Chinese font (fonts-wqy-microhei), the slow-client test the deploy guide's nginx: installed
-# here when missing and run as root; otherwise those tests are skipped, saying what to install. The property-based tests run a smaller profile
+# here when missing and run as root (RUNLEVEL=1: Debian's package scripts then start no service,
+# such as an nginx on port 80); otherwise those tests are skipped, saying what to install. The property-based tests run a smaller profile
 # than under `make reliability` (tests/conftest.py). PYTEST_WORKERS: how many processes share the
 # tests (pytest-xdist; each its own var folder and Redis databases, tests/worker_isolation.py); 0
 # runs them in this one, as the RabbitMQ run must.
@@ -39,7 +40,7 @@ test: install-dev
 	@[ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
 		{ [ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ] && \
 		  [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && [ -x /usr/sbin/nginx ]; } || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 \
 		 apt-get install -y -qq chromium fonts-wqy-microhei nginx >/dev/null)
 	$(VENV_PYTHON) manage.py compile_translations
 	$(VENV_PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
@@ -55,7 +56,8 @@ reliability: install-dev
 # the quick run CI makes.
 bench: install
 	@{ command -v wrk && [ -x /usr/sbin/nginx ]; } >/dev/null || [ "$$(id -u)" != 0 ] || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null)
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 \
+		 apt-get install -y -qq wrk nginx >/dev/null)
 	$(VENV_PYTHON) -m bench
 
 lint: install-dev

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import requests
@@ -37,6 +37,14 @@ def _block(text: str, start: int) -> str:
     raise ValueError("unbalanced braces in deploy/nginx.conf")
 
 
+def temp_paths(folder: Path) -> str:
+    """nginx's temporary folders under `folder` (its defaults, under /var/lib/nginx, are root's)."""
+    return "\n".join(
+        f"    {kind}_temp_path {folder / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+
+
 def nginx_conf(folder: Path, port: int, upstream_port: int) -> Path:
     """deploy/nginx.conf's upstream and HTTPS server block, served on `port` over plain HTTP."""
     deployed = (ROOT / "deploy" / "nginx.conf").read_text()
@@ -46,10 +54,7 @@ def nginx_conf(folder: Path, port: int, upstream_port: int) -> Path:
     https = deployed.rindex("server {", 0, deployed.index("listen 443"))
     server = _NOT_HERE.sub("", _block(deployed, https))
     server = server.replace("{", f"{{\n    listen 127.0.0.1:{port};", 1)
-    temp = "\n".join(
-        f"    {kind}_temp_path {folder / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
+    temp = temp_paths(folder)
     conf = folder / "nginx.conf"
     conf.write_text(
         ("user root;\n" if os.geteuid() == 0 else "")
@@ -68,12 +73,13 @@ def nginx_running(folder: Path, port: int, upstream_port: int) -> Iterator[str]:
         raise RuntimeError("nginx is not installed (Debian: apt-get install nginx)")
     folder.mkdir(parents=True, exist_ok=True)
     conf = nginx_conf(folder, port, upstream_port)
-    process = subprocess.Popen(  # noqa: S603 - this machine's nginx, a configuration of ours
-        [NGINX, "-c", str(conf), "-p", str(folder), "-g", "daemon off;"],
-        stdout=(folder / "nginx.log").open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with (folder / "nginx.log").open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - this machine's nginx, a configuration of ours
+            [NGINX, "-c", str(conf), "-p", str(folder), "-g", "daemon off;"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -88,9 +94,16 @@ def nginx_running(folder: Path, port: int, upstream_port: int) -> Iterator[str]:
             time.sleep(0.1)
         yield url
     finally:
+        process_group_stop(process)
+
+
+def process_group_stop(process: subprocess.Popen) -> None:
+    """Stop a process started in a session of its own, and whatever it started; one that has
+    already ended (nginx refusing its configuration, say) is let be."""
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    process.wait()

@@ -96,5 +96,6 @@ def upload_measure(
     for way, chunked in (("with_length", False), ("chunked", True)):
         results[way] = _post(url, "/contacts/import/", cookie, token, size_mb * 2**20, chunked)
     after = worker_rss()
-    growth = max(after[pid] - before[pid] for pid in before if pid in after)
+    # (A worker gunicorn replaced meanwhile is in neither: its growth is not known.)
+    growth = max((after[pid] - before[pid] for pid in before if pid in after), default=0.0)
     return {"size_mb": size_mb, **results, "web_worker_growth_mb": round(growth, 1)}

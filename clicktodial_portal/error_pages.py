@@ -78,8 +78,9 @@ def export_refused(request: HttpRequest, form: forms.Form, page: str) -> HttpRes
         "title": _("The export could not be made"),
         "explanation": _("Its filters are not valid:"),
         "errors": [
-            _("%(field)s: %(error)s") % {"field": form.fields[name].label, "error": error}
-            if name in form.fields and form.fields[name].label
+            # The bound field's label: the field's own, else one made from its name.
+            _("%(field)s: %(error)s") % {"field": form[name].label, "error": error}
+            if name in form.fields
             else str(error)
             for name, errors in form.errors.items()
             for error in errors

@@ -15,9 +15,9 @@ read to its end, and refused as too big only then. So every body is held to a li
   and Django reads none of it) is capped while it is read, for whatever reads `wsgi.input`
   itself: past REQUEST_BODY_MAX_BYTES the read raises `RequestBodyTooLarge`, answered 413. A
   view with a limit of its own reads such a body itself, no further than that limit; but a file
-  upload (multipart) sent so, which Django would take for an empty form, is read here into a
-  temporary file, no further than the view's limit, and handed on with its length, or refused
-  as above once past the limit.
+  upload (multipart, to a view declared with `file_upload=True`) sent so, which Django would
+  take for an empty form, is read here into a temporary file, no further than the view's limit,
+  and handed on with its length, or refused as above once past the limit.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
@@ -40,20 +41,28 @@ View = TypeVar("View", bound=Callable[..., Any])
 READ_CHUNK = 64 * 1024
 
 
-def body_limit(max_bytes: int) -> Callable[[View], View]:
+def body_limit(max_bytes: int, *, file_upload: bool = False) -> Callable[[View], View]:
     """Let a view take bodies of up to `max_bytes` instead of REQUEST_BODY_MAX_BYTES, and answer
-    longer ones itself (`request.body_refused`, see the module's docstring)."""
+    longer ones itself (`request.body_refused`, see the module's docstring). `file_upload`: the
+    view takes a file in a form, which is read here when it comes without its length."""
 
     def declare(view: View) -> View:
         view.request_body_max_bytes = max_bytes  # type: ignore[attr-defined]
+        view.request_body_file_upload = file_upload  # type: ignore[attr-defined]
         return view
 
     return declare
 
 
 def body_refused(request: HttpRequest) -> int | None:
-    """The length of the body refused unread for being over the view's limit, else None."""
+    """The length of the body refused unread for being over the view's limit, else None; for a
+    body sent without its length, the bytes read before it passed the limit (at least as long)."""
     return getattr(request, "body_refused", None)
+
+
+def body_length_unknown(request: HttpRequest) -> bool:
+    """Whether the refused body came without its length (`body_refused` is then a lower bound)."""
+    return getattr(request, "body_length_unknown", False)
 
 
 class RequestBodyTooLarge(Exception):
@@ -113,18 +122,26 @@ def _chunked_upload_buffer(request: HttpRequest, limit: int) -> int | None:
     and hand it on as if it had come with its length. Past the limit: the bytes read (limit + 1),
     and nothing is handed on."""
     stream = request.META["wsgi.input"]
-    # The request keeps it (its stream): freed with the request, as its uploaded files are.
-    buffer = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115
+    # Closed once the response is sent (__call__), or here when it is not handed on.
+    buffer = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+        max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, dir=settings.FILE_UPLOAD_TEMP_DIR
+    )
     size = 0
-    while size <= limit:
-        data = stream.read(min(READ_CHUNK, limit + 1 - size))
-        if not data:
-            break
-        buffer.write(data)
-        size += len(data)
+    try:
+        while size <= limit:
+            data = stream.read(min(READ_CHUNK, limit + 1 - size))
+            if not data:
+                break
+            buffer.write(data)
+            size += len(data)
+    except Exception as exc:
+        # The client went away, or its chunks were malformed (gunicorn's errors): not ours.
+        buffer.close()
+        raise BadRequest("the request's body could not be read") from exc
     if size > limit:
         buffer.close()
         return size
+    request._chunked_upload = buffer
     buffer.seek(0)
     request.META["wsgi.input"] = buffer
     request.META["CONTENT_LENGTH"] = str(size)
@@ -159,7 +176,11 @@ class RequestBodyLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        buffered = getattr(request, "_chunked_upload", None)
+        if buffered is not None:
+            response._resource_closers.append(buffered.close)
+        return response
 
     def process_view(
         self,
@@ -179,9 +200,12 @@ class RequestBodyLimitMiddleware:
                 return None
             if own_limit is None:
                 request.META["wsgi.input"] = _CappedInput(stream, limit)
-            elif request.content_type == "multipart/form-data":
+            elif getattr(view_func, "request_body_file_upload", False) and (
+                request.content_type == "multipart/form-data"
+            ):
                 over = _chunked_upload_buffer(request, own_limit)
                 if over is not None:
+                    request.body_length_unknown = True
                     return self._refused(request, view_func, view_args, view_kwargs, over)
             return None
         if length <= limit:

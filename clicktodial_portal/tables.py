@@ -85,8 +85,14 @@ def size_check(size: int, form: TableFormat) -> None:
         raise TableInvalid(size_refusal(size, form))
 
 
-def size_refusal(size: int, form: TableFormat) -> str:
-    """What a file (or a request carrying one) of `size` bytes over the limit is told."""
+def size_refusal(size: int, form: TableFormat, *, size_known: bool = True) -> str:
+    """What a file (or a request carrying one) of `size` bytes over the limit is told; when the
+    size is not known (a body sent without its length, read only up to the limit), only that it
+    is over."""
+    if not size_known:
+        return _("The file is over the limit of %(limit)s MB. Split it into smaller files.") % {
+            "limit": form.max_bytes // 1024 // 1024
+        }
     return _(
         "The file is %(size).1f MB; the limit is %(limit)s MB. Split it into smaller files."
     ) % {"size": size / 1024 / 1024, "limit": form.max_bytes // 1024 // 1024}

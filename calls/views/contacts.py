@@ -23,7 +23,7 @@ from calls.forms import (
 )
 from calls.models import Contact
 from calls.services import contacts
-from clicktodial_portal.request_body import body_limit, body_refused
+from clicktodial_portal.request_body import body_length_unknown, body_limit, body_refused
 from clicktodial_portal.tables import TableInvalid, size_check, size_refusal
 from members.models import Member
 from members.pool.selectors import minutes_used_in_period
@@ -248,7 +248,7 @@ def _pending_contact_import(
     return pending, contact_import.validate_contact_rows(rows, taken=taken)
 
 
-@body_limit(contact_import.CONTACT_TABLE.upload_max_bytes)
+@body_limit(contact_import.CONTACT_TABLE.upload_max_bytes, file_upload=True)
 @login_required
 def contact_import_view(request: HttpRequest) -> HttpResponse:
     """Step 1: upload a file and see every row with its errors. Step 2: import all rows, or none.
@@ -262,7 +262,9 @@ def contact_import_view(request: HttpRequest) -> HttpResponse:
         # was (its preview is left out of this answer only).
         form = ContactImportForm(may_share=may_share)
         form.cleaned_data = {}  # unbound: nothing was read, nothing else to check
-        form.add_error("file", size_refusal(refused, contact_import.CONTACT_TABLE))
+        known = not body_length_unknown(request)
+        table = contact_import.CONTACT_TABLE
+        form.add_error("file", size_refusal(refused, table, size_known=known))
         return _contact_import_page(request, form, pending=None, rows=[], status=413)
 
     action = request.POST.get("action", "upload")

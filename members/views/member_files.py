@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clicktodial_portal import exports
-from clicktodial_portal.request_body import body_limit, body_refused
+from clicktodial_portal.request_body import body_length_unknown, body_limit, body_refused
 from clicktodial_portal.tables import TableInvalid, size_refusal
 from members import import_writing, importing
 from members.exceptions import MemberInvalid
@@ -43,7 +43,7 @@ def _pending_import(
     return pending, importing.validate_rows(rows, lookups=importing.import_lookups_load(rows))
 
 
-@body_limit(importing.MEMBER_TABLE.upload_max_bytes)
+@body_limit(importing.MEMBER_TABLE.upload_max_bytes, file_upload=True)
 @staff_required
 def member_import(request: HttpRequest) -> HttpResponse:
     """Step 1: upload a file and see every row with its errors. Step 2: import all rows, or none.
@@ -56,7 +56,8 @@ def member_import(request: HttpRequest) -> HttpResponse:
         # was (its preview is left out of this answer only).
         form = MemberImportForm()
         form.cleaned_data = {}  # unbound: nothing was read, nothing else to check
-        form.add_error("file", size_refusal(refused, importing.MEMBER_TABLE))
+        known = not body_length_unknown(request)
+        form.add_error("file", size_refusal(refused, importing.MEMBER_TABLE, size_known=known))
         return _member_import_page(request, form, pending=None, rows=[], status=413)
 
     action = request.POST.get("action", "upload")
