@@ -118,8 +118,8 @@ def run(*, calls: int, members: int) -> dict:
     from django.utils import timezone
 
     from bench.generate import history_generate
+    from calls.history import HistoryCursor
     from calls.models import Call
-    from calls.selectors import HistoryCursor
     from members.pool.services import period_bounds
 
     call_command("migrate", verbosity=0)

@@ -10,7 +10,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from calls import selectors
+from calls import history, selectors
 from calls.models import Call, CallOutcome
 from calls.services.outcomes import Settlement
 from calls.services.wrapup import NOTES_MAX_LENGTH
@@ -142,7 +142,7 @@ class CallHistoryForm(forms.Form):
     def __init__(self, data: QueryDict, *, sees_all: bool) -> None:
         sort = data.get("sort", "")
         if sort and (
-            sort != selectors.call_history_sort_parse(sort)
+            sort != history.call_history_sort_parse(sort)
             or (not sees_all and sort.endswith("member"))
         ):
             # A sort not offered (a link kept, edited by hand): the default, not an error.
@@ -165,7 +165,7 @@ class CallHistoryForm(forms.Form):
             ("", _("Any reason")),
             *(
                 (code, selectors.reason_label(code, to_caller=not sees_all))
-                for code in selectors.HISTORY_REASONS
+                for code in history.HISTORY_REASONS
             ),
         ]
         if not sees_all:
@@ -180,7 +180,7 @@ class CallHistoryForm(forms.Form):
     @property
     def sort_order(self) -> str:
         """The order asked for ("-duration"), else the default: newest first."""
-        return selectors.call_history_sort_parse(self.data.get("sort", ""))
+        return history.call_history_sort_parse(self.data.get("sort", ""))
 
     def clean(self) -> dict:
         data = super().clean()
@@ -189,10 +189,10 @@ class CallHistoryForm(forms.Form):
             raise forms.ValidationError(_("The first day must not be after the last day."))
         return data
 
-    def filters(self) -> selectors.CallHistoryFilters:
+    def filters(self) -> history.CallHistoryFilters:
         data = self.cleaned_data
         member, department = data.get("member"), data.get("department")
-        return selectors.CallHistoryFilters(
+        return history.CallHistoryFilters(
             date_from=data.get("from"),
             date_to=data.get("to"),
             member_id=member.pk if member else None,

@@ -170,7 +170,7 @@ class Call(models.Model):
             # "My calls" and the calls API list a member's calls newest first.
             models.Index(fields=["member", "-created_at"], name="calls_call_member_created_idx"),
             # The calls history pages through every call newest first by keyset on (created_at,
-            # id) (calls.selectors.call_history_page): a seek on this index, never a sort.
+            # id) (calls.history.call_history_page): a seek on this index, never a sort.
             models.Index(fields=["created_at", "id"], name="calls_call_created_id_idx"),
             # The dashboard polls the calls still in progress every second: a partial index holds
             # only those few, so the poll never walks years of ended calls.

@@ -1,33 +1,23 @@
-"""Reads for contacts and calls: who may see what, how a call's progress reads to a person, and
-the calls history (filters, keyset pages, rows for the page and its exports)."""
+"""Reads for calls: who may see what, how a call's progress reads to a person, and what the
+admins' dashboard reads. The calls history itself (filters, keyset pages, rows) is calls.history."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, ExtractHour
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import ExtractHour
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from calls.cursors import cursor_decode, cursor_encode, rows_beyond
 from calls.messages import stored_message
 from calls.models import Call, CallEvent
-from clicktodial_portal.dates import local_midnight
 from clicktodial_portal.masking import mask_number, masks_numbers, number_display_for
-from clicktodial_portal.phones import (
-    InvalidPhoneNumber,
-    looks_like_a_number,
-    phone_number_normalize,
-)
 from members.roles import can_see_usage
 
 Status = Call.Status
@@ -241,11 +231,7 @@ def call_timeline(call: Call) -> list[TimelineEntry]:
     return sorted(entries, key=lambda entry: entry.at or call.updated_at)
 
 
-# The calls history: who sees which calls, its filters, keyset pages and exports.
-
-HISTORY_PAGE_SIZE = 50
-# The reasons a history can be filtered by: the operator's, and our own "Cancelled".
-HISTORY_REASONS = tuple(REASON_LABELS)
+# Who sees which calls in the history, and how (the history itself: calls.history).
 
 
 def call_history_sees_all(user: AbstractBaseUser) -> bool:
@@ -310,266 +296,6 @@ def call_as_seen_by(user: AbstractBaseUser, call: Call) -> Call:
     call.caller = mask_number(call.caller)
     call.callee = mask_number(call.callee)
     return call
-
-
-@dataclass(frozen=True)
-class CallHistoryFilters:
-    """What the history is narrowed to; every field optional. Days are local to the enterprise."""
-
-    date_from: date | None = None
-    date_to: date | None = None
-    member_id: int | None = None
-    department_id: int | None = None
-    status: str = ""
-    reason: str = ""
-    over_limit: bool = False
-    search: str = ""
-    outcome_id: int | None = None
-
-
-def _number_search(text: str) -> Q | None:
-    """Calls to or from a number typed in national or E.164 form, whole or in part."""
-    if not looks_like_a_number(text):
-        return None
-    digits = re.sub(r"\D", "", text)
-    if len(digits) < 3:
-        return None
-    try:
-        e164 = phone_number_normalize(text)
-    except InvalidPhoneNumber:
-        # Part of a number: its digits as they appear in E.164 (a mobile's national digits do).
-        return Q(callee__contains=digits) | Q(caller__contains=digits)
-    return Q(callee=e164) | Q(caller=e164)
-
-
-# The columns the history sorts by, as the URL names them ("-date": newest first). Each is
-# paged by keyset on (column, id); a call that never connected counts 0 seconds of talk.
-HISTORY_SORT_FIELDS = {"date": "created_at", "duration": "talk_seconds", "member": "member__name"}
-HISTORY_SORT_DEFAULT = "-date"
-
-
-def call_history_sort_parse(text: str) -> str:
-    """`text` when it names a sort ("duration", "-member"), else the default: newest first."""
-    return text if text.lstrip("-") in HISTORY_SORT_FIELDS else HISTORY_SORT_DEFAULT
-
-
-def call_history(
-    *, user: AbstractBaseUser, filters: CallHistoryFilters, sort: str = HISTORY_SORT_DEFAULT
-) -> QuerySet[Call]:
-    """The calls `user` may list, narrowed by `filters`, in `sort`'s order (newest first)."""
-    calls = call_history_visible_to(user).annotate(
-        talk_seconds=Coalesce("duration_seconds", Value(0))
-    )
-    if filters.date_from:
-        calls = calls.filter(created_at__gte=local_midnight(filters.date_from))
-    if filters.date_to:
-        calls = calls.filter(created_at__lt=local_midnight(filters.date_to + timedelta(days=1)))
-    if filters.member_id:
-        calls = calls.filter(member_id=filters.member_id)
-    if filters.department_id:
-        calls = calls.filter(member__department_id=filters.department_id)
-    if filters.status:
-        calls = calls.filter(status=filters.status)
-    if filters.reason:
-        calls = calls.filter(reason=filters.reason)
-    if filters.over_limit:
-        calls = calls.filter(over_limit=True)
-    if filters.outcome_id:
-        calls = calls.filter(outcome_id=filters.outcome_id)
-    text = filters.search.strip()
-    if text:
-        match = Q(callee_name__icontains=text) | Q(contact__name__icontains=text)
-        number_match = None if call_history_masks_numbers(user) else _number_search(text)
-        calls = calls.filter(match | number_match if number_match is not None else match)
-    return calls.order_by(*_history_order(sort))
-
-
-def _history_order(sort: str) -> tuple[str, str]:
-    field = HISTORY_SORT_FIELDS[sort.lstrip("-")]
-    return (f"-{field}", "-id") if sort.startswith("-") else (field, "id")
-
-
-@dataclass(frozen=True)
-class HistoryCursor:
-    """A position in the history sorted by `sort`: a row's sort value and id, as an opaque token."""
-
-    sort: str
-    value: datetime | int | str
-    pk: int
-
-    def token(self) -> str:
-        value = self.value
-        if isinstance(value, datetime):
-            value = value.astimezone(UTC).isoformat()
-        return cursor_encode(self.sort, value, self.pk)
-
-    @classmethod
-    def from_call(cls, call: Call, sort: str = HISTORY_SORT_DEFAULT) -> HistoryCursor:
-        match sort.lstrip("-"):
-            case "date":
-                value: datetime | int | str = call.created_at
-            case "duration":
-                value = call.duration_seconds or 0
-            case _:
-                value = call.member.name
-        return cls(sort, value, call.pk)
-
-    @classmethod
-    def parse(cls, token: str, *, sort: str = HISTORY_SORT_DEFAULT) -> HistoryCursor | None:
-        """The cursor in `token`, or None when it is not one (edited or truncated by hand), or
-        one of another sort (a link kept from before the sort changed)."""
-        decoded = cursor_decode(token)
-        if decoded is None:
-            return None
-        token_sort, value, pk = decoded
-        if token_sort != sort:
-            return None
-        match sort.lstrip("-"):
-            case "date":
-                try:
-                    value = datetime.fromisoformat(value) if isinstance(value, str) else None
-                except ValueError:
-                    return None
-                # Aware, and inside the years a database date can be compared with.
-                if value is None or value.tzinfo is None or not 1900 <= value.year <= 9000:
-                    return None
-            case "duration":
-                if type(value) is not int:
-                    return None
-            case _:
-                if not isinstance(value, str):
-                    return None
-        return cls(sort, value, pk)
-
-
-@dataclass(frozen=True)
-class HistoryPage:
-    calls: list[Call]
-    total: int  # every call the filters find, on all pages
-    first: int  # the position of the first one shown, from 1 (0 when none is)
-    next: HistoryCursor | None  # pass as `after` for the next page
-    previous: HistoryCursor | None  # pass as `before` for the previous page
-
-    @property
-    def last(self) -> int:
-        return self.first + len(self.calls) - 1 if self.calls else 0
-
-
-def call_history_page(
-    calls: QuerySet[Call],
-    *,
-    sort: str = HISTORY_SORT_DEFAULT,
-    after: HistoryCursor | None = None,
-    before: HistoryCursor | None = None,
-    size: int = HISTORY_PAGE_SIZE,
-) -> HistoryPage:
-    """One page of `calls` (from call_history) in `sort`'s order by keyset on (sort value, id):
-    the rows after `after`, or before `before`, or the first ones.
-
-    The id breaks ties, so calls at the same second (or of the same length or member) are
-    neither skipped nor shown twice. Unlike OFFSET, the database seeks straight to the cursor,
-    so a deep page costs what the first does, and a call placed meanwhile shifts nothing. The
-    position shown ("51-100 of 1,234") comes from counting, not from OFFSET: the total and,
-    past the first page, the rows before it.
-    """
-    field = HISTORY_SORT_FIELDS[sort.lstrip("-")]
-    forward, backward = ("lt", "gt") if sort.startswith("-") else ("gt", "lt")
-    order = _history_order(sort)
-    total = calls.count()
-    if before is not None:
-        # The rows just before the cursor, read nearest first, then put back in order.
-        reversed_order = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
-        nearest = calls.filter(rows_beyond(field, before.value, before.pk, backward))
-        rows = list(nearest.order_by(*reversed_order)[:size])[::-1]
-    else:
-        shown = calls.filter(rows_beyond(field, after.value, after.pk, forward)) if after else calls
-        rows = list(shown[:size])
-    if not rows and (after is not None or before is not None) and total:
-        # Nothing left beyond the cursor (a link kept too long): the first page, not "no calls".
-        return call_history_page(calls, sort=sort, size=size)
-    if not rows:
-        return HistoryPage(calls=[], total=total, first=0, next=None, previous=None)
-    start = HistoryCursor.from_call(rows[0], sort)
-    ahead = 0
-    if after is not None or before is not None:
-        ahead = calls.filter(rows_beyond(field, start.value, start.pk, backward)).count()
-    return HistoryPage(
-        calls=rows,
-        total=total,
-        first=ahead + 1,
-        next=HistoryCursor.from_call(rows[-1], sort) if ahead + len(rows) < total else None,
-        previous=start if ahead else None,
-    )
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    """A call as the history shows it and exports it, its numbers as `user` may see them."""
-
-    call: Call
-    when: datetime
-    member: str
-    department: str
-    caller: str
-    callee: str
-    contact: str
-    status_label: str
-    reason: str
-    duration: str
-    billed_minutes: Decimal | None
-    over_limit: bool
-    can_open: bool
-    # The recording's status (Recording.Status) or "" when the operator reported none; whether
-    # the call page's player is there for `user`.
-    recording_status: str
-    recording_label: str
-    can_hear: bool
-    # How it went, as its caller noted after it: the outcome's words and code, and the notes.
-    outcome: str
-    outcome_code: str
-    notes: str
-
-
-def _recording_of(call: Call) -> object | None:
-    try:
-        return call.recording
-    except ObjectDoesNotExist:
-        return None
-
-
-def call_history_rows(
-    *, user: AbstractBaseUser, calls: Iterable[Call], hears_all: bool = False
-) -> Iterator[HistoryRow]:
-    """The history's rows; `hears_all` when `user` may hear every call's recording."""
-    show_number = call_history_number_display(user)
-    for call in calls:
-        call_read_by(user, call)
-        recording = _recording_of(call)
-        member = call.member
-        callee = show_number(call.callee)
-        # "Calling +86…": the label must not show a number the row masks.
-        status_label = call_status_label(call).replace(call.callee, callee)
-        yield HistoryRow(
-            call=call,
-            when=timezone.localtime(call.created_at),
-            member=member.name,
-            department=member.department.name if member.department else "",
-            caller=show_number(call.caller),
-            callee=callee,
-            contact=call.callee_name or (call.contact.name if call.contact else ""),
-            status_label=status_label,
-            reason=reason_label(call.reason, to_caller=call.read_by_its_caller),
-            duration=duration_display(call.duration_seconds),
-            billed_minutes=call.billed_minutes,
-            over_limit=call.over_limit,
-            can_open=call_openable_by(user, call),
-            recording_status=recording.status if recording else "",
-            recording_label=recording.get_status_display() if recording else "",
-            can_hear=call_openable_by(user, call) and (hears_all or call_is_theirs(user, call)),
-            outcome=call.outcome.label if call.outcome else "",
-            outcome_code=call.outcome.code if call.outcome else "",
-            notes=call.notes,
-        )
 
 
 # The admins' dashboard (members.reports.dashboard), which reads calls through these only.

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from calls import contact_selectors, selectors
+from calls import contact_selectors, history, selectors
 from calls.exceptions import CallNotAllowed
 from calls.forms import (
     CallHistoryForm,
@@ -94,7 +94,7 @@ def _history_sort_links(request: HttpRequest, sort: str) -> dict[str, dict[str, 
         target = other if sort == first else first
         links[column] = {
             "query": _history_query(
-                request, sort="" if target == selectors.HISTORY_SORT_DEFAULT else target
+                request, sort="" if target == history.HISTORY_SORT_DEFAULT else target
             ),
             "aria": "ascending" if sort == column else "descending" if sort == f"-{column}" else "",
         }
@@ -118,15 +118,15 @@ def call_list(request: HttpRequest) -> HttpResponse:
     }
     if not form.is_valid():
         return render(request, "calls/call_list.html", {**context, "rows": []}, status=400)
-    calls = selectors.call_history(user=request.user, filters=form.filters(), sort=sort)
-    page = selectors.call_history_page(
+    calls = history.call_history(user=request.user, filters=form.filters(), sort=sort)
+    page = history.call_history_page(
         calls,
         sort=sort,
-        after=selectors.HistoryCursor.parse(request.GET.get("after", ""), sort=sort),
-        before=selectors.HistoryCursor.parse(request.GET.get("before", ""), sort=sort),
-        size=selectors.HISTORY_PAGE_SIZE,
+        after=history.HistoryCursor.parse(request.GET.get("after", ""), sort=sort),
+        before=history.HistoryCursor.parse(request.GET.get("before", ""), sort=sort),
+        size=history.HISTORY_PAGE_SIZE,
     )
-    rows = selectors.call_history_rows(
+    rows = history.call_history_rows(
         user=request.user, calls=page.calls, hears_all=can_access_all_recordings(request.user)
     )
     filters_query = _history_query(request)
@@ -185,7 +185,7 @@ HISTORY_EXPORT_CHUNK = 2000
 
 
 def _history_export_rows(request: HttpRequest, calls: QuerySet[Call]) -> Iterator[list[object]]:
-    rows = selectors.call_history_rows(
+    rows = history.call_history_rows(
         user=request.user, calls=calls.iterator(chunk_size=HISTORY_EXPORT_CHUNK)
     )
     for row in rows:
@@ -218,7 +218,7 @@ def _history_export_calls(request: HttpRequest) -> QuerySet[Call] | HttpResponse
     form = _history_form(request)
     if not form.is_valid():
         return export_refused(request, form, "call-list")
-    return selectors.call_history(user=request.user, filters=form.filters(), sort=form.sort_order)
+    return history.call_history(user=request.user, filters=form.filters(), sort=form.sort_order)
 
 
 def _history_filename(extension: str) -> str:

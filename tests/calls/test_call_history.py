@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 
 from calls import selectors
 from calls.forms import CallHistoryForm
+from calls.history import HistoryCursor
 from calls.models import Call, Contact
 from members.models import Department, Member
 from members.pool.ledger import usage_record
@@ -269,7 +270,7 @@ def test_a_deep_page_seeks_on_the_time_not_only_on_the_cursor(client, admin_user
     admin = client_for(client, admin_user)
 
     with CaptureQueriesContext(connection) as queries:
-        response = page(admin, after=selectors.HistoryCursor.from_call(cursor).token())
+        response = page(admin, after=HistoryCursor.from_call(cursor).token())
 
     assert listed_ids(response) == [older.pk]
     listing = next(
@@ -382,7 +383,7 @@ def walk(client, direction: str, response) -> list[list[int]]:
 def test_keyset_pages_lose_and_repeat_no_call_when_times_are_equal(
     client, admin_user, owner_member, monkeypatch
 ):
-    monkeypatch.setattr(selectors, "HISTORY_PAGE_SIZE", 3)
+    monkeypatch.setattr("calls.history.HISTORY_PAGE_SIZE", 3)
     same_time = local(2025, 4, 1, 12)
     calls = [make_call(owner_member, at=local(2025, 4, 2))]
     calls += [make_call(owner_member, at=same_time) for _ in range(7)]  # across three pages
@@ -395,14 +396,14 @@ def test_keyset_pages_lose_and_repeat_no_call_when_times_are_equal(
 
     assert older == [expected[0:3], expected[3:6], expected[6:9], expected[9:10]]
     last_page = admin.get(
-        reverse("call-list"), {"after": selectors.HistoryCursor.from_call(newest_first[8]).token()}
+        reverse("call-list"), {"after": HistoryCursor.from_call(newest_first[8]).token()}
     )
     newer = walk(admin, "Newer", last_page)
     assert newer == [expected[9:10], expected[6:9], expected[3:6], expected[0:3]]
 
 
 def test_keyset_pages_keep_the_filters(client, admin_user, owner_member, other_member, monkeypatch):
-    monkeypatch.setattr(selectors, "HISTORY_PAGE_SIZE", 2)
+    monkeypatch.setattr("calls.history.HISTORY_PAGE_SIZE", 2)
     own = [make_call(owner_member, at=local(2025, 4, day)) for day in range(1, 6)]
     for day in range(1, 6):
         make_call(other_member, at=local(2025, 4, day))
@@ -444,23 +445,18 @@ def test_the_page_reads_a_bounded_number_of_queries(
 
 def test_the_cursor_round_trips_and_refuses_garbage() -> None:
     when = datetime(2025, 4, 1, 12, 0, 0, 1234, tzinfo=SHANGHAI)
-    cursor = selectors.HistoryCursor("-date", when, 42)
-    by_length = selectors.HistoryCursor("duration", 61, 42)
-    by_member = selectors.HistoryCursor("-member", "王芳", 42)
+    cursor = HistoryCursor("-date", when, 42)
+    by_length = HistoryCursor("duration", 61, 42)
+    by_member = HistoryCursor("-member", "王芳", 42)
 
-    assert selectors.HistoryCursor.parse(cursor.token()) == cursor
-    assert selectors.HistoryCursor.parse(by_length.token(), sort="duration") == by_length
-    assert selectors.HistoryCursor.parse(by_member.token(), sort="-member") == by_member
+    assert HistoryCursor.parse(cursor.token()) == cursor
+    assert HistoryCursor.parse(by_length.token(), sort="duration") == by_length
+    assert HistoryCursor.parse(by_member.token(), sort="-member") == by_member
     # A cursor of another sort (a link kept from before the sort changed) is none.
-    assert selectors.HistoryCursor.parse(cursor.token(), sort="duration") is None
-    assert (
-        selectors.HistoryCursor.parse(
-            selectors.HistoryCursor("duration", "x", 1).token(), sort="duration"
-        )
-        is None
-    )
-    assert selectors.HistoryCursor.parse("") is None
-    assert selectors.HistoryCursor.parse("%%%") is None
+    assert HistoryCursor.parse(cursor.token(), sort="duration") is None
+    assert HistoryCursor.parse(HistoryCursor("duration", "x", 1).token(), sort="duration") is None
+    assert HistoryCursor.parse("") is None
+    assert HistoryCursor.parse("%%%") is None
 
 
 # Sorting, the total and the recording column
@@ -480,7 +476,7 @@ def test_the_cursor_round_trips_and_refuses_garbage() -> None:
 def test_keyset_pages_follow_each_sort_both_ways_without_loss_or_repeat(
     client, admin_user, owner_member, other_member, monkeypatch, sort, key
 ):
-    monkeypatch.setattr(selectors, "HISTORY_PAGE_SIZE", 3)
+    monkeypatch.setattr("calls.history.HISTORY_PAGE_SIZE", 3)
     calls = []
     for day, seconds in enumerate([61, 61, None, 5, 61, 200, None, 5], start=1):
         member = owner_member if day % 3 else other_member
@@ -496,7 +492,7 @@ def test_keyset_pages_follow_each_sort_both_ways_without_loss_or_repeat(
     pages = walk(admin, forward, page(admin, sort=sort))
 
     assert pages == [expected[0:3], expected[3:6], expected[6:8]]
-    last = selectors.HistoryCursor.from_call(Call.objects.get(pk=expected[5]), sort).token()
+    last = HistoryCursor.from_call(Call.objects.get(pk=expected[5]), sort).token()
     back = walk(admin, backward, page(admin, sort=sort, after=last))
     assert back == [expected[6:8], expected[3:6], expected[0:3]]
 
@@ -504,7 +500,7 @@ def test_keyset_pages_follow_each_sort_both_ways_without_loss_or_repeat(
 def test_it_shows_the_total_and_the_position_of_the_page(
     client, admin_user, owner_member, monkeypatch
 ):
-    monkeypatch.setattr(selectors, "HISTORY_PAGE_SIZE", 2)
+    monkeypatch.setattr("calls.history.HISTORY_PAGE_SIZE", 2)
     for day in range(1, 6):
         make_call(owner_member, at=local(2025, 4, day))
     admin = client_for(client, admin_user)
@@ -665,7 +661,7 @@ def history(owner_member, other_member) -> list[Call]:
 
 
 def test_the_csv_export_streams_exactly_the_filtered_list(client, admin_user, history, monkeypatch):
-    monkeypatch.setattr(selectors, "HISTORY_PAGE_SIZE", 2)
+    monkeypatch.setattr("calls.history.HISTORY_PAGE_SIZE", 2)
     admin = client_for(client, admin_user)
     query = {"from": "2025-04-01", "to": "2025-04-30"}
     on_pages = [pk for ids in walk(admin, "Older", page(admin, **query)) for pk in ids]

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from calls.cursors import cursor_decode, cursor_encode
-from calls.selectors import HistoryCursor
+from calls.history import HistoryCursor
 
 
 def token(raw: str) -> str:

@@ -8,11 +8,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from calls.forms import CallHistoryForm
+from calls.history import call_history_rows
 from calls.models import Call
 from calls.selectors import (
     REASON_LABELS,
     call_as_seen_by,
-    call_history_rows,
     call_reason_label,
     call_status_label,
     duration_display,
