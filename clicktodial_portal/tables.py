@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from clicktodial_portal.exports import formula_unguarded
+from clicktodial_portal.request_body import body_length_unknown, body_refused
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,15 @@ def size_check(size: int, form: TableFormat) -> None:
     """Refuse a file of `size` bytes over the format's limit (an upload's size, before reading)."""
     if size > form.max_bytes:
         raise TableInvalid(size_refusal(size, form))
+
+
+def upload_refusal(request: HttpRequest, form: TableFormat) -> str | None:
+    """What an import's file refused unread for its size (clicktodial_portal.request_body) is
+    told; None when the request's body was not refused."""
+    refused = body_refused(request)
+    if refused is None:
+        return None
+    return size_refusal(refused, form, size_known=not body_length_unknown(request))
 
 
 def size_refusal(size: int, form: TableFormat, *, size_known: bool = True) -> str:

@@ -175,6 +175,19 @@ def api(employee) -> APIClient:
     return api_client_for(employee)
 
 
+# The test client logged in as the employee, or as the admin, for the pages.
+@pytest.fixture
+def as_employee(client, employee):
+    client.force_login(employee)
+    return client
+
+
+@pytest.fixture
+def as_admin(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
 @pytest.fixture
 def make_sandbox(live_server, settings) -> Iterator:
     """Start a sandbox operator on a free port, calling back the live test server, 50 times faster.

@@ -8,7 +8,6 @@ import re
 import runpy
 from pathlib import Path
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse
 from django.test import override_settings
@@ -56,18 +55,6 @@ def unread_post(client, url: str, length: int, content_type: str = MULTIPART):
     )
     assert wire.read_bytes == 0
     return response
-
-
-@pytest.fixture
-def as_employee(client, employee):
-    client.force_login(employee)
-    return client
-
-
-@pytest.fixture
-def as_admin(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 def file_error(response) -> str:

@@ -23,8 +23,8 @@ from calls.forms import (
 )
 from calls.models import Contact
 from calls.services import contacts
-from clicktodial_portal.request_body import body_length_unknown, body_limit, body_refused
-from clicktodial_portal.tables import TableInvalid, size_check, size_refusal
+from clicktodial_portal.request_body import body_limit
+from clicktodial_portal.tables import TableInvalid, size_check, upload_refusal
 from members.models import Member
 from members.pool.selectors import minutes_used_in_period
 from members.pool.services import pool_current
@@ -256,15 +256,13 @@ def contact_import_view(request: HttpRequest) -> HttpResponse:
     A file over the limit is refused 413 before it is read: by the request's Content-Length
     (clicktodial_portal.request_body), or by the upload's size, before the file is read."""
     may_share = request.user.is_staff
-    refused = body_refused(request)
-    if refused is not None:
+    refusal = upload_refusal(request, contact_import.CONTACT_TABLE)
+    if refusal is not None:
         # Unread, and before the CSRF check: the page again with the reason, the session as it
         # was (its preview is left out of this answer only).
         form = ContactImportForm(may_share=may_share)
         form.cleaned_data = {}  # unbound: nothing was read, nothing else to check
-        known = not body_length_unknown(request)
-        table = contact_import.CONTACT_TABLE
-        form.add_error("file", size_refusal(refused, table, size_known=known))
+        form.add_error("file", refusal)
         return _contact_import_page(request, form, pending=None, rows=[], status=413)
 
     action = request.POST.get("action", "upload")

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clicktodial_portal import exports
-from clicktodial_portal.request_body import body_length_unknown, body_limit, body_refused
-from clicktodial_portal.tables import TableInvalid, size_refusal
+from clicktodial_portal.request_body import body_limit
+from clicktodial_portal.tables import TableInvalid, upload_refusal
 from members import import_writing, importing
 from members.exceptions import MemberInvalid
 from members.forms import MemberImportForm
@@ -50,14 +50,13 @@ def member_import(request: HttpRequest) -> HttpResponse:
 
     A file over the limit is refused 413 before it is read: by the request's Content-Length
     (clicktodial_portal.request_body), or by the upload's size (the form's check)."""
-    refused = body_refused(request)
-    if refused is not None:
+    refusal = upload_refusal(request, importing.MEMBER_TABLE)
+    if refusal is not None:
         # Unread, and before the CSRF check: the page again with the reason, the session as it
         # was (its preview is left out of this answer only).
         form = MemberImportForm()
         form.cleaned_data = {}  # unbound: nothing was read, nothing else to check
-        known = not body_length_unknown(request)
-        form.add_error("file", size_refusal(refused, importing.MEMBER_TABLE, size_known=known))
+        form.add_error("file", refusal)
         return _member_import_page(request, form, pending=None, rows=[], status=413)
 
     action = request.POST.get("action", "upload")

@@ -17,12 +17,6 @@ STATUS_REGION = re.compile(r'<p id="call-status-text" [^>]*role="status"[^>]*>([
 
 
 @pytest.fixture
-def as_employee(client, employee):
-    client.force_login(employee)
-    return client
-
-
-@pytest.fixture
 def liu_yang(employee) -> Contact:
     return Contact.objects.create(owner=employee, name="Liu Yang", phone_number="+8613800000006")
 

@@ -36,12 +36,6 @@ def shared_contact() -> Contact:
 
 
 @pytest.fixture
-def as_employee(client, employee):
-    client.force_login(employee)
-    return client
-
-
-@pytest.fixture
 def as_teammate(client, teammate):
     client.force_login(teammate)
     return client
@@ -61,12 +55,6 @@ def as_teammate_client(teammate) -> Client:
     other = Client()
     other.force_login(teammate)
     return other
-
-
-@pytest.fixture
-def as_admin(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 def names_on(response) -> list[str]:

@@ -34,12 +34,6 @@ def finance_user(django_user_model):
 
 
 @pytest.fixture
-def as_admin(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
 def pool() -> MinutePool:
     pool = pool_current()
     pool.minutes_allotted = 100

@@ -50,12 +50,6 @@ def as_finance(client, finance_user):
     return client
 
 
-@pytest.fixture
-def as_admin(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def read_csv(response) -> list[list[str]]:
     assert isinstance(response, StreamingHttpResponse)
     text = b"".join(response.streaming_content).decode("utf-8-sig")

@@ -42,12 +42,6 @@ def as_finance(client, finance_user):
     return client
 
 
-@pytest.fixture
-def as_admin(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def _sum(made: list[Made]) -> tuple[int, int, int]:
     return len(made), sum(c.seconds for c in made), sum(c.billed_seconds for c in made)
 
