@@ -1,10 +1,12 @@
 """Helpers for the tests that start the portal's own processes (gunicorn, Celery workers): a free
-port, the test database as those processes' DATABASE_URL, and a bounded wait."""
+port, the test database as those processes' DATABASE_URL, and a bounded wait; and the portal's
+routes, for the tests that go through every one."""
 
 import socket
 import time
 
 from django.db import connection
+from django.urls import URLResolver, get_resolver
 
 
 def free_port() -> int:
@@ -26,3 +28,12 @@ def wait_until(condition, *, timeout: float, what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+def url_routes(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:
+    """Every route of the portal, as Django writes it ("calls/<id:pk>/"), its includes' joined."""
+    routes = []
+    for pattern in (resolver or get_resolver()).url_patterns:
+        route = prefix + str(pattern.pattern)
+        routes += url_routes(pattern, route) if isinstance(pattern, URLResolver) else [route]
+    return routes

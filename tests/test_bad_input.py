@@ -4,11 +4,11 @@ can have, never a 500 and never an export that breaks off after its first byte (
 
 import pytest
 from django.contrib.auth.models import Group
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from clicktodial_portal import bounds
 from members import roles
 from members.models import Member
+from tests.helpers import url_routes
 
 # Larger than any database integer column: SQLite and PostgreSQL both failed binding it.
 HUGE = "100000000000000000000"
@@ -225,36 +225,16 @@ def test_the_call_api_refuses_a_member_no_row_can_have(client, admin_user):
 # Ids in paths
 
 
-def _id_routes(resolver: URLResolver = None, prefix: str = "") -> list[str]:
-    """Every route of the portal with an id in its path, as a path with `{}` for the id."""
-    resolver = resolver or get_resolver()
-    routes = []
-    for pattern in resolver.url_patterns:
-        route = prefix + str(pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            routes += _id_routes(pattern, route)
-        elif isinstance(pattern, URLPattern) and "<id:pk>" in route:
-            routes.append("/" + route.replace("<id:pk>", "{}"))
-    return routes
-
-
-ID_ROUTES = _id_routes()
+# Every route of the portal with an id in its path, as a path with `{}` for the id.
+ID_ROUTES = ["/" + r.replace("<id:pk>", "{}") for r in url_routes() if "<id:pk>" in r]
 
 
 def test_every_id_in_a_path_is_bounded():
     assert "/api/v1/calls/{}/recording/" in ID_ROUTES
     assert "/calls/{}/" in ID_ROUTES
     assert "/users/{}/" in ID_ROUTES
-    unbounded = [str(p.pattern) for p in _all_patterns() if "<int:" in str(p.pattern)]
+    unbounded = [route for route in url_routes() if "<int:" in route]
     assert unbounded == []
-
-
-def _all_patterns(resolver: URLResolver = None) -> list[URLPattern]:
-    resolver = resolver or get_resolver()
-    found = []
-    for pattern in resolver.url_patterns:
-        found += _all_patterns(pattern) if isinstance(pattern, URLResolver) else [pattern]
-    return found
 
 
 @pytest.mark.parametrize("route", [*ID_ROUTES, "/api/v1/contacts/{}/", "/api/v1/members/{}/"])

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Group
-from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -28,6 +27,7 @@ from members.models import BusinessNumber, Department
 from members.reports.views.usage import CallsForm, UsageForm
 from recordings.list_filters import RecordingFilterForm
 from recordings.models import RecordingRule
+from tests.helpers import url_routes
 from tests.reliability import record
 
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db]
@@ -90,22 +90,10 @@ query_strings = st.lists(st.tuples(names, values), min_size=1, max_size=5).map(u
 tried = {"n": 0, "5xx": 0}
 
 
-def _routes(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:
-    """Every page's route (as Django writes it), the left-out ones aside."""
-    found = []
-    for pattern in (resolver or get_resolver()).url_patterns:
-        route = prefix + str(pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            found += _routes(pattern, route)
-        elif isinstance(pattern, URLPattern) and not route.startswith(LEFT_OUT):
-            found.append(route)
-    return found
-
-
 def _pages() -> list[str]:
     """Each route as a path, `{id}` where it names a row."""
     pages = []
-    for route in _routes():
+    for route in (r for r in url_routes() if not r.startswith(LEFT_OUT)):
         if route.startswith("^members/export"):
             pages += ["/members/export.csv", "/members/export.xlsx"]
         else:
