@@ -1,10 +1,11 @@
-"""Where one notification's time goes (issue 20): `python -m bench.profile_notify [CALLS]`.
+"""Where one notification's time goes (issue 20): `python -m bench.profile_notify [CALLS] [--sql]`.
 
 In this process, on a PostgreSQL database of its own (`BENCH_PROFILE_DATABASE_URL`), through the
 whole WSGI stack (middleware, DRF, the notification service), with the bodies and credentials
 bench/wrk/notify.lua sends: each call's four notifications in order. Prints the SQL statements
 each status costs (the round trips the issue counts) and cProfile's functions by their own time
-and by their cumulative time, over every notification after a warm-up.
+and by their cumulative time, over every notification after a warm-up; with --sql, the
+statements of the first call's four notifications as well.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ def _body(call: int, step: int, stamp: str) -> bytes:
 
 
 def main() -> int:
-    calls = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    show_sql = "--sql" in sys.argv
+    numbers = [a for a in sys.argv[1:] if a.isdigit()]
+    calls = int(numbers[0]) if numbers else 500
     credentials = _setup()
     from django.db import connection
     from django.test import Client
@@ -95,6 +98,10 @@ def main() -> int:
             with CaptureQueriesContext(connection) as queries:
                 send(call, step)
             statements[STATUSES[step]].append(len(queries))
+            if call == 0 and show_sql:
+                print(f"-- {STATUSES[step]}")
+                for query in queries:
+                    print(f"   {query['sql']}")
     profiler = cProfile.Profile()
     for call in range(WARMUP_CALLS, WARMUP_CALLS + calls):
         for step in range(4):

@@ -91,18 +91,23 @@ def advance(call: Call, status: str, **fields: object) -> None:
         setattr(call, name, value)
     # Only what changed: the callers save anything else they change themselves.
     call.save(update_fields=["status", *fields, "updated_at"])
-    counted(call)
-    reason = f" ({printable(call.reason)})" if call.reason else ""  # the operator's words
-    logger.info("call %s is %s%s", call.pk, status, reason)
+    status_changed(call_id=call.pk, status=status, reason=call.reason)
     if status == Status.ENDED:
         usage_record(call=call)
         recording_register(call=call)
 
 
-def counted(call: Call) -> None:
-    """Count the call's new status in the metrics, once the change is committed; the reason by
+def status_changed(*, call_id: int, status: str, reason: str) -> None:
+    """Say that a call's status changed: on the log, and in the metrics once it is committed.
+    Every change of status is said so (`advance`, calls.services.progress)."""
+    counted(status, reason)
+    said = f" ({printable(reason)})" if reason else ""  # the operator's words
+    logger.info("call %s is %s%s", call_id, status, said)
+
+
+def counted(status: str, reason: str) -> None:
+    """Count a call's new status in the metrics, once the change is committed; the reason by
     name when it is one the portal knows (the label's values stay few), else as `other`."""
-    status, reason = call.status, call.reason
     if reason and reason not in REASON_LABELS and reason != "NotPlaced":
         reason = "other"
     transaction.on_commit(lambda: metrics.CALLS.labels(status, reason).inc())

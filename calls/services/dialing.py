@@ -77,7 +77,7 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
         return TaskOutcome.DONE
     call = Call.objects.get(pk=call_id)
     if call.begin_attempts == 1:  # a retry dials the same call again: counted once
-        counted(call)
+        counted(call.status, call.reason)
 
     try:
         callidentifier = _operator_begin(call)

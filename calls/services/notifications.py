@@ -8,7 +8,6 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -18,6 +17,7 @@ from django.utils import timezone
 from calls.lifecycle import event_close, notification_apply
 from calls.models import Call, CallEvent
 from calls.services.identifiers import identifier_take, release_if_hang_up_waits
+from calls.services.progress import progress_applied
 from clicktodial_portal.fields import fitted
 from clicktodial_portal.logs import call_logging
 from operator_api import (
@@ -147,8 +147,20 @@ def _receive(
             CallEvent, "callidentifier", parsed.callidentifier
         ).replace("\x00", "\ufffd")
         received.update(parsed.event)
+        notification = parsed.notification
+        # Written once, with its outcome, when it is decided (in the transaction that applies it).
+        event = CallEvent(
+            **received,
+            status=notification.status,
+            reason=fitted(CallEvent, "reason", notification.reason or ""),
+            operator_timestamp=notification.timestamp,
+        )
+        if _plain_v1(parsed) and progress_applied(
+            callidentifier=parsed.callidentifier, notification=notification, event=event
+        ):
+            return NotifyOutcome.TAKEN
         with transaction.atomic():
-            return _notification_keep_and_apply(parsed, received)
+            return _notification_keep_and_apply(parsed, event)
     except DatabaseError:
         raise
     except Exception:
@@ -156,15 +168,18 @@ def _receive(
         raise
 
 
-def _notification_keep_and_apply(parsed: _Parsed, received: dict[str, Any]) -> NotifyOutcome:
-    callidentifier, notification = parsed.callidentifier, parsed.notification
-    # Written once, with its outcome, when event_close decides it (in this transaction).
-    event = CallEvent(
-        **received,
-        status=notification.status,
-        reason=fitted(CallEvent, "reason", notification.reason or ""),
-        operator_timestamp=notification.timestamp,
+def _plain_v1(parsed: _Parsed) -> bool:
+    """A v1 notification whose identifier a call could carry: what calls.services.progress may
+    apply in one statement (a CAMARA event has its own identity and credential to check)."""
+    return (
+        not parsed.event
+        and parsed.credential_for is None
+        and _identifier_possible(parsed.callidentifier)
     )
+
+
+def _notification_keep_and_apply(parsed: _Parsed, event: CallEvent) -> NotifyOutcome:
+    callidentifier, notification = parsed.callidentifier, parsed.notification
     if not _identifier_possible(callidentifier):
         event_close(event, CallEvent.Outcome.UNKNOWN_CALL, "No call can have this identifier.")
         return NotifyOutcome.UNKNOWN_CALL

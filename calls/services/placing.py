@@ -136,7 +136,7 @@ def call_start(
             over_limit=bool(limits),
             limit_note=fitted(Call, "limit_note", limit_note),
         )
-        counted(call)
+        counted(call.status, call.reason)
         transaction.on_commit(lambda: _begin_enqueue(call))
     # A call just made has no debit and no recording: said so, so that showing it asks nothing.
     for absent in (Call.usage, Call.recording):

@@ -10,10 +10,11 @@ answered 503 with Retry-After, never 200, and the same notification sent again a
 import base64
 import io
 import json
+import re
 
 import pytest
 from django.core.checks import Tags, run_checks
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -386,6 +387,17 @@ def _raise_operational_error(*args, **kwargs):
     raise OperationalError("the database went away")
 
 
+def _fail_statements(pattern: str):
+    """A fault in the database itself: every statement matching `pattern` fails."""
+
+    def wrapper(execute, sql, params, many, context):
+        if re.search(pattern, sql):
+            raise OperationalError("the database went away")
+        return execute(sql, params, many, context)
+
+    return connection.execute_wrapper(wrapper)
+
+
 FAULTS = {
     # Where storage fails: keeping the event, closing it (the call already changed in the same
     # transaction), and the debit of the ended call.
@@ -393,6 +405,8 @@ FAULTS = {
     "closing the event": ("calls.lifecycle.event_close", DISCONNECTED),
     "debiting the minutes": ("calls.lifecycle.usage_record", DISCONNECTED),
     "advancing the call": ("calls.lifecycle.advance", body("Connected")),
+    # The statement that moves the call, on either path (calls.services.progress's included).
+    "updating the call's row": ('sql:UPDATE "?calls_call"? ', body("Connected")),
 }
 
 
@@ -403,9 +417,15 @@ def test_a_notification_not_kept_is_never_acknowledged_and_applies_once_when_sen
     target, notification = FAULTS[fault]
     data = json.dumps(notification)
     before = snapshot(call)
-    monkeypatch.setattr(target, _raise_operational_error)
-
-    response = send(client, data, auth=basic())
+    if target.startswith("sql:"):
+        with _fail_statements(target.removeprefix("sql:")):
+            response = send(client, data, auth=basic())
+    else:
+        # The one-statement path (PostgreSQL's) calls none of these functions: off, so that
+        # the fault is met where it is injected.
+        monkeypatch.setattr("calls.services.notifications.progress_applied", lambda **kw: None)
+        monkeypatch.setattr(target, _raise_operational_error)
+        response = send(client, data, auth=basic())
 
     assert seed_answer(response) == (503, "0000001")
     assert int(response["Retry-After"]) > 0
