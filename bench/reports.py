@@ -110,6 +110,71 @@ def export_memory(url: str, date_from: date, date_to: date) -> dict:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
+def last_month_and_year() -> tuple[tuple[date, date], tuple[date, date]]:
+    """The spans the reports are asked for: last month's pool period, and the last twelve
+    months to today."""
+    from django.utils import timezone
+
+    from members.pool.services import period_bounds
+
+    today = timezone.localdate()
+    month = period_bounds(today.replace(day=1) - timedelta(days=1))
+    year = (today.replace(day=1, year=today.year - 1) + timedelta(days=31)).replace(day=1), today
+    return month, year
+
+
+def usage_request(client):
+    """The usage API's report, grouped and over a span, as a callable request."""
+
+    def api(group_by: str, span: tuple[date, date]):
+        query = {"group_by": group_by, "from": span[0].isoformat(), "to": span[1].isoformat()}
+        return lambda: client.get("/api/v1/usage/", query).json()
+
+    return api
+
+
+def history_request(client):
+    """A page of the calls history, as a callable request."""
+
+    def page(query: dict):
+        def get() -> None:
+            response = client.get("/calls/", query)
+            if response.status_code != 200:
+                raise RuntimeError(f"the history answered {response.status_code}")
+
+        return get
+
+    return page
+
+
+def under_load(*, calls: int, requests: int = 20) -> dict:
+    """The month's usage by member and the history's first page, `requests` of each in turn,
+    timed while the live run's calls flow (bench/capacity.py's step under reports): p95.
+
+    Says "ready" once set up and warmed, and starts at a line on its standard input, so that the
+    harness puts its load on first."""
+    django_setup(database_url(calls))
+    from bench.live import percentile
+
+    client = staff_client()
+    month, _ = last_month_and_year()
+    actions = {
+        "month_by_member": usage_request(client)("member", month),
+        "history_first_page": history_request(client)({}),
+    }
+    for action in actions.values():
+        action()  # warm: connections made, code run once
+    print("ready", flush=True)
+    sys.stdin.readline()
+    samples: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(requests):
+        for name, action in actions.items():
+            started = time.perf_counter()
+            action()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return {f"{name}_p95_ms": round(percentile(times, 0.95), 1) for name, times in samples.items()}
+
+
 def run(*, calls: int, members: int) -> dict:
     url = database_url(calls)
     database_ensure(url)
@@ -120,7 +185,6 @@ def run(*, calls: int, members: int) -> dict:
     from bench.generate import history_generate
     from calls.history import HistoryCursor
     from calls.models import Call
-    from members.pool.services import period_bounds
 
     call_command("migrate", verbosity=0)
     if Call.objects.count() != calls:
@@ -129,23 +193,9 @@ def run(*, calls: int, members: int) -> dict:
         print(f"generated in {time.perf_counter() - started:.0f} s")
     print(f"{Call.objects.count():,} calls, {members:,} members, PostgreSQL", flush=True)
 
-    today = timezone.localdate()
-    last_month_end = today.replace(day=1) - timedelta(days=1)
-    month = period_bounds(last_month_end)
-    year = (today.replace(day=1, year=today.year - 1) + timedelta(days=31)).replace(day=1), today
+    month, year = last_month_and_year()
     client = staff_client()
-
-    def api(group_by: str, span: tuple[date, date]):
-        query = {"group_by": group_by, "from": span[0].isoformat(), "to": span[1].isoformat()}
-        return lambda: client.get("/api/v1/usage/", query).json()
-
-    def page(query: dict):
-        def get() -> None:
-            response = client.get("/calls/", query)
-            if response.status_code != 200:
-                raise RuntimeError(f"the history answered {response.status_code}")
-
-        return get
+    api, page = usage_request(client), history_request(client)
 
     # A deep page: the one after a call placed eleven months ago.
     deep_call = Call.objects.filter(created_at__lt=timezone.now() - timedelta(days=335)).first()
@@ -178,5 +228,9 @@ def run(*, calls: int, members: int) -> dict:
 
 
 if __name__ == "__main__":
-    # python -m bench.reports CALLS: the figures as the last line, in JSON.
-    print(json.dumps(run(calls=int(sys.argv[1]), members=2000)))
+    # python -m bench.reports CALLS: the figures as the last line, in JSON; with `under-load`,
+    # the reports under the live run's load (see under_load).
+    if sys.argv[2:] == ["under-load"]:
+        print(json.dumps(under_load(calls=int(sys.argv[1]))))
+    else:
+        print(json.dumps(run(calls=int(sys.argv[1]), members=2000)))

@@ -22,9 +22,9 @@ logger = logging.getLogger(__name__)
 ALERT_TASK = "members.tasks.pool_alert_send_task"
 
 
-def alerts_raise(*, pool_id: int) -> None:
-    """Record each threshold the pool has crossed, once, and mail the admins after commit."""
-    pool = MinutePool.objects.get(pk=pool_id)
+def alerts_raise(*, pool: MinutePool) -> None:
+    """Record each threshold the pool (as it stands in this transaction) has crossed, once, and
+    mail the admins after commit."""
     percent = pool.percent_used
     for threshold in sorted(pool.alert_thresholds):
         if percent < threshold:

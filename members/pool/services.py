@@ -78,5 +78,5 @@ def pool_update(*, actor: AbstractBaseUser | None, pool: MinutePool, **fields: A
             after=snapshot(pool),
         )
     # A smaller allotment can cross thresholds without a call.
-    alerts_raise(pool_id=pool.pk)
+    alerts_raise(pool=pool)
     return pool
