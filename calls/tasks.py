@@ -11,8 +11,7 @@ from clicktodial_portal.logs import call_logging
 
 @shared_task(bind=True, max_retries=None)
 def call_begin_task(self, call_id: int) -> None:
-    if not Call.objects.filter(pk=call_id).exists():
-        return
+    # A call deleted meanwhile is not claimed (dialing.call_begin): nothing to look up first.
     last_attempt = self.request.retries >= settings.CALL_BEGIN_MAX_RETRIES
     with call_logging(call_id=call_id):
         outcome = dialing.call_begin(call_id=call_id, last_attempt=last_attempt)

@@ -75,7 +75,8 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
     if claimed != 1:
         logger.info("call %s: not queued any more, begin skipped", call_id)
         return TaskOutcome.DONE
-    call = Call.objects.get(pk=call_id)
+    # The member comes along: whether the call is recorded is a question about them.
+    call = Call.objects.select_related("member").get(pk=call_id)
     if call.begin_attempts == 1:  # a retry dials the same call again: counted once
         counted(call.status, call.reason)
 
@@ -133,7 +134,7 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
         identifier_take(call, callidentifier, also=["error_message"])
         release_if_hang_up_waits(call)
     logger.info("call %s: begun as %s", call_id, callidentifier)
-    adopt_early_events(call_id=call_id, callidentifier=callidentifier)
+    adopt_early_events(call_id=call_id, callidentifier=callidentifier, began=call.begun_at)
     return TaskOutcome.DONE
 
 

@@ -340,14 +340,13 @@ def _call_of_credential(parsed: _Parsed, event: CallEvent) -> Call | None:
     return call
 
 
-def adopt_early_events(*, call_id: int, callidentifier: str) -> None:
-    """Apply to the call just begun the notifications that came before its begin answer and
-    matched no call then.
+def adopt_early_events(*, call_id: int, callidentifier: str, began: datetime | None) -> None:
+    """Apply to the call just begun (at `began`) the notifications that came before its begin
+    answer and matched no call then.
 
     The operator was answered 1001002 for them, but what it reported is still the truth about
     this call.
     """
-    began = Call.objects.filter(pk=call_id).values_list("begun_at", flat=True).first()
     since = (began or timezone.now()) - IDENTIFIER_CLOCK_MARGIN
     # Only what came since the call began: an older one is another call's that had this
     # identifier before (the operator hands them out again).
