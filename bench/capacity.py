@@ -20,6 +20,9 @@ harness's polling) is reported apart and is not in the portal's figure.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import threading
 import time
 from datetime import timedelta
 
@@ -45,12 +48,19 @@ PORTAL_PROGRAMS = (
     "Redis",
 )
 HARNESS = "bench and sandbox operator"
+REPORTS_STEP_MIN_S = 10
 
 
 def calls_needed(step_seconds: int) -> int:
-    """Clicks (each by an employee of its own) that the warm-up, every step and the run at half
-    the capacity may make."""
-    return WARMUP[0] * WARMUP[1] + (sum(RATES) + max(RATES) // 2) * step_seconds
+    """Clicks (each by an employee of its own) that the warm-up, every step, the run at half
+    the capacity and the one under the reports may make."""
+    steps = (sum(RATES) + max(RATES) // 2) * step_seconds
+    return WARMUP[0] * WARMUP[1] + steps + max(RATES) * _reports_step_seconds(step_seconds)
+
+
+def _reports_step_seconds(step_seconds: int) -> int:
+    # Long enough for the reports' 40 requests to be made under the load, in a quick run too.
+    return max(step_seconds, REPORTS_STEP_MIN_S)
 
 
 def _step_calls(first: int, count: int):
@@ -146,8 +156,35 @@ def _calls_in_progress_wait(timeout: float = 60) -> None:
         time.sleep(0.5)
 
 
-def run(url: str, operator, *, step_seconds: int, first: int) -> dict:
-    """The warm-up, then RATES in turn until one is missed; the capacity and each step.
+def reports_step(url: str, operator, *, rate: int, seconds: int, first: int, command: list[str]):
+    """A step at `rate` with the reports measured meanwhile by `command` (`python -m
+    bench.reports CALLS under-load`, on the 10 M-call database): its figures, and the step's."""
+    reports = subprocess.Popen(  # noqa: S603 - our own module
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    while (line := reports.stdout.readline()) and line.strip() != "ready":
+        pass  # set up and warmed: the load goes on first
+    step: dict = {}
+    load = threading.Thread(
+        target=lambda: step.update(step_run(url, operator, rate=rate, seconds=seconds, first=first))
+    )
+    load.start()
+    time.sleep(2)  # the calls in full flow
+    reports.stdin.write("go\n")
+    reports.stdin.flush()
+    output, _ = reports.communicate()
+    load.join()
+    if reports.returncode != 0:
+        raise RuntimeError(f"bench.reports under-load failed ({reports.returncode})")
+    return json.loads(output.strip().splitlines()[-1]), step
+
+
+def run(
+    url: str, operator, *, step_seconds: int, first: int, reports_command: list[str] | None = None
+) -> dict:
+    """The warm-up, then RATES in turn until one is missed; the capacity and each step; then a
+    step at half the capacity, and (with `reports_command`) one at the capacity with the
+    reports measured under it.
 
     `url` is the portal behind nginx: the operator's notifications go there too, as in
     production. (Straight to gunicorn, wrk's connections opened ahead of their first request
@@ -173,7 +210,20 @@ def run(url: str, operator, *, step_seconds: int, first: int) -> dict:
     # What a click feels like on a day at half the peak the machine carries.
     half_rate = max(1, top["rate"] // 2) if met else 1
     half = step_run(url, operator, rate=half_rate, seconds=step_seconds, first=first)
+    first += half["calls"]
     print(f"  at half the capacity: {half}", flush=True)
+    under_load = {}
+    if reports_command:
+        under_load, step = reports_step(
+            url,
+            operator,
+            rate=top["rate"],
+            seconds=_reports_step_seconds(step_seconds),
+            first=first,
+            command=reports_command,
+        )
+        under_load["calls_per_s"] = step["rate"]
+        print(f"  reports under load: {under_load}; the step: {step}", flush=True)
     return {
         "calls_per_s": top["rate"] if met else 0,
         "click_at_half_capacity": {
@@ -188,4 +238,5 @@ def run(url: str, operator, *, step_seconds: int, first: int) -> dict:
         "notify_p99_ms": top["notify_p99_ms"],
         "step_seconds": step_seconds,
         "steps": steps,
+        "reports_under_load": under_load,
     }

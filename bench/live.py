@@ -448,7 +448,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def run(*, notifications: int, click_seconds: int) -> dict:
+def run(
+    *, notifications: int, click_seconds: int, reports_command: list[str] | None = None
+) -> dict:
     from bench import capacity  # it measures with this module's tools
     from sandbox.server import SandboxConfig, SandboxOperator
 
@@ -548,6 +550,7 @@ def run(*, notifications: int, click_seconds: int) -> dict:
                 operator,
                 step_seconds=capacity_seconds,
                 first=CLICK_WARMUP + click_calls,
+                reports_command=reports_command,
             )
         # The reference's validate-and-insert, six times: a complete call's six requests (the
         # click and the operator's notifications, one resent in ten, and the recording's).

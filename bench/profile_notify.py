@@ -77,7 +77,7 @@ def main() -> int:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from bench.live import NOTIFY_PREFIX, data_prepare
+    from bench.live import NOTIFY_PREFIX, REFERENCE_PREFIX, data_prepare
 
     data_prepare(notify_calls=WARMUP_CALLS + calls, warmup_calls=0, click_calls=0)
     client = Client(HTTP_AUTHORIZATION=f"Basic {credentials}", HTTP_HOST="127.0.0.1")
@@ -113,6 +113,19 @@ def main() -> int:
             started = time.perf_counter()
             send(call, step)
             timings[STATUSES[step]].append((time.perf_counter() - started) * 1000)
+    # The reference (bench/reference.py) with the same bodies, in the same process.
+    reference: dict[str, list[float]] = defaultdict(list)
+    for call in range(WARMUP_CALLS, middle):
+        for step in range(4):
+            started = time.perf_counter()
+            response = client.post(
+                f"{REFERENCE_PREFIX}BENCH{call:010d}",
+                _body(call, step, stamp),
+                content_type="application/json",
+            )
+            reference[STATUSES[step]].append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"the reference refused: {response.status_code}")
     profiler = cProfile.Profile()
     for call in range(middle, WARMUP_CALLS + calls):
         for step in range(4):
@@ -120,10 +133,11 @@ def main() -> int:
             send(call, step)
             profiler.disable()
     print(f"{calls} calls, {4 * calls} notifications, PostgreSQL\n")
-    print("SQL statements and wall time (median, unprofiled) per notification:")
+    print("SQL statements and wall time (median, unprofiled) per notification; the reference's:")
     for status, counts in statements.items():
         median = statistics.median(timings[status])
-        print(f"  {status:14} {sum(counts) / len(counts):4.1f}  {median:5.2f} ms")
+        theirs = statistics.median(reference[status])
+        print(f"  {status:14} {sum(counts) / len(counts):4.1f}  {median:5.2f} ms  {theirs:5.2f} ms")
     stats = pstats.Stats(profiler)
     profiled = 4 * (WARMUP_CALLS + calls - middle)
     total = stats.total_tt
