@@ -171,17 +171,38 @@ class HistoryCursor:
         return cls(sort, value, pk)
 
 
+# How many calls the history counts at most, for its "51-100 of 1,234": past it, "more than
+# 10,000". An exact count of years of calls reads every one of them (10 million: half a second,
+# and a deep page's position several seconds; bench/README.md), for a figure no one reads exactly.
+HISTORY_COUNT_LIMIT = 10_000
+
+
 @dataclass(frozen=True)
 class HistoryPage:
     calls: list[Call]
-    total: int  # every call the filters find, on all pages
-    first: int  # the position of the first one shown, from 1 (0 when none is)
+    # Every call the filters find, on all pages, up to HISTORY_COUNT_LIMIT; over it, that limit
+    # and `total_over` says so.
+    total: int
+    # The position of the first one shown, from 1 (0 when none is); None when more than the
+    # limit come before it.
+    first: int | None
     next: HistoryCursor | None  # pass as `after` for the next page
     previous: HistoryCursor | None  # pass as `before` for the previous page
+    total_over: bool = False
 
     @property
-    def last(self) -> int:
+    def last(self) -> int | None:
+        if self.first is None:
+            return None
         return self.first + len(self.calls) - 1 if self.calls else 0
+
+
+def _count_up_to_limit(calls: QuerySet[Call]) -> tuple[int, bool]:
+    """How many `calls` there are, counted no further than HISTORY_COUNT_LIMIT; and whether
+    there are more."""
+    limit = HISTORY_COUNT_LIMIT
+    counted = calls.order_by()[: limit + 1].count()
+    return min(counted, limit), counted > limit
 
 
 def call_history_page(
@@ -197,37 +218,43 @@ def call_history_page(
 
     The id breaks ties, so calls at the same second (or of the same length or member) are
     neither skipped nor shown twice. Unlike OFFSET, the database seeks straight to the cursor,
-    so a deep page costs what the first does, and a call placed meanwhile shifts nothing. The
-    position shown ("51-100 of 1,234") comes from counting, not from OFFSET: the total and,
-    past the first page, the rows before it.
+    so a deep page costs what the first does, and a call placed meanwhile shifts nothing. A row
+    more than the page is read, to know whether another page follows. The position shown
+    ("51-100 of 1,234") comes from counting, not from OFFSET, and no further than
+    HISTORY_COUNT_LIMIT: the total and, past the first page, the rows before it.
     """
     field = HISTORY_SORT_FIELDS[sort.lstrip("-")]
     forward, backward = ("lt", "gt") if sort.startswith("-") else ("gt", "lt")
     order = _history_order(sort)
-    total = calls.count()
+    total, total_over = _count_up_to_limit(calls)
     if before is not None:
         # The rows just before the cursor, read nearest first, then put back in order.
         reversed_order = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
         nearest = calls.filter(rows_beyond(field, before.value, before.pk, backward))
         rows = list(nearest.order_by(*reversed_order)[:size])[::-1]
+        more_after = True  # the cursor's row, at least
     else:
         shown = calls.filter(rows_beyond(field, after.value, after.pk, forward)) if after else calls
-        rows = list(shown[:size])
+        read = list(shown[: size + 1])
+        rows, more_after = read[:size], len(read) > size
     if not rows and (after is not None or before is not None) and total:
         # Nothing left beyond the cursor (a link kept too long): the first page, not "no calls".
         return call_history_page(calls, sort=sort, size=size)
     if not rows:
         return HistoryPage(calls=[], total=total, first=0, next=None, previous=None)
     start = HistoryCursor.from_call(rows[0], sort)
-    ahead = 0
+    ahead, ahead_over = 0, False
     if after is not None or before is not None:
-        ahead = calls.filter(rows_beyond(field, start.value, start.pk, backward)).count()
+        ahead, ahead_over = _count_up_to_limit(
+            calls.filter(rows_beyond(field, start.value, start.pk, backward))
+        )
     return HistoryPage(
         calls=rows,
         total=total,
-        first=ahead + 1,
-        next=HistoryCursor.from_call(rows[-1], sort) if ahead + len(rows) < total else None,
-        previous=start if ahead else None,
+        total_over=total_over,
+        first=None if ahead_over else ahead + 1,
+        next=HistoryCursor.from_call(rows[-1], sort) if more_after else None,
+        previous=start if (ahead or ahead_over) else None,
     )
 
 

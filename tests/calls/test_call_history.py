@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 
 from calls import selectors
 from calls.forms import CallHistoryForm
-from calls.history import HistoryCursor
+from calls.history import HistoryCursor, call_history_page
 from calls.models import Call, Contact
 from members.models import Department, Member
 from members.pool.ledger import usage_record
@@ -274,7 +274,9 @@ def test_a_deep_page_seeks_on_the_time_not_only_on_the_cursor(client, admin_user
 
     assert listed_ids(response) == [older.pk]
     listing = next(
-        q["sql"] for q in queries if 'FROM "calls_call"' in q["sql"] and "LIMIT" in q["sql"]
+        q["sql"]
+        for q in queries
+        if 'FROM "calls_call"' in q["sql"] and "LIMIT" in q["sql"] and "COUNT(" not in q["sql"]
     )
     # A bound the database can seek to on calls_call_created_id_idx, beside the OR of the cursor.
     assert '"calls_call"."created_at" <=' in listing
@@ -732,3 +734,50 @@ def test_an_export_refuses_bad_filters(client, admin_user):
 
     assert response.status_code == 400
     assert "Enter a date as YYYY-MM-DD." in response.content.decode()
+
+
+DASH = "\N{EN DASH}"
+
+
+def _count_line(response) -> str:
+    match = re.search(r'id="call-count">([^<]*)</p>', response.content.decode())
+    return unescape(match.group(1)) if match else ""
+
+
+def test_past_the_count_limit_the_position_is_said_without_counting_further(
+    client, admin_user, owner_member, monkeypatch
+):
+    monkeypatch.setattr("calls.history.HISTORY_PAGE_SIZE", 2)
+    monkeypatch.setattr("calls.history.HISTORY_COUNT_LIMIT", 3)
+    calls = [make_call(owner_member, at=local(2025, 4, day)) for day in range(1, 9)]
+    expected = [call.pk for call in reversed(calls)]
+    admin = client_for(client, admin_user)
+    first = page(admin)
+
+    older = walk(admin, "Older", first)
+
+    # Every call, once, in order: the links do not depend on the count.
+    assert [pk for ids in older for pk in ids] == expected
+    assert _count_line(first) == f"1{DASH}2 of more than 3 calls"
+    second = admin.get(reverse("call-list"), {"after": HistoryCursor.from_call(calls[-2]).token()})
+    assert _count_line(second) == f"3{DASH}4 of more than 3 calls"
+    third = admin.get(reverse("call-list"), {"after": HistoryCursor.from_call(calls[-4]).token()})
+    assert _count_line(third) == "More than 3 calls; these come after the first 3."
+    newer = walk(admin, "Newer", third)
+    assert [pk for ids in reversed(newer) for pk in ids] == expected[:6]
+    admin.cookies["django_language"] = "zh-hans"
+    chinese = admin.get(reverse("call-list"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert _count_line(chinese) == f"第1{DASH}2条，共3条以上通话"
+
+
+def test_the_count_stops_at_its_limit(owner_member, monkeypatch):
+    monkeypatch.setattr("calls.history.HISTORY_COUNT_LIMIT", 3)
+    for day in range(1, 9):
+        make_call(owner_member, at=local(2025, 4, day))
+
+    with CaptureQueriesContext(connection) as queries:
+        history_page = call_history_page(Call.objects.all())
+
+    count = next(q["sql"] for q in queries if "COUNT(" in q["sql"])
+    assert "LIMIT 4" in count  # one past the limit: no more rows read than that
+    assert (history_page.total, history_page.total_over, history_page.first) == (3, True, 1)
