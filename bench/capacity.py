@@ -26,7 +26,7 @@ import threading
 import time
 from datetime import timedelta
 
-from bench.live import click_latencies, cpu_sample, percentile, wrk
+from bench.live import click_latencies, cpu_sample, percentile, programs_since, wrk
 from sandbox.config import NOTIFY_PATH
 
 RATES = (5, 10, 15, 20, 30, 40)
@@ -115,7 +115,7 @@ def step_run(url: str, operator, *, rate: int, seconds: int, first: int) -> dict
     while (settled := _settled(first, count))["recorded"] < count and time.monotonic() < deadline:
         time.sleep(0.5)
     wall = time.monotonic() - started
-    programs = cpu_sample()[1] - before[1]
+    programs = programs_since(before)
     portal_s = sum(programs[name] for name in PORTAL_PROGRAMS)
     latencies = click_latencies(click["sends"], operator)["total"]
     step = {

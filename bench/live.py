@@ -211,9 +211,18 @@ def _program(pid: int, name: str, cmdline: bytes) -> str:
     return "other"
 
 
-def cpu_sample() -> tuple[Counter, Counter]:
+@dataclass(frozen=True)
+class CpuSample:
     """Seconds so far: the machine's cores busy, waiting for the disk, and taken by the host
-    (steal: a shared machine's other guests); and each program's CPU (user + system)."""
+    (steal: a shared machine's other guests); each process's CPU (user + system) with its
+    program; and this process's ended children's (wrk)."""
+
+    machine: Counter
+    processes: dict[int, tuple[str, float]]
+    children: float
+
+
+def cpu_sample() -> CpuSample:
     first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     user, nice, system, _idle, iowait, irq, softirq, steal = (int(v) for v in first[:8])
     machine = Counter(
@@ -221,7 +230,7 @@ def cpu_sample() -> tuple[Counter, Counter]:
         iowait=iowait / CLOCK_TICKS,
         steal=steal / CLOCK_TICKS,
     )
-    programs: Counter = Counter()
+    processes = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             name, fields = stat.read_text().split(" (", 1)[1].rsplit(") ", 1)
@@ -230,21 +239,36 @@ def cpu_sample() -> tuple[Counter, Counter]:
             continue
         state = fields.split()  # state, ppid, …: utime and stime are the 12th and 13th
         seconds = (int(state[11]) + int(state[12])) / CLOCK_TICKS
-        programs[_program(int(stat.parent.name), name, cmdline)] += seconds
+        pid = int(stat.parent.name)
+        processes[pid] = (_program(pid, name, cmdline), seconds)
     # A wrk run starts after one sample and has ended before the next: it is in neither, but in
     # this process's ended children.
     ended = resource.getrusage(resource.RUSAGE_CHILDREN)
-    programs["wrk"] += ended.ru_utime + ended.ru_stime
-    return machine, programs
+    return CpuSample(machine, processes, ended.ru_utime + ended.ru_stime)
 
 
-def cpu_use(before: tuple[Counter, Counter], seconds: float) -> dict:
+def programs_since(before: CpuSample, after: CpuSample | None = None) -> Counter:
+    """Each program's CPU seconds between two samples, process by process: one that lived
+    through counts its difference, one started meanwhile (a database backend for a new
+    connection) all of its seconds. One that ended meanwhile is missing from the later sample
+    and counts nothing: subtracting program totals instead made a program whose processes ended
+    look idle (PostgreSQL at 0 after the click phase's backends closed)."""
+    after = after or cpu_sample()
+    used: Counter = Counter()
+    for pid, (program, seconds) in after.processes.items():
+        then = before.processes.get(pid)
+        used[program] += seconds - then[1] if then and then[0] == program else seconds
+    used["wrk"] += after.children - before.children
+    return used
+
+
+def cpu_use(before: CpuSample, seconds: float) -> dict:
     """Percent of the machine's cores, over `seconds` since `before`: busy, waiting for the
     disk, stolen by the host, and used by each program."""
-    machine, programs = cpu_sample()
+    after = cpu_sample()
     capacity = seconds * (os.cpu_count() or 1) / 100
-    used = programs - before[1]  # a process that ended meanwhile is missing from both
-    spent = {name: machine[name] - before[0][name] for name in machine}
+    used = programs_since(before, after)
+    spent = {name: after.machine[name] - before.machine[name] for name in after.machine}
     return {
         **{f"{name}_pct": round(seconds / capacity, 1) for name, seconds in spent.items()},
         "by_program_pct": {
@@ -506,9 +530,7 @@ def run(
         wrk(*notify, 0, warm, MEMBERS, "-", REFERENCE_PREFIX, **load)
         cpu_before = cpu_sample()
         reference = wrk(*notify, 0, per_thread, MEMBERS, "-", REFERENCE_PREFIX, **load)
-        reference_cpu_s = sum(
-            (cpu_sample()[1] - cpu_before[1])[name] for name in capacity.PORTAL_PROGRAMS
-        )
+        reference_cpu_s = sum(programs_since(cpu_before)[name] for name in capacity.PORTAL_PROGRAMS)
         rss_before = {pid: rss_mb(pid) for pid in stack.web_worker_pids()}
         cpu_before = cpu_sample()
         portal = wrk(*notify, 0, per_thread, MEMBERS, auth, NOTIFY_PREFIX, **load)
