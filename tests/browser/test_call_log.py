@@ -168,3 +168,23 @@ def test_sort_total_filter_and_recording(page, live_server, admin_user, calls, l
     expect(page.locator("table.outcomes tbody tr")).to_have_count(4)
     assert page.evaluate(no_overflow), "the outcomes page scrolls sideways"
     screenshot(page, f"{language}-{screen}-admin-call-outcomes")
+
+
+def test_past_the_count_limit_the_log_says_more_than(
+    page, live_server, admin_user, calls, language, screen, t, monkeypatch
+):
+    # Four calls, a limit of 3 and pages of 2: the total is "more than 3", and the second page's
+    # position still known; the words in the reader's language.
+    monkeypatch.setattr("calls.history.HISTORY_COUNT_LIMIT", 3)
+    monkeypatch.setattr("calls.history.HISTORY_PAGE_SIZE", 2)
+    log_in(page, live_server, "boss", "pw-boss-123")
+    page.goto(f"{live_server.url}/calls/")
+
+    expected = t("%(first)s\N{EN DASH}%(last)s of more than %(total_shown)s calls") % {
+        "first": 1,
+        "last": 2,
+        "total_shown": 3,
+    }
+    expect(page.locator("#call-count")).to_have_text(expected)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, f"{language}-{screen}-admin-call-log-over-count-limit")
