@@ -30,7 +30,7 @@ STATUSES = ("CallingCaller", "CallingCallee", "Connected", "Disconnected")
 WARMUP_CALLS = 50
 
 
-def _setup() -> str:
+def setup() -> str:
     """Django on the profile database, recreated and migrated; the notification credentials."""
     from bench.live import NOTIFY_USERNAME, database_recreate
 
@@ -72,7 +72,7 @@ def main() -> int:
     show_sql = "--sql" in sys.argv
     numbers = [a for a in sys.argv[1:] if a.isdigit()]
     calls = int(numbers[0]) if numbers else 500
-    credentials = _setup()
+    credentials = setup()
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
