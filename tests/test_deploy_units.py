@@ -1,5 +1,6 @@
 """The deployment files: systemd units that start what the Procfile starts (the scale-out test runs
-those commands) and that systemd accepts, and an environment file naming only real settings."""
+those commands) and that systemd accepts, an environment file naming only real settings, and
+nginx's idle connections to gunicorn closed by nginx first."""
 
 from __future__ import annotations
 
@@ -84,3 +85,16 @@ def test_the_environment_file_names_only_settings_the_portal_reads():
 
     assert named, "the example names no setting"
     assert named <= read, f"not read by the portal: {sorted(named - read)}"
+
+
+def test_nginx_closes_idle_upstream_connections_before_gunicorn_does():
+    # Else nginx may send a request on a connection gunicorn is closing: reset, and a 502 that
+    # nginx does not retry for a POST (an operator's notification lost so in a benchmark run).
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    upstream = nginx[nginx.index("upstream clicktodial_web") :].split("}", 1)[0]
+    nginx_idle = re.search(r"^\s*keepalive_timeout\s+(\d+)s;", upstream, re.MULTILINE)
+    gunicorn = (ROOT / "deploy" / "gunicorn.conf.py").read_text()
+    gunicorn_idle = re.search(r"^keepalive = (\d+)", gunicorn, re.MULTILINE)
+
+    assert nginx_idle and gunicorn_idle
+    assert int(nginx_idle.group(1)) < int(gunicorn_idle.group(1))
