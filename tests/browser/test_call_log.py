@@ -173,18 +173,25 @@ def test_sort_total_filter_and_recording(page, live_server, admin_user, calls, l
 def test_past_the_count_limit_the_log_says_more_than(
     page, live_server, admin_user, calls, language, screen, t, monkeypatch
 ):
-    # Four calls, a limit of 3 and pages of 2: the total is "more than 3", and the second page's
-    # position still known; the words in the reader's language.
-    monkeypatch.setattr("calls.history.HISTORY_COUNT_LIMIT", 3)
-    monkeypatch.setattr("calls.history.HISTORY_PAGE_SIZE", 2)
+    # Four calls, a limit of 2 and pages of 1: the total is "more than 2", the third page's
+    # position still known, the fourth's not; the words in the reader's language.
+    monkeypatch.setattr("calls.history.HISTORY_COUNT_LIMIT", 2)
+    monkeypatch.setattr("calls.history.HISTORY_PAGE_SIZE", 1)
     log_in(page, live_server, "boss", "pw-boss-123")
     page.goto(f"{live_server.url}/calls/")
+    of_more_than = t("%(first)s\N{EN DASH}%(last)s of more than %(total_shown)s calls")
+    after_the_first = t(
+        "More than %(total_shown)s calls; these come after the first %(total_shown)s."
+    )
 
-    expected = t("%(first)s\N{EN DASH}%(last)s of more than %(total_shown)s calls") % {
-        "first": 1,
-        "last": 2,
-        "total_shown": 3,
-    }
-    expect(page.locator("#call-count")).to_have_text(expected)
+    expect(page.locator("#call-count")).to_have_text(
+        of_more_than % {"first": 1, "last": 1, "total_shown": 2}
+    )
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, f"{language}-{screen}-admin-call-log-over-count-limit")
+    for _ in range(3):
+        page.locator("a[rel=next]").first.click()
+    expect(page.locator("#call-count")).to_have_text(after_the_first % {"total_shown": 2})
+    assert len(listed(page)) == 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, f"{language}-{screen}-admin-call-log-past-count-limit")
