@@ -14,8 +14,8 @@ from calls.cursors import cursor_decode, cursor_encode, rows_beyond
 from calls.models import Contact
 from clicktodial_portal.phones import (
     InvalidPhoneNumber,
-    looks_like_a_number,
     phone_number_normalize,
+    searched_number,
 )
 
 
@@ -31,18 +31,15 @@ def contacts_search(contacts: QuerySet[Contact], text: str) -> QuerySet[Contact]
     if not text:
         return contacts
     match = Q(name__icontains=text) | Q(company__icontains=text)
-    if looks_like_a_number(text):
-        digits = re.sub(r"\D", "", text)
-        try:
-            e164 = phone_number_normalize(text)
-        except InvalidPhoneNumber:
-            if len(digits) >= 3:
-                # Part of a number; a national trunk 0 is not in the E.164 form.
-                match |= Q(phone_number__contains=digits)
-                if digits.startswith("0") and len(digits) > 3:
-                    match |= Q(phone_number__contains=digits[1:])
-        else:
-            match |= Q(phone_number=e164)
+    searched = searched_number(text)
+    if searched is not None and searched.e164:
+        match |= Q(phone_number=searched.e164)
+    elif searched is not None:
+        # Part of a number; a national trunk 0 is not in the E.164 form.
+        digits = searched.digits
+        match |= Q(phone_number__contains=digits)
+        if digits.startswith("0") and len(digits) > 3:
+            match |= Q(phone_number__contains=digits[1:])
     return contacts.filter(match)
 
 

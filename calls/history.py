@@ -3,7 +3,6 @@ exports. Who sees which calls, and how their numbers read, is calls.selectors'."
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -31,9 +30,7 @@ from calls.selectors import (
 )
 from clicktodial_portal.dates import local_midnight
 from clicktodial_portal.phones import (
-    InvalidPhoneNumber,
-    looks_like_a_number,
-    phone_number_normalize,
+    searched_number,
 )
 
 HISTORY_PAGE_SIZE = 50
@@ -58,17 +55,12 @@ class CallHistoryFilters:
 
 def _number_search(text: str) -> Q | None:
     """Calls to or from a number typed in national or E.164 form, whole or in part."""
-    if not looks_like_a_number(text):
+    searched = searched_number(text)
+    if searched is None:
         return None
-    digits = re.sub(r"\D", "", text)
-    if len(digits) < 3:
-        return None
-    try:
-        e164 = phone_number_normalize(text)
-    except InvalidPhoneNumber:
-        # Part of a number: its digits as they appear in E.164 (a mobile's national digits do).
-        return Q(callee__contains=digits) | Q(caller__contains=digits)
-    return Q(callee=e164) | Q(caller=e164)
+    if searched.e164:
+        return Q(callee=searched.e164) | Q(caller=searched.e164)
+    return Q(callee__contains=searched.digits) | Q(caller__contains=searched.digits)
 
 
 # The columns the history sorts by, as the URL names them ("-date": newest first). Each is

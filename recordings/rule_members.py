@@ -17,9 +17,7 @@ from django.utils.translation import gettext as _
 
 from calls.templatetags.phone import phone
 from clicktodial_portal.phones import (
-    InvalidPhoneNumber,
-    looks_like_a_number,
-    phone_number_normalize,
+    searched_number,
 )
 from recordings.models import RecordingRule
 
@@ -56,16 +54,12 @@ class MemberSearch:
 
 
 def _number_match(text: str) -> Q | None:
-    if not looks_like_a_number(text):
+    searched = searched_number(text)
+    if searched is None:
         return None
-    digits = re.sub(r"\D", "", text)
-    if len(digits) < 3:
-        return None
-    try:
-        return Q(phone_number=phone_number_normalize(text))
-    except InvalidPhoneNumber:
-        # Part of a number: its digits as they appear in E.164 (a mobile's national digits do).
-        return Q(phone_number__contains=digits)
+    if searched.e164:
+        return Q(phone_number=searched.e164)
+    return Q(phone_number__contains=searched.digits)
 
 
 def _matching(text: str) -> QuerySet[models.Model]:
