@@ -4,13 +4,24 @@ import os
 import random
 
 from celery import Celery, signals
-from django.db import transaction
+from django.db import close_old_connections, transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clicktodial_portal.settings")
 
 app = Celery("clicktodial_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _connections_kept_as_by_a_request(sender: object = None, **kwargs: object) -> None:
+    """A task's database connections follow the rule a request's do: kept for CONN_MAX_AGE,
+    checked before reuse (CONN_HEALTH_CHECKS), closed after an error. Celery's Django fixup
+    would close them before and after every task instead (settings.CELERY_DB_REUSE_MAX says
+    why it does not). An eager task runs inside its caller's transaction: nothing to do there."""
+    if not getattr(getattr(sender, "request", None), "is_eager", False):
+        close_old_connections()
 
 
 @signals.task_retry.connect

@@ -361,6 +361,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after each task unless this
+# is set: a new PostgreSQL connection (a backend started, its catalogue caches cold) for every
+# begin and every recording, which cost the workers and PostgreSQL about a third of their CPU per
+# call (bench/README.md). Tasks keep theirs as requests do instead, by CONN_MAX_AGE
+# (clicktodial_portal/celery.py); the fixup still closes them after this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 # Two queues besides the default, so that a click's begin never waits behind recording downloads:
 # "calls" (begin and release: short, spent waiting on the operator, latency counts) and
 # "recordings" (downloads: long, bulk). The periodic sweeps and mails stay on the default queue.
