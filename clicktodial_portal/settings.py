@@ -152,6 +152,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's, with one client per connection pool (clicktodial_portal/cache.py says why).
+    CACHES["default"]["BACKEND"] = "clicktodial_portal.cache.ClientReusingRedisCache"
     # Cache operations take milliseconds: a Redis that does not answer fails them in 2 s.
     CACHES["default"].setdefault("OPTIONS", {}).update(
         {"socket_connect_timeout": 2, "socket_timeout": 2}

@@ -107,7 +107,10 @@ def test_the_operator_part_says_whether_it_answered_last_time_not_only_that_a_to
 
 
 def test_a_broken_cache_makes_the_portal_unready(probe):
-    dead = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://{DEAD}"}
+    dead = {
+        "BACKEND": "clicktodial_portal.cache.ClientReusingRedisCache",
+        "LOCATION": f"redis://{DEAD}",
+    }
     # Not the settings fixture: the cache is emptied after each test, before it is restored.
     with override_settings(CACHES={"default": dead}):
         response = probe.get("/readyz")
