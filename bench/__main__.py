@@ -104,7 +104,11 @@ def table(results: dict) -> list[tuple[str, str, str, str]]:
         (
             "CPU per complete call (nginx, web, workers, PostgreSQL, Redis; the sandbox apart)",
             f"{capacity['cpu_ms_per_call']:.1f} ms (sandbox {capacity['sandbox_cpu_ms_per_call']}"
-            f" ms; the whole machine, wrk and all, {capacity.get('machine_cpu_ms_per_call')} ms)",
+            + (
+                f" ms; the whole machine, wrk and all, {capacity['machine_cpu_ms_per_call']} ms)"
+                if "machine_cpu_ms_per_call" in capacity
+                else " ms)"
+            ),
             f"{capacity['reference_cpu_ms_per_call']:.1f} ms (6 validate-and-insert requests:"
             " web and PostgreSQL)",
             "",

@@ -17,7 +17,8 @@ last call is settled: the portal's processes, PostgreSQL and Redis, divided by t
 The sandbox operator runs in the harness's own process, on the same cores: its share (with the
 harness's polling) is reported apart and is not in the portal's figure. A process that ended
 within the step is in no program's figure (its seconds left /proc with it): the machine's whole
-busy time per call is reported beside them, which counts it (and the sandbox, and wrk).
+busy time per call is reported beside them, which counts it (and the sandbox, wrk, and
+anything else the machine runs meanwhile: run the benchmark on an otherwise idle machine).
 """
 
 from __future__ import annotations

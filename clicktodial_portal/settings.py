@@ -367,7 +367,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # is set: a new PostgreSQL connection (a backend started, its catalogue caches cold) for every
 # begin and every recording, which cost the workers and PostgreSQL about a third of their CPU per
 # call (bench/README.md). Tasks keep theirs as requests do instead, by CONN_MAX_AGE
-# (clicktodial_portal/celery.py); the fixup still closes them after this many tasks.
+# (clicktodial_portal/celery.py). Set, the fixup still closes connections about every this many
+# tasks of a worker process (only those of the thread then running): rare enough not to count.
 CELERY_DB_REUSE_MAX = 1000
 # Two queues besides the default, so that a click's begin never waits behind recording downloads:
 # "calls" (begin and release: short, spent waiting on the operator, latency counts) and

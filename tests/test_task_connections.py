@@ -23,6 +23,11 @@ def _task_runs() -> None:
     signals.task_postrun.send(sender=task, task_id="t", task=task, args=(), kwargs={})
 
 
+# `celery_worker` in each test, though unused in its body: starting a worker installs Celery's
+# Django fixup (on worker_init), whose closing of connections around every task is what
+# CELERY_DB_REUSE_MAX turns off; without it the first test would pass whatever the setting.
+
+
 def test_the_connection_is_kept_from_one_task_to_the_next(celery_worker) -> None:
     connection.ensure_connection()
     kept = connection.connection

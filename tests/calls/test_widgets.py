@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django import forms
-from django.utils.safestring import mark_safe
+from django.utils.functional import lazy
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
 from calls.widgets import OnePassSelect
@@ -17,6 +18,10 @@ CHOICES = [
     (3, mark_safe("<b>already safe</b>")),
     (None, "none as a value"),
     (1, "the same value again"),
+    (6, gettext_lazy("A & <B>")),
+    (7, lazy(lambda: mark_safe("<i>lazy and safe</i>"), SafeString)()),
+    (4, 5),
+    (5, None),
 ]
 
 
