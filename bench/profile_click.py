@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import cProfile
 import os
-import pstats
 import statistics
 import sys
 import time
@@ -22,12 +21,11 @@ CACHE_URL = os.environ.get("BENCH_PROFILE_CACHE_URL", "redis://127.0.0.1:6379/13
 
 
 def main() -> int:
-    show_sql = "--sql" in sys.argv
-    numbers = [a for a in sys.argv[1:] if a.isdigit()]
-    clicks = int(numbers[0]) if numbers else 400
+    from bench.profile_notify import arguments, profile_print, setup
+
+    clicks, show_sql = arguments(400)
     # As production has them: the begin task goes to a broker, the rate limit to a shared cache.
     os.environ.update(CELERY_BROKER_URL=BROKER_URL, CACHE_URL=CACHE_URL)
-    from bench.profile_notify import setup
 
     setup()
     import redis
@@ -69,9 +67,7 @@ def main() -> int:
     if show_sql:
         for sql in statements:
             print(f"   {sql[:200]}")
-    stats = pstats.Stats(profiler)
-    stats.sort_stats("tottime").print_stats(25)
-    stats.sort_stats("cumulative").print_stats(40)
+    profile_print(profiler)
     return 0
 
 

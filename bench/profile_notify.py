@@ -54,6 +54,19 @@ def setup() -> str:
     return base64.b64encode(f"{NOTIFY_USERNAME}:{password}".encode()).decode()
 
 
+def arguments(default: int) -> tuple[int, bool]:
+    """The command line's count (`default` without one), and whether --sql was given."""
+    numbers = [a for a in sys.argv[1:] if a.isdigit()]
+    return (int(numbers[0]) if numbers else default), "--sql" in sys.argv
+
+
+def profile_print(profiler: cProfile.Profile) -> None:
+    """cProfile's functions by their own time, then by their cumulative time."""
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+
+
 def _body(call: int, step: int, stamp: str) -> bytes:
     from bench.live import MEMBERS
 
@@ -69,9 +82,7 @@ def _body(call: int, step: int, stamp: str) -> bytes:
 
 
 def main() -> int:
-    show_sql = "--sql" in sys.argv
-    numbers = [a for a in sys.argv[1:] if a.isdigit()]
-    calls = int(numbers[0]) if numbers else 500
+    calls, show_sql = arguments(500)
     credentials = setup()
     from django.db import connection
     from django.test import Client
@@ -138,12 +149,10 @@ def main() -> int:
         median = statistics.median(timings[status])
         theirs = statistics.median(reference[status])
         print(f"  {status:14} {sum(counts) / len(counts):4.1f}  {median:5.2f} ms  {theirs:5.2f} ms")
-    stats = pstats.Stats(profiler)
     profiled = 4 * (WARMUP_CALLS + calls - middle)
-    total = stats.total_tt
+    total = pstats.Stats(profiler).total_tt
     print(f"\n{total * 1000 / profiled:.2f} ms per notification, profiled\n")
-    stats.sort_stats("tottime").print_stats(25)
-    stats.sort_stats("cumulative").print_stats(40)
+    profile_print(profiler)
     return 0
 
 

@@ -32,13 +32,11 @@ def contacts_search(contacts: QuerySet[Contact], text: str) -> QuerySet[Contact]
         return contacts
     match = Q(name__icontains=text) | Q(company__icontains=text)
     searched = searched_number(text)
-    if searched is not None and searched.e164:
-        match |= Q(phone_number=searched.e164)
-    elif searched is not None:
+    if searched is not None:
+        match |= searched.matching("phone_number")
         # Part of a number; a national trunk 0 is not in the E.164 form.
         digits = searched.digits
-        match |= Q(phone_number__contains=digits)
-        if digits.startswith("0") and len(digits) > 3:
+        if not searched.e164 and digits.startswith("0") and len(digits) > 3:
             match |= Q(phone_number__contains=digits[1:])
     return contacts.filter(match)
 

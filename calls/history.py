@@ -58,9 +58,7 @@ def _number_search(text: str) -> Q | None:
     searched = searched_number(text)
     if searched is None:
         return None
-    if searched.e164:
-        return Q(callee=searched.e164) | Q(caller=searched.e164)
-    return Q(callee__contains=searched.digits) | Q(caller__contains=searched.digits)
+    return searched.matching("callee", "caller")
 
 
 # The columns the history sorts by, as the URL names them ("-date": newest first). Each is

@@ -18,9 +18,9 @@ app.autodiscover_tasks()
 def _close_old_db_connections(sender: object = None, **kwargs: object) -> None:
     """A task's database connections follow the rule a request's do: kept for CONN_MAX_AGE (at
     least until the thread's next task), checked before reuse (CONN_HEALTH_CHECKS), closed after
-    an error that left them unusable. Celery's Django fixup
-    would close them before and after every task instead (settings.CELERY_DB_REUSE_MAX says
-    why it does not). An eager task runs inside its caller's transaction: nothing to do there."""
+    an error that left them unusable. Celery's Django fixup would close them before and after
+    every task instead (settings.CELERY_DB_REUSE_MAX says why it does not). An eager task runs
+    inside its caller's transaction: nothing to do there."""
     if not getattr(getattr(sender, "request", None), "is_eager", False):
         close_old_connections()
 

@@ -3,8 +3,11 @@ one of PHONE_DEFAULT_REGION's."""
 
 import re
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
+from django.db.models import Q
 
 from operator_api import InvalidPhoneNumber, normalize_number
 
@@ -38,6 +41,14 @@ class SearchedNumber:
 
     e164: str | None
     digits: str
+
+    def matching(self, *fields: str) -> Q:
+        """Rows with the number in any of `fields`: the whole number equal, or the part in it."""
+        if self.e164:
+            lookups = [Q(**{field: self.e164}) for field in fields]
+        else:
+            lookups = [Q(**{f"{field}__contains": self.digits}) for field in fields]
+        return reduce(or_, lookups)
 
 
 def searched_number(text: str) -> SearchedNumber | None:

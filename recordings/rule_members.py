@@ -55,11 +55,7 @@ class MemberSearch:
 
 def _number_match(text: str) -> Q | None:
     searched = searched_number(text)
-    if searched is None:
-        return None
-    if searched.e164:
-        return Q(phone_number=searched.e164)
-    return Q(phone_number__contains=searched.digits)
+    return None if searched is None else searched.matching("phone_number")
 
 
 def _matching(text: str) -> QuerySet[models.Model]:
