@@ -88,8 +88,12 @@ class Recording(models.Model):
                 condition=~Q(status="ready") | (~Q(file="") & Q(size_bytes__gt=0)),
                 name="recordings_recording_ready_has_file",
             ),
+            # A Success reported without its id is kept as the operator's failure to record
+            # (there is nothing to fetch), with the operator's word as sent.
             models.CheckConstraint(
-                condition=~Q(operator_result="Success") | ~Q(operator_recording_id=""),
+                condition=~Q(operator_result="Success")
+                | ~Q(operator_recording_id="")
+                | Q(status="recording_failed"),
                 name="recordings_recording_success_has_id",
             ),
         ]

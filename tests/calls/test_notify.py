@@ -102,6 +102,21 @@ def test_disconnected_before_connected_still_ends_the_call_with_its_start(client
 
 
 @pytest.mark.django_db
+def test_a_recording_reported_without_its_id_still_ends_and_bills_the_call(client, call):
+    # Once answered 503 for ever (the recording's row broke a constraint), so the call never
+    # ended and was never billed: the operator's success with nothing to fetch is its failure
+    # to record, the word it sent kept.
+    ending = body("Disconnected", reason="HangUp", callDuration=61, recordingResult="Success")
+
+    assert answer(notify(client, ending)) == (200, "0000000")
+
+    call.refresh_from_db()
+    assert (call.status, call.usage.billed_seconds) == (Call.Status.ENDED, 120)
+    recording = call.recording
+    assert (recording.status, recording.operator_result) == ("recording_failed", "Success")
+
+
+@pytest.mark.django_db
 def test_a_failed_call_never_changes(client, call):
     Call.objects.filter(pk=call.pk).update(status=Call.Status.FAILED)
 
