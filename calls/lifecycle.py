@@ -142,7 +142,7 @@ def notification_apply(
     if target == Status.CONNECTED:
         fields["connected_at"] = notification.timestamp
     if target == Status.ENDED:
-        fields.update(_ending_fields(call, notification))
+        fields.update(ending_fields(call, notification))
     if target == Status.FAILED:
         fields.update(ended_at=notification.timestamp, error_message=OPERATOR_FAILED_MESSAGE)
     advance(call, target, **fields)
@@ -156,7 +156,8 @@ def _highest_rank_reached(call: Call) -> int:
     return max(ranks, default=RANK[Status.DIALING])
 
 
-def _ending_fields(call: Call, notification: StatusNotification) -> dict[str, object]:
+def ending_fields(call: Call, notification: StatusNotification) -> dict[str, object]:
+    """What a Disconnected writes on its call, besides its status (calls.services.progress too)."""
     ended_at: datetime = notification.timestamp
     duration = notification.call_duration
     if duration is None:

@@ -62,19 +62,30 @@ class RecordingNotAllowed(Exception):
 def recording_register(*, call: Call) -> Recording | None:
     """Record what the operator said about an ended call's recording, inside the transaction that
     ends the call; a `Success` is downloaded by a worker once that transaction commits."""
-    result = call.recording_result
-    if not result:
-        return None  # recording was off for this call: the operator reported nothing
-    status = _STATUS_FOR_RESULT.get(RecordingResult(result), Status.NOT_RECORDED)
-    if status == Status.PENDING and not call.recording_id:
-        status = Status.RECORDING_FAILED  # a success with nothing to fetch is no recording
+    recording = recording_for(call)
+    if recording is None:
+        return None
     # The caller holds the call's row lock, so no one else registers it meanwhile: a plain look
     # and insert, without get_or_create's savepoint (two round trips fewer per ended call).
     existing = Recording.objects.filter(call=call).first()
     if existing is not None:
         return existing
-    recording = Recording.objects.create(
-        call=call,
+    recording.save()
+    recording_registered(recording)
+    return recording
+
+
+def recording_for(call: Call) -> Recording | None:
+    """The recording row (unsaved) that an ended call's report of its recording makes; None when
+    recording was off for the call (the operator reported nothing)."""
+    result = call.recording_result
+    if not result:
+        return None
+    status = _STATUS_FOR_RESULT.get(RecordingResult(result), Status.NOT_RECORDED)
+    if status == Status.PENDING and not call.recording_id:
+        status = Status.RECORDING_FAILED  # a success with nothing to fetch is no recording
+    return Recording(
+        call_id=call.pk,
         operator_result=result,
         operator_recording_id=call.recording_id,
         recorded_at=call.ended_at or timezone.now(),
@@ -84,9 +95,12 @@ def recording_register(*, call: Call) -> Recording | None:
         if status == Status.RECORDING_FAILED
         else "",
     )
-    if status == Status.PENDING:
+
+
+def recording_registered(recording: Recording) -> None:
+    """What follows a recording's row being written: its download, once that commits."""
+    if recording.status == Status.PENDING:
         _enqueue_download(recording.pk)
-    return recording
 
 
 # Sent by name (clicktodial_portal.celery.task_send): recordings.tasks imports this module.

@@ -1,17 +1,19 @@
 """A call's progress told by the operator, applied in one PostgreSQL statement (issue 20).
 
 Most notifications are the plain case: a live call, the only one with its identifier, is told it
-rings the caller, rings the callee, or is connected, one step further than it is. The general path
-(calls.services.notifications and calls.lifecycle) takes five round trips for that: BEGIN, the
-call locked, moved, the event inserted, COMMIT, each statement compiled by the ORM. Here the same
-writes are one statement, which PostgreSQL runs as one transaction: it locks the call, moves it
-and keeps the event, or, when the call is anything but that plain case, changes nothing at all.
+rings the caller, rings the callee, is connected, or has ended. The general path
+(calls.services.notifications and calls.lifecycle) takes five round trips for a step (BEGIN, the
+call locked, moved, the event inserted, COMMIT) and ten for the end (its debit, the pool, the
+rollups and the recording besides), each statement compiled by the ORM. Here the same writes are
+one statement, which PostgreSQL runs as one transaction: it locks the call, moves it and keeps the
+event (and, at the end, debits it and registers its recording), or, when the call is anything but
+that plain case, changes nothing at all.
 
 It is a shortcut, not a second set of rules: it applies only where `lifecycle.notification_apply`
-would give `applied` with the same writes (the same columns, the event the same row), and says
-so by returning the call's id; otherwise it returns None and the caller takes the general path,
-which decides everything else (duplicates, late news, a reused identifier, an `unknown` call, the
-end's debit). SQLite has no data-modifying CTE with FOR UPDATE, so it always takes the general
+would give `applied` with the same writes (the same columns, the same rows, computed by the same
+functions), and says so by returning the call's id; otherwise it returns None and the caller takes
+the general path, which decides everything else (duplicates, late news, a reused identifier, an
+`unknown` call). SQLite has no data-modifying CTE with FOR UPDATE, so it always takes the general
 path; the tests run the same cases on both databases.
 """
 
@@ -20,10 +22,15 @@ from __future__ import annotations
 from django.db import connection
 from django.utils import timezone
 
-from calls.lifecycle import NOTIFIED_STATUS, RANK, status_changed
+from calls.lifecycle import NOTIFIED_STATUS, RANK, ending_fields, status_changed
 from calls.models import Call, CallEvent
 from clicktodial_portal.logs import call_logging
+from clicktodial_portal.sql import assignments, insert_for_each
+from members.pool.alerts import alerts_raise
+from members.pool.ledger import debit_statement, usage_entry_for
+from members.pool.services import pool_for_day
 from operator_api import StatusNotification
+from recordings.services import recording_for, recording_registered
 
 Status = Call.Status
 
@@ -34,59 +41,54 @@ _PROGRESS = {status for status in NOTIFIED_STATUS.values() if status in Call.LIV
 def progress_applied(
     *, callidentifier: str, notification: StatusNotification, event: CallEvent
 ) -> int | None:
-    """Apply a progress notification in one statement, when the plain case holds: the id of the
-    call it moved, with `event` (the notification as received, not saved yet) kept as applied;
-    else None, with nothing written."""
-    target = NOTIFIED_STATUS[notification.status]
-    if connection.vendor != "postgresql" or target not in _PROGRESS:
+    """Apply a notification in one statement, when the plain case holds: the id of the call it
+    moved, with `event` (the notification as received, not saved yet) kept as applied; else
+    None, with nothing written."""
+    if connection.vendor != "postgresql":
         return None
+    target = NOTIFIED_STATUS[notification.status]
+    if target in _PROGRESS:
+        return _step_applied(callidentifier, notification, event, target)
+    if target == Status.ENDED:
+        return _end_applied(callidentifier, notification, event)
+    return None
+
+
+def _step_applied(
+    callidentifier: str, notification: StatusNotification, event: CallEvent, target: str
+) -> int | None:
     # From what a live call may move to `target` (an `unknown` call is not live: general path).
     movable = sorted(s for s in Call.LIVE_STATUSES if RANK[s] < RANK[target])
-    now = timezone.now()
-    connects = target == Status.CONNECTED
-    call_table, event_table = Call._meta.db_table, CallEvent._meta.db_table
+    fields: dict[str, object] = {"status": target, "error_code": "", "error_message": ""}
+    if target == Status.CONNECTED:
+        fields["connected_at"] = notification.timestamp
+    fields["updated_at"] = timezone.now()
+    moves, move_params = assignments(Call, fields)
+    kept, kept_params = _event_insert(event)
     # The conditions are on the row being updated, so that a concurrent notification's commit,
     # which the lock waited for, is what they are checked against (READ COMMITTED re-reads it).
     statement = f"""
         WITH candidates AS (
-            SELECT id FROM {call_table} WHERE callidentifier = %(identifier)s FOR UPDATE
+            SELECT id FROM {Call._meta.db_table} WHERE callidentifier = %s FOR UPDATE
         ), moved AS (
-            UPDATE {call_table} SET status = %(target)s, error_code = '', error_message = '',
-                {"connected_at = %(at)s," if connects else ""} updated_at = %(now)s
+            UPDATE {Call._meta.db_table} SET {moves}
             WHERE id IN (SELECT id FROM candidates)
               AND (SELECT count(*) FROM candidates) = 1
-              AND status = ANY(%(movable)s)
-              AND caller = %(caller)s AND callee = %(callee)s
+              AND status = ANY(%s) AND caller = %s AND callee = %s
             RETURNING id, reason
-        ), kept AS (
-            INSERT INTO {event_table} (call_id, callidentifier, received_at, remote_addr, body,
-                status, reason, operator_timestamp, event_source, event_id, outcome, detail,
-                created_at, updated_at)
-            SELECT id, %(event_identifier)s, %(now)s, %(remote_addr)s::inet, %(body)s,
-                %(notified)s, %(event_reason)s, %(at)s, '', '', %(applied)s, '', %(now)s, %(now)s
-            FROM moved
-        )
+        ), kept AS ({kept})
         SELECT id, reason FROM moved
     """  # noqa: S608 - our own models' tables; every value is a parameter
+    params = [
+        callidentifier,
+        *move_params,
+        movable,
+        notification.caller,
+        notification.callee,
+        *kept_params,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            statement,
-            {
-                "identifier": callidentifier,
-                "target": target,
-                "movable": movable,
-                "caller": notification.caller,
-                "callee": notification.callee,
-                "at": event.operator_timestamp,
-                "now": now,
-                "event_identifier": event.callidentifier,
-                "remote_addr": event.remote_addr,
-                "body": event.body,
-                "notified": event.status,
-                "event_reason": event.reason,
-                "applied": CallEvent.Outcome.APPLIED,
-            },
-        )
+        cursor.execute(statement, params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -94,3 +96,90 @@ def progress_applied(
     with call_logging(call_id=call_id):
         status_changed(call_id=call_id, status=target, reason=reason)
     return call_id
+
+
+def _end_applied(
+    callidentifier: str, notification: StatusNotification, event: CallEvent
+) -> int | None:
+    """The end: the call read first (without a lock), its end, debit and recording worked out by
+    the general path's own functions, then written in one statement on condition that the row is
+    still as read (else nothing is written, and the general path decides under the lock)."""
+    found = list(Call.objects.select_related("member").filter(callidentifier=callidentifier)[:2])
+    if len(found) != 1:
+        return None
+    call = found[0]
+    if call.status not in Call.LIVE_STATUSES or (notification.caller, notification.callee) != (
+        call.caller,
+        call.callee,
+    ):
+        return None
+    read = {"status": call.status, "connected_at": call.connected_at}
+    fields = {
+        "status": Status.ENDED,
+        "error_code": "",
+        "error_message": "",
+        **ending_fields(call, notification),
+        "updated_at": timezone.now(),
+    }
+    for name, value in fields.items():
+        setattr(call, name, value)
+    pool = pool_for_day(timezone.localdate(call.created_at))
+    entry = usage_entry_for(call, pool=pool)
+    debit, debit_params = debit_statement(entry, source="moved")
+    recording = recording_for(call)
+    recorded, recorded_params = ("SELECT NULL::bigint AS id", [])  # recording was off
+    if recording is not None:
+        insert, recorded_params = insert_for_each(recording, source="moved", column="call_id")
+        recorded = f"{insert} RETURNING id"
+    moves, move_params = assignments(Call, fields)
+    kept, kept_params = _event_insert(event)
+    statement = f"""
+        WITH candidates AS (
+            SELECT id FROM {Call._meta.db_table} WHERE callidentifier = %s FOR UPDATE
+        ), moved AS (
+            UPDATE {Call._meta.db_table} SET {moves}
+            WHERE id = %s AND id IN (SELECT id FROM candidates)
+              AND (SELECT count(*) FROM candidates) = 1
+              AND status = %s AND connected_at IS NOT DISTINCT FROM %s
+            RETURNING id
+        ), kept AS ({kept}
+        ), recorded AS ({recorded}
+        ), {debit}
+        SELECT (SELECT id FROM moved), (SELECT id FROM recorded),
+            (SELECT billed_seconds_used FROM pool)
+    """  # noqa: S608 - our own models' tables; every value is a parameter
+    params = [
+        callidentifier,
+        *move_params,
+        call.pk,
+        read["status"],
+        read["connected_at"],
+        *kept_params,
+        *recorded_params,
+        *debit_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        moved, recording_id, used = cursor.fetchone()
+    if moved is None:
+        return None
+    with call_logging(call_id=call.pk):
+        status_changed(call_id=call.pk, status=Status.ENDED, reason=call.reason)
+        if recording is not None:
+            recording.pk = recording_id
+            recording._state.adding = False
+            recording_registered(recording)
+        # After the statement's commit, not in it: a crash just here leaves the threshold to the
+        # next call's end, which finds the pool still past it (alerts are raised once each).
+        pool.billed_seconds_used = used
+        if entry.billed_seconds:
+            alerts_raise(pool=pool)
+    return call.pk
+
+
+def _event_insert(event: CallEvent) -> tuple[str, list[object]]:
+    """The notification's row, kept as applied to the call the statement moved. (Should the
+    statement move nothing, the general path closes the same event with its own outcome.)"""
+    event.outcome = CallEvent.Outcome.APPLIED
+    event.detail = ""
+    return insert_for_each(event, source="moved", column="call_id")

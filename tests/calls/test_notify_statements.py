@@ -1,14 +1,18 @@
-"""A call's progress in one PostgreSQL statement (calls.services.progress): the same writes as the
-general path, and nothing written where the general path must decide."""
+"""A call's progress and its end in one PostgreSQL statement (calls.services.progress): the same
+writes as the general path, and nothing written where the general path must decide."""
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from calls.models import Call, CallEvent
-from calls.services import notifications
-from tests.calls.helpers import CALLEE, CALLER, answer, body, notify
+from calls.services import notifications, progress
+from members.models import MinutePool, PoolAlert, UsageDaily, UsageEntry, UsageMonthly
+from members.pool.services import pool_current
+from recordings.models import Recording
+from tests.calls.helpers import CALLEE, CALLER, DISCONNECTED, answer, body, notify
 
 pytestmark = [
     pytest.mark.django_db,
@@ -116,3 +120,155 @@ def test_a_body_about_other_numbers_is_kept_once_as_a_mismatch(client, call):
     assert call.events.get().outcome == CallEvent.Outcome.MISMATCH
     call.refresh_from_db()
     assert call.status == Call.Status.DIALING
+
+
+# The end ---------------------------------------------------------------------------------------
+
+USAGE_FIELDS = ("pool", "member", "department", "day", "seconds", "billed_seconds")
+RECORDING_FIELDS = (
+    "operator_result",
+    "operator_recording_id",
+    "recorded_at",
+    "status",
+    "file",
+    "audio_format",
+    "attempts",
+    "last_error",
+    "legal_hold",
+)
+ENDED_FIELDS = (*CALL_FIELDS, "duration_seconds", "recording_result", "recording_id")
+
+
+def _written(call: Call) -> dict:
+    """What ending `call` wrote, but the ids and times of writing."""
+    call.refresh_from_db()
+    return {
+        "call": Call.objects.filter(pk=call.pk).values(*ENDED_FIELDS).get(),
+        "events": list(call.events.order_by("id").values(*EVENT_FIELDS)),
+        "usage": list(UsageEntry.objects.filter(call=call).values(*USAGE_FIELDS)),
+        "recording": list(Recording.objects.filter(call=call).values(*RECORDING_FIELDS)),
+    }
+
+
+def _totals() -> tuple:
+    """The pool's balance and the rollups' sums: what every debit moves."""
+    sums = {"calls": Sum("calls"), "seconds": Sum("seconds"), "billed": Sum("billed_seconds")}
+    return (
+        MinutePool.objects.aggregate(Sum("billed_seconds_used"))["billed_seconds_used__sum"] or 0,
+        UsageDaily.objects.aggregate(**sums),
+        UsageMonthly.objects.aggregate(**sums),
+    )
+
+
+def _connected(call: Call) -> None:
+    Call.objects.filter(pk=call.pk).update(
+        status=Call.Status.CONNECTED, connected_at="2026-11-26T10:00:08Z"
+    )
+
+
+def test_the_end_is_one_writing_statement_after_two_reads(client, call):
+    pool_current()  # the month's pool is open (the first call of a month opens it)
+    _connected(call)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert answer(notify(client, DISCONNECTED)) == (200, "0000000")
+
+    # The call as it stands, the period's pool, then every write at once.
+    statements = [q["sql"] for q in queries]
+    assert len(statements) == 3, statements
+    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "WITH"]
+    written = _written(call)
+    assert written["call"]["status"] == Call.Status.ENDED
+    assert written["usage"][0]["billed_seconds"] == 180
+    assert written["recording"][0]["status"] == Recording.Status.PENDING
+    assert [e["outcome"] for e in written["events"]] == [CallEvent.Outcome.APPLIED]
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        DISCONNECTED,
+        # No duration (worked out from the connected time), recording off.
+        body("Disconnected", reason="HangUp", timeStamp="2026-11-26T10:01:08.000Z"),
+        # A success with nothing to fetch, and a reason outside the seed's list.
+        body("Disconnected", reason="Gone", callDuration=7, recordingResult="Success"),
+        body("Disconnected", reason="Busy", callDuration=0, recordingResult="NoRecord"),
+    ],
+)
+def test_the_end_writes_what_the_general_path_writes(
+    client, call, member, monkeypatch, django_capture_on_commit_callbacks, ending
+):
+    downloads: list[int] = []
+    monkeypatch.setattr("recordings.services._enqueue_download", downloads.append)
+    _connected(call)
+    before = _totals()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert answer(notify(client, ending)) == (200, "0000000")
+    shortcut, after_shortcut = _written(call), _totals()
+    general = Call.objects.create(
+        member=member,
+        sponsor=call.sponsor,
+        caller=CALLER,
+        callee=CALLEE,
+        status=Call.Status.CONNECTED,
+        connected_at="2026-11-26T10:00:08Z",
+        callidentifier="B0C0D0",
+    )
+    monkeypatch.setattr(notifications, "progress_applied", lambda **kwargs: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert answer(notify(client, ending, identifier="B0C0D0")) == (200, "0000000")
+    written = _written(general)
+    for event in written["events"]:
+        event["callidentifier"] = call.callidentifier
+
+    assert written == shortcut
+    assert _totals_moved(before, after_shortcut) == _totals_moved(after_shortcut, _totals())
+    # Each recording to fetch was sent for download once, after its commit.
+    pending = Recording.objects.filter(status=Recording.Status.PENDING)
+    assert sorted(downloads) == sorted(pending.values_list("pk", flat=True))
+
+
+def _totals_moved(before: tuple, after: tuple) -> tuple:
+    pool = after[0] - before[0]
+    rollups = [
+        {key: (after[i][key] or 0) - (before[i][key] or 0) for key in after[i]} for i in (1, 2)
+    ]
+    return pool, rollups
+
+
+def test_a_call_changed_after_it_was_read_is_left_to_the_general_path(client, call, monkeypatch):
+    # Connected is applied by another process between the end's read and its write: the write
+    # must find the row not as read, change nothing, and the general path end the call from the
+    # row as it now is (the connected time the duration-less end is measured from).
+    Call.objects.filter(pk=call.pk).update(status=Call.Status.CALLING_CALLEE)
+    read_pool = progress.pool_for_day
+
+    def pool_after_a_concurrent_connect(day):
+        Call.objects.filter(pk=call.pk).update(
+            status=Call.Status.CONNECTED, connected_at="2026-11-26T10:00:08Z"
+        )
+        return read_pool(day)
+
+    monkeypatch.setattr(progress, "pool_for_day", pool_after_a_concurrent_connect)
+    ending = body("Disconnected", reason="HangUp", timeStamp="2026-11-26T10:01:08.000Z")
+
+    assert answer(notify(client, ending)) == (200, "0000000")
+
+    written = _written(call)
+    assert written["call"]["status"] == Call.Status.ENDED
+    assert written["call"]["duration_seconds"] == 60
+    assert [e["outcome"] for e in written["events"]] == [CallEvent.Outcome.APPLIED]
+    assert [u["seconds"] for u in written["usage"]] == [60]
+    assert UsageDaily.objects.get().calls == 1
+
+
+def test_an_end_that_crosses_a_threshold_raises_its_alert(client, call):
+    pool = pool_current()
+    pool.minutes_allotted = 2
+    pool.alert_thresholds = [80, 100]
+    pool.save()
+    _connected(call)
+
+    assert answer(notify(client, DISCONNECTED)) == (200, "0000000")  # 3 minutes of 2
+
+    assert sorted(PoolAlert.objects.values_list("threshold", flat=True)) == [80, 100]
