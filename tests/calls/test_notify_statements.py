@@ -166,22 +166,32 @@ def _connected(call: Call) -> None:
     )
 
 
-def test_the_end_is_one_writing_statement_after_two_reads(client, call):
-    pool_current()  # the month's pool is open (the first call of a month opens it)
+def test_the_end_is_one_read_and_one_writing_statement(client, call):
+    pool_current()  # the month's pool is open (the first end of a month opens it)
     _connected(call)
 
     with CaptureQueriesContext(connection) as queries:
         assert answer(notify(client, DISCONNECTED)) == (200, "0000000")
 
-    # The call as it stands, the period's pool, then every write at once.
+    # The call as it stands with its period's pool, then every write at once.
     statements = [q["sql"] for q in queries]
-    assert len(statements) == 3, statements
-    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "WITH"]
+    assert [s.split()[0] for s in statements] == ["SELECT", "WITH"], statements
     written = _written(call)
     assert written["call"]["status"] == Call.Status.ENDED
     assert written["usage"][0]["billed_seconds"] == 180
     assert written["recording"][0]["status"] == Recording.Status.PENDING
     assert [e["outcome"] for e in written["events"]] == [CallEvent.Outcome.APPLIED]
+
+
+def test_the_months_first_end_opens_its_pool(client, call):
+    _connected(call)
+    assert not MinutePool.objects.exists()
+
+    assert answer(notify(client, DISCONNECTED)) == (200, "0000000")
+
+    entry = UsageEntry.objects.get(call=call)
+    assert entry.pool == pool_current()
+    assert entry.pool.billed_seconds_used == 180
 
 
 @pytest.mark.parametrize(
@@ -241,15 +251,16 @@ def test_a_call_changed_after_it_was_read_is_left_to_the_general_path(client, ca
     # must find the row not as read, change nothing, and the general path end the call from the
     # row as it now is (the connected time the duration-less end is measured from).
     Call.objects.filter(pk=call.pk).update(status=Call.Status.CALLING_CALLEE)
-    read_pool = progress.pool_for_day
+    read = progress._end_read
 
-    def pool_after_a_concurrent_connect(day):
+    def read_then_a_concurrent_connect(callidentifier):
+        found = read(callidentifier)
         Call.objects.filter(pk=call.pk).update(
             status=Call.Status.CONNECTED, connected_at="2026-11-26T10:00:08Z"
         )
-        return read_pool(day)
+        return found
 
-    monkeypatch.setattr(progress, "pool_for_day", pool_after_a_concurrent_connect)
+    monkeypatch.setattr(progress, "_end_read", read_then_a_concurrent_connect)
     ending = body("Disconnected", reason="HangUp", timeStamp="2026-11-26T10:01:08.000Z")
 
     assert answer(notify(client, ending)) == (200, "0000000")
