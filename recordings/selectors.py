@@ -8,6 +8,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -95,26 +96,30 @@ class Caller(Protocol):
 def recording_wanted(*, member: Caller) -> bool:
     """Whether a call from ``member`` asks the operator for a recording: the most specific rule
     (member, department, enterprise) decides, else the RECORDING_ENABLED setting."""
-    rules = {
-        rule.scope: rule.record
-        for rule in RecordingRule.objects.filter(
-            Q(scope=RecordingRule.Scope.ENTERPRISE)
-            | Q(scope=RecordingRule.Scope.MEMBER, member_id=member.pk)
-            | Q(
-                scope=RecordingRule.Scope.DEPARTMENT,
-                department_id=member.department_id,
-                department__isnull=False,
-            )
+    # Plain SQL: the ORM's compiling of this OR of three scopes cost each begin about 1 ms of
+    # CPU, the query itself a tenth of that (issue 20; py-spy of the calls worker, timeit).
+    scope = RecordingRule.Scope
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT record FROM {RecordingRule._meta.db_table}
+            WHERE (scope = %s AND member_id = %s) OR (scope = %s AND department_id = %s)
+                OR scope = %s
+            ORDER BY CASE scope WHEN %s THEN 0 WHEN %s THEN 1 ELSE 2 END
+            LIMIT 1
+            """,  # noqa: S608 - our own model's table; the values are parameters
+            [
+                scope.MEMBER,
+                member.pk,
+                scope.DEPARTMENT,
+                member.department_id,
+                scope.ENTERPRISE,
+                scope.MEMBER,
+                scope.DEPARTMENT,
+            ],
         )
-    }
-    for scope in (
-        RecordingRule.Scope.MEMBER,
-        RecordingRule.Scope.DEPARTMENT,
-        RecordingRule.Scope.ENTERPRISE,
-    ):
-        if scope in rules:
-            return rules[scope]
-    return bool(settings.RECORDING_ENABLED)
+        rule = cursor.fetchone()
+    return bool(rule[0]) if rule else bool(settings.RECORDING_ENABLED)
 
 
 def recording_status_label(recording: Recording) -> str:

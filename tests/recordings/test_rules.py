@@ -48,6 +48,17 @@ def test_another_departments_rule_does_not_apply(member, sales):
     assert recording_wanted(member=member) is True
 
 
+def test_another_members_rule_does_not_apply_nor_a_rule_to_no_department(
+    member, teammate_member, settings
+):
+    settings.RECORDING_ENABLED = True
+    assert member.department_id is None
+    RecordingRule.objects.create(scope="member", member=teammate_member, record=False)
+
+    assert recording_wanted(member=member) is True
+    assert recording_wanted(member=teammate_member) is False
+
+
 @pytest.mark.parametrize(
     "fields",
     [
