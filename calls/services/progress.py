@@ -14,10 +14,12 @@ would give `applied` with the same writes (the same columns, the same rows, comp
 functions), and says so by returning the call's id; otherwise it returns None and the caller takes
 the general path, which decides everything else (duplicates, late news, a reused identifier, an
 `unknown` call). SQLite has no data-modifying CTE with FOR UPDATE, so it always takes the general
-path; the tests run the same cases on both databases.
+path; the notification suite runs on both databases.
 """
 
 from __future__ import annotations
+
+import logging
 
 from django.db import connection
 from django.utils import timezone
@@ -32,6 +34,8 @@ from members.pool.ledger import debit_statement, usage_entry_for
 from members.pool.services import period_bounds, pool_for_day
 from operator_api import StatusNotification
 from recordings.services import recording_for, recording_registered
+
+logger = logging.getLogger(__name__)
 
 Status = Call.Status
 
@@ -114,6 +118,8 @@ def _end_applied(
         call.callee,
     ):
         return None
+    # The month's first end opens its pool (only an end that is applied: the checks above first).
+    pool = pool or pool_for_day(timezone.localdate(call.created_at))
     read = {"status": call.status, "connected_at": call.connected_at}
     fields = {
         "status": Status.ENDED,
@@ -169,19 +175,31 @@ def _end_applied(
             recording.pk = recording_id
             recording._state.adding = False
             recording_registered(recording)
-        # After the statement's commit, not in it: a crash just here leaves the threshold to the
-        # next call's end, which finds the pool still past it (alerts are raised once each).
         pool.billed_seconds_used = used
         if entry.billed_seconds:
-            alerts_raise(pool=pool)
+            _alerts_raise_after_commit(pool)
     return call.pk
 
 
-def _end_read(callidentifier: str) -> tuple[Call, MinutePool] | None:
-    """The only call with this identifier, with what its end needs (not locked), and its period's
-    pool; None when no call or more than one has it. One round trip of plain SQL: the ORM's
-    compiling of two queries cost more than the rest of the end (issue 20)."""
-    day_in_zone = "date_trunc('month', c.created_at AT TIME ZONE %s)::date"
+def _alerts_raise_after_commit(pool: MinutePool) -> None:
+    """The pool's alerts, after the statement that debited it has committed (the general path
+    raises them in its transaction). The notification is kept and applied by then: a failure
+    here is logged, not answered, and the pool's next billed end finds it still past the
+    threshold and raises the alert (each is raised once)."""
+    try:
+        alerts_raise(pool=pool)
+    except Exception:
+        logger.exception("pool %s: its alerts could not be raised now", pool.pk)
+
+
+def _end_read(callidentifier: str) -> tuple[Call, MinutePool | None] | None:
+    """The only call with this identifier (not locked) with what its end needs, and its month's
+    pool when that is open; None when no call or more than one has it. One round trip of plain
+    SQL: the ORM's compiling of two queries cost more than the rest of the end (issue 20)."""
+    # The pools whose period holds the call's UTC day or the day either side: its local day,
+    # which decides its period, is one of those whatever the time zone; Python picks the one.
+    # (No time zone's name goes to the database: one it did not know would refuse every end.)
+    utc_day = "(c.created_at AT TIME ZONE 'UTC')::date"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -190,18 +208,18 @@ def _end_read(callidentifier: str) -> tuple[Call, MinutePool] | None:
                 p.billed_seconds_used, p.alert_thresholds
             FROM {Call._meta.db_table} c
             JOIN {Member._meta.db_table} m ON m.id = c.member_id
-            LEFT JOIN {MinutePool._meta.db_table} p ON p.period_start = {day_in_zone}
+            LEFT JOIN {MinutePool._meta.db_table} p
+                ON p.period_start <= {utc_day} + 1 AND p.period_end >= {utc_day} - 1
             WHERE c.callidentifier = %s
-            LIMIT 2
-            """,  # noqa: S608 - our own models' tables; the values are parameters
-            [timezone.get_current_timezone_name(), callidentifier],
+            LIMIT 3
+            """,  # noqa: S608 - our own models' tables; the value is a parameter
+            [callidentifier],
         )
+        # At most two pools a call (two months meet in three days): a third row is another call.
         rows = cursor.fetchall()
-    if len(rows) != 1:
+    if len({row[0] for row in rows}) != 1:
         return None
-    (call_id, status, caller, callee, connected_at, created_at, member_id, department_id) = rows[0][
-        :8
-    ]
+    call_id, status, caller, callee, connected_at, created_at, member, department = rows[0][:8]
     call = Call(
         id=call_id,
         status=status,
@@ -209,25 +227,22 @@ def _end_read(callidentifier: str) -> tuple[Call, MinutePool] | None:
         callee=callee,
         connected_at=connected_at,
         created_at=created_at,
-        member=Member(id=member_id, department_id=department_id),
+        member=Member(id=member, department_id=department),
     )
-    pool_id, period_start, rule, allotted, used, thresholds = rows[0][8:]
-    day = timezone.localdate(created_at)
-    if pool_id is None or period_start != period_bounds(day)[0]:
-        # The month's first end opens its pool; and the period is the ledger's to say, the
-        # statement's month only a guess that is checked.
-        return call, pool_for_day(day)
-    pool = MinutePool(
-        id=pool_id,
-        period_start=period_start,
-        billing_rule=rule,
-        minutes_allotted=allotted,
-        billed_seconds_used=used,
-        alert_thresholds=MinutePool._meta.get_field("alert_thresholds").from_db_value(
-            thresholds, None, connection
-        ),
-    )
-    return call, pool
+    period_start = period_bounds(timezone.localdate(created_at))[0]
+    for pool_id, start, rule, allotted, used, thresholds in (row[8:] for row in rows):
+        if pool_id is not None and start == period_start:
+            return call, MinutePool(
+                id=pool_id,
+                period_start=start,
+                billing_rule=rule,
+                minutes_allotted=allotted,
+                billed_seconds_used=used,
+                alert_thresholds=MinutePool._meta.get_field("alert_thresholds").from_db_value(
+                    thresholds, None, connection
+                ),
+            )
+    return call, None
 
 
 def _event_insert(event: CallEvent) -> tuple[str, list[object]]:

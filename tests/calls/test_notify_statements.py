@@ -1,6 +1,8 @@
 """A call's progress and its end in one PostgreSQL statement (calls.services.progress): the same
 writes as the general path, and nothing written where the general path must decide."""
 
+from datetime import date
+
 import pytest
 from django.db import connection
 from django.db.models import Sum
@@ -10,7 +12,7 @@ from django.utils import timezone
 from calls.models import Call, CallEvent
 from calls.services import notifications, progress
 from members.models import MinutePool, PoolAlert, UsageDaily, UsageEntry, UsageMonthly
-from members.pool.services import pool_current
+from members.pool.services import pool_current, pool_for_day
 from recordings.models import Recording
 from tests.calls.helpers import CALLEE, CALLER, DISCONNECTED, answer, body, notify
 
@@ -210,10 +212,15 @@ def test_the_end_writes_what_the_general_path_writes(
 ):
     downloads: list[int] = []
     monkeypatch.setattr("recordings.services._enqueue_download", downloads.append)
+    pool_current()
     _connected(call)
     before = _totals()
-    with django_capture_on_commit_callbacks(execute=True):
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        CaptureQueriesContext(connection) as queries,
+    ):
         assert answer(notify(client, ending)) == (200, "0000000")
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "WITH"]  # the shortcut's
     shortcut, after_shortcut = _written(call), _totals()
     general = Call.objects.create(
         member=member,
@@ -283,3 +290,79 @@ def test_an_end_that_crosses_a_threshold_raises_its_alert(client, call):
     assert answer(notify(client, DISCONNECTED)) == (200, "0000000")  # 3 minutes of 2
 
     assert sorted(PoolAlert.objects.values_list("threshold", flat=True)) == [80, 100]
+
+
+def test_two_ends_at_once_end_and_bill_the_call_once(client, call, monkeypatch):
+    # The operator's resent Disconnected is applied in full between the first one's read and
+    # its write: the first must then write nothing and be told a duplicate by the general path
+    # (without its guard on the status, it broke the usage entry's unique call: 503).
+    pool_current()
+    _connected(call)
+    read = progress._end_read
+    answers = []
+    resent = []
+
+    def read_then_the_resent_end(callidentifier):
+        found = read(callidentifier)
+        if not resent:
+            resent.append(True)  # once: the resent end reads through here too
+            answers.append(answer(notify(client, DISCONNECTED)))
+        return found
+
+    monkeypatch.setattr(progress, "_end_read", read_then_the_resent_end)
+
+    answers.append(answer(notify(client, DISCONNECTED)))
+
+    assert answers == [(200, "0000000")] * 2
+    outcomes = list(call.events.order_by("id").values_list("outcome", flat=True))
+    assert outcomes == [CallEvent.Outcome.APPLIED, CallEvent.Outcome.DUPLICATE]
+    assert UsageEntry.objects.filter(call=call).count() == 1
+    assert UsageDaily.objects.get().calls == 1
+
+
+@pytest.mark.parametrize(
+    ("created_at", "month"),
+    [
+        ("2026-11-30T15:59:59Z", 11),  # 23:59:59 in Shanghai: still November
+        ("2026-11-30T16:00:00Z", 12),  # midnight in Shanghai: December
+        ("2026-12-31T16:00:00Z", 1),  # the new year's, not yet open: opened
+    ],
+)
+def test_the_end_bills_the_month_of_the_calls_local_day(client, call, settings, created_at, month):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    for day in (date(2026, 11, 15), date(2026, 12, 15)):
+        pool_for_day(day)
+    Call.objects.filter(pk=call.pk).update(created_at=created_at)
+    _connected(call)
+
+    assert answer(notify(client, DISCONNECTED)) == (200, "0000000")
+
+    assert UsageEntry.objects.get(call=call).pool.period_start.month == month
+
+
+def test_an_end_that_is_not_applied_opens_no_pool(client, call):
+    _connected(call)
+
+    response = notify(client, {**DISCONNECTED, "callee": "8613800000000"})
+
+    assert answer(response) == (400, "0000002")
+    assert not MinutePool.objects.exists()
+
+
+def test_an_alert_that_cannot_be_raised_leaves_the_applied_end_as_it_is(
+    client, call, monkeypatch, caplog
+):
+    # The alerts come after the end's statement has committed: their failure is logged, and the
+    # operator is not asked to resend an end that is kept (its resend would be a duplicate).
+    pool_current()
+    _connected(call)
+
+    def broken(pool):
+        raise RuntimeError("mail queue away")
+
+    monkeypatch.setattr(progress, "alerts_raise", broken)
+
+    assert answer(notify(client, DISCONNECTED)) == (200, "0000000")
+
+    assert list(call.events.values_list("outcome", flat=True)) == [CallEvent.Outcome.APPLIED]
+    assert "its alerts could not be raised now" in caplog.text
