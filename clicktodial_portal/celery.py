@@ -3,7 +3,8 @@
 import os
 import random
 
-from celery import Celery, signals
+import click
+from celery import Celery, bootsteps, signals
 from django.db import close_old_connections, transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clicktodial_portal.settings")
@@ -11,6 +12,34 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clicktodial_portal.settings")
 app = Celery("clicktodial_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+app.user_options["worker"].add(
+    click.Option(
+        ("--niceness",),
+        type=click.IntRange(0, 19),
+        default=0,
+        help="Run this worker's processes at a lower CPU priority (added to their nice value): "
+        "the Procfile's recordings worker, whose downloads may wait, takes 10.",
+    )
+)
+
+
+class WorkerNiceness(bootsteps.Step):
+    """The worker's --niceness, applied before its pool starts, so that its children inherit it.
+
+    On a host whose cores are busy, the scheduler then serves the web processes and the calls
+    worker first, whose answers a person or the operator waits for: the bulk work (a recording's
+    download and storing, due within seconds, not milliseconds) takes the cores they leave.
+    Measured with bench/capacity.py's steps (issue 20): see bench/README.md.
+    """
+
+    def __init__(self, parent: object, niceness: int = 0, **options: object) -> None:
+        super().__init__(parent, **options)
+        if niceness:
+            os.nice(niceness)
+
+
+app.steps["worker"].add(WorkerNiceness)
 
 
 @signals.task_prerun.connect
