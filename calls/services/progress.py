@@ -68,30 +68,19 @@ def _step_applied(
     if target == Status.CONNECTED:
         fields["connected_at"] = notification.timestamp
     fields["updated_at"] = timezone.now()
-    moves, move_params = assignments(Call, fields)
+    moving, moving_params = _moving(
+        callidentifier,
+        fields,
+        "status = ANY(%s) AND caller = %s AND callee = %s",
+        [movable, notification.caller, notification.callee],
+        returning="id, reason",
+    )
     kept, kept_params = _event_insert(event)
-    # The conditions are on the row being updated, so that a concurrent notification's commit,
-    # which the lock waited for, is what they are checked against (READ COMMITTED re-reads it).
     statement = f"""
-        WITH candidates AS (
-            SELECT id FROM {Call._meta.db_table} WHERE callidentifier = %s FOR UPDATE
-        ), moved AS (
-            UPDATE {Call._meta.db_table} SET {moves}
-            WHERE id IN (SELECT id FROM candidates)
-              AND (SELECT count(*) FROM candidates) = 1
-              AND status = ANY(%s) AND caller = %s AND callee = %s
-            RETURNING id, reason
-        ), kept AS ({kept})
+        {moving}, kept AS ({kept})
         SELECT id, reason FROM moved
     """  # noqa: S608 - our own models' tables; every value is a parameter
-    params = [
-        callidentifier,
-        *move_params,
-        movable,
-        notification.caller,
-        notification.callee,
-        *kept_params,
-    ]
+    params = [*moving_params, *kept_params]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
@@ -137,33 +126,22 @@ def _end_applied(
     if recording is not None:
         insert, recorded_params = insert_for_each(recording, source="moved", column="call_id")
         recorded = f"{insert} RETURNING id"
-    moves, move_params = assignments(Call, fields)
+    moving, moving_params = _moving(
+        callidentifier,
+        fields,
+        "id = %s AND status = %s AND connected_at IS NOT DISTINCT FROM %s",
+        [call.pk, read["status"], read["connected_at"]],
+        returning="id",
+    )
     kept, kept_params = _event_insert(event)
     statement = f"""
-        WITH candidates AS (
-            SELECT id FROM {Call._meta.db_table} WHERE callidentifier = %s FOR UPDATE
-        ), moved AS (
-            UPDATE {Call._meta.db_table} SET {moves}
-            WHERE id = %s AND id IN (SELECT id FROM candidates)
-              AND (SELECT count(*) FROM candidates) = 1
-              AND status = %s AND connected_at IS NOT DISTINCT FROM %s
-            RETURNING id
-        ), kept AS ({kept}
+        {moving}, kept AS ({kept}
         ), recorded AS ({recorded}
         ), {debit}
         SELECT (SELECT id FROM moved), (SELECT id FROM recorded),
             (SELECT billed_seconds_used FROM pool)
     """  # noqa: S608 - our own models' tables; every value is a parameter
-    params = [
-        callidentifier,
-        *move_params,
-        call.pk,
-        read["status"],
-        read["connected_at"],
-        *kept_params,
-        *recorded_params,
-        *debit_params,
-    ]
+    params = [*moving_params, *kept_params, *recorded_params, *debit_params]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         moved, recording_id, used = cursor.fetchone()
@@ -179,6 +157,34 @@ def _end_applied(
         if entry.billed_seconds:
             _alerts_raise_after_commit(pool)
     return call.pk
+
+
+def _moving(
+    callidentifier: str,
+    fields: dict[str, object],
+    condition: str,
+    condition_params: list[object],
+    *,
+    returning: str,
+) -> tuple[str, list[object]]:
+    """The head of both statements: the calls with the identifier locked (`candidates`), and the
+    one moved to `fields` (`moved`, RETURNING `returning`) when it is alone with the identifier
+    and `condition` holds of it. The conditions are on the row being updated, so that a
+    concurrent notification's commit, which the lock waited for, is what they are checked
+    against (READ COMMITTED re-reads it)."""
+    moves, move_params = assignments(Call, fields)
+    table = Call._meta.db_table
+    head = f"""
+        WITH candidates AS (
+            SELECT id FROM {table} WHERE callidentifier = %s FOR UPDATE
+        ), moved AS (
+            UPDATE {table} SET {moves}
+            WHERE id IN (SELECT id FROM candidates)
+              AND (SELECT count(*) FROM candidates) = 1
+              AND {condition}
+            RETURNING {returning}
+        )"""  # noqa: S608 - our own model's table; every value is a parameter
+    return head, [callidentifier, *move_params, *condition_params]
 
 
 def _alerts_raise_after_commit(pool: MinutePool) -> None:
