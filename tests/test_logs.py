@@ -19,7 +19,7 @@ import requests
 from calls.models import Call
 from clicktodial_portal.procfile import procfile_commands
 from tests.calls.helpers import start, wait_for
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_until
 
 
 def run_portal_python(script: str, **environment: str) -> subprocess.CompletedProcess:
@@ -71,6 +71,14 @@ def test_every_line_about_a_call_in_the_worker_and_the_notifications_names_it(
     caplog.set_level(logging.INFO)
 
     call = wait_for(start(api, "+8613800000001")["id"], lambda c: c.status == "ended")
+    # On PostgreSQL the end is said once its statement has committed (calls.services.progress):
+    # the test may see the ended row a moment before the notification's thread logs it.
+    ended = f"call {call.pk} is ended (HangUp)"
+    wait_until(
+        lambda: any(record.getMessage() == ended for record in caplog.records),
+        timeout=10,
+        what="the end's log line",
+    )
 
     about = [record for record in caplog.records if getattr(record, "call_id", None) == call.pk]
     loggers = {record.name for record in about}
