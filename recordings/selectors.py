@@ -8,13 +8,13 @@ from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clicktodial_portal.dates import local_midnight
+from clicktodial_portal.sql import prepared_cursor
 from recordings.models import Recording, RecordingRule
 
 Status = Recording.Status
@@ -99,7 +99,7 @@ def recording_wanted(*, member: Caller) -> bool:
     # Plain SQL: the ORM's compiling of this OR of three scopes cost each begin about 1 ms of
     # CPU, the query itself a tenth of that (issue 20; py-spy of the calls worker, timeit).
     scope = RecordingRule.Scope
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"""
             SELECT record FROM {RecordingRule._meta.db_table}

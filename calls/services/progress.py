@@ -27,7 +27,7 @@ from django.utils import timezone
 from calls.lifecycle import NOTIFIED_STATUS, RANK, ending_fields, status_changed
 from calls.models import Call, CallEvent
 from clicktodial_portal.logs import call_logging
-from clicktodial_portal.sql import assignments, insert_for_each
+from clicktodial_portal.sql import assignments, insert_for_each, prepared_cursor
 from members.models import Member, MinutePool
 from members.pool.alerts import alerts_raise
 from members.pool.ledger import debit_statement, usage_entry_for
@@ -81,7 +81,7 @@ def _step_applied(
         SELECT id, reason FROM moved
     """  # noqa: S608 - our own models' tables; every value is a parameter
     params = [*moving_params, *kept_params]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
     if row is None:
@@ -142,7 +142,7 @@ def _end_applied(
             (SELECT billed_seconds_used FROM pool)
     """  # noqa: S608 - our own models' tables; every value is a parameter
     params = [*moving_params, *kept_params, *recorded_params, *debit_params]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(statement, params)
         moved, recording_id, used = cursor.fetchone()
     if moved is None:
@@ -206,7 +206,7 @@ def _end_read(callidentifier: str) -> tuple[Call, MinutePool | None] | None:
     # which decides its period, is one of those whatever the time zone; Python picks the one.
     # (No time zone's name goes to the database: one it did not know would refuse every end.)
     utc_day = "(c.created_at AT TIME ZONE 'UTC')::date"
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"""
             SELECT c.id, c.status, c.caller, c.callee, c.connected_at, c.created_at, c.member_id,

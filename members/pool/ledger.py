@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from clicktodial_portal.sql import insert_for_each
+from clicktodial_portal.sql import insert_for_each, prepared_cursor
 from members.models import Member, MinutePool, UsageDaily, UsageEntry, UsageMonthly
 from members.pool.alerts import alerts_raise
 from members.pool.services import pool_for_day
@@ -58,7 +58,7 @@ def usage_record(*, call: EndedCall) -> None:
             WITH debited AS (SELECT %s AS id), {debit}
             SELECT billed_seconds_used FROM pool
         """  # noqa: S608 - see debit_statement
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(statement, [call.pk, *params])
             (pool.billed_seconds_used,) = cursor.fetchone()
     else:

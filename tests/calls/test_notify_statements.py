@@ -59,6 +59,21 @@ def test_a_progress_notification_is_one_statement(client, call):
     assert event.status == "CallingCaller"
 
 
+def test_the_statement_is_planned_once_per_connection(client, call):
+    # psycopg prepares it once it has run prepare_threshold times on the connection (here the
+    # same CallingCaller again and again: after the first, the statement moves nothing and the
+    # general path keeps each as a duplicate).
+    threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
+    answers = [answer(notify(client, body("CallingCaller"))) for _ in range(threshold + 2)]
+
+    assert answers == [(200, "0000000")] * (threshold + 2)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("FOR UPDATE" in statement for statement in prepared), prepared
+    assert call.events.filter(outcome=CallEvent.Outcome.APPLIED).count() == 1
+
+
 def test_it_writes_what_the_general_path_writes(client, call, member, monkeypatch):
     # The same notifications to a second call with the same numbers (and identifier, once the
     # first has ended and let it go), through the general path alone.
