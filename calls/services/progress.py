@@ -11,14 +11,16 @@ that plain case, changes nothing at all.
 
 It is a shortcut, not a second set of rules: it applies only where `lifecycle.notification_apply`
 would give `applied` with the same writes (the same columns, the same rows, computed by the same
-functions), and says so by returning the call's id; otherwise it returns None and the caller takes
-the general path, which decides everything else (duplicates, late news, a reused identifier, an
-`unknown` call). SQLite has no data-modifying CTE with FOR UPDATE, so it always takes the general
-path; the notification suite runs on both databases.
+functions), or, for a progress notification the live call has already had, `duplicate` with the
+same event row; it says so by returning the call's id. Otherwise it returns None and the caller
+takes the general path, which decides everything else (a repeated end, late news, a reused
+identifier, an `unknown` call). SQLite has no data-modifying CTE with FOR UPDATE, so it always
+takes the general path; the notification suite runs on both databases.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 
 from django.db import connection
@@ -26,6 +28,7 @@ from django.utils import timezone
 
 from calls.lifecycle import NOTIFIED_STATUS, RANK, ending_fields, status_changed
 from calls.models import Call, CallEvent
+from clicktodial_portal.fields import fitted
 from clicktodial_portal.logs import call_logging
 from clicktodial_portal.sql import assignments, insert_for_each, prepared_cursor
 from members.models import Member, MinutePool
@@ -46,9 +49,10 @@ _PROGRESS = {status for status in NOTIFIED_STATUS.values() if status in Call.LIV
 def progress_applied(
     *, callidentifier: str, notification: StatusNotification, event: CallEvent
 ) -> int | None:
-    """Apply a notification in one statement, when the plain case holds: the id of the call it
-    moved, with `event` (the notification as received, not saved yet) kept as applied; else
-    None, with nothing written."""
+    """Apply a notification in one statement, when the plain case holds: the id of its call,
+    with `event` (the notification as received, not saved yet) kept as applied, or, when a
+    progress notification says again what the call already is, as a duplicate; else None, with
+    nothing written."""
     if connection.vendor != "postgresql":
         return None
     target = NOTIFIED_STATUS[notification.status]
@@ -68,25 +72,37 @@ def _step_applied(
     if target == Status.CONNECTED:
         fields["connected_at"] = notification.timestamp
     fields["updated_at"] = timezone.now()
+    numbers = [notification.caller, notification.callee]
     moving, moving_params = _moving(
         callidentifier,
         fields,
         "status = ANY(%s) AND caller = %s AND callee = %s",
-        [movable, notification.caller, notification.callee],
+        [movable, *numbers],
         returning="id, reason",
     )
+    # The same news again (the operator resends; one in ten in the benchmark): the call already
+    # has this status, so the event is kept as a duplicate, as lifecycle.notification_apply
+    # keeps it. Read from `candidates`, whose rows are as locked (a concurrent change included).
+    repeated = copy.copy(event)
+    repeated.outcome = CallEvent.Outcome.DUPLICATE
+    repeated.detail = fitted(CallEvent, "detail", f"The call is already {target}.")
+    kept_again, kept_again_params = insert_for_each(repeated, source="repeated", column="call_id")
     kept, kept_params = _event_insert(event)
     statement = f"""
-        {moving}, kept AS ({kept})
-        SELECT id, reason FROM moved
+        {moving}, kept AS ({kept}
+        ), repeated AS (
+            SELECT id FROM candidates
+            WHERE (SELECT count(*) FROM candidates) = 1
+              AND status = %s AND caller = %s AND callee = %s
+        ), kept_again AS ({kept_again})
+        SELECT (SELECT id FROM moved), (SELECT reason FROM moved), (SELECT id FROM repeated)
     """  # noqa: S608 - our own models' tables; every value is a parameter
-    params = [*moving_params, *kept_params]
+    params = [*moving_params, *kept_params, target, *numbers, *kept_again_params]
     with prepared_cursor() as cursor:
         cursor.execute(statement, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    call_id, reason = row
+        call_id, reason, repeated_call_id = cursor.fetchone()
+    if call_id is None:
+        return repeated_call_id
     with call_logging(call_id=call_id):
         status_changed(call_id=call_id, status=target, reason=reason)
     return call_id
@@ -167,7 +183,8 @@ def _moving(
     *,
     returning: str,
 ) -> tuple[str, list[object]]:
-    """The head of both statements: the calls with the identifier locked (`candidates`), and the
+    """The head of both statements: the calls with the identifier locked (`candidates`: id,
+    status and numbers, as locked, so a concurrent commit waited for is what they say), and the
     one moved to `fields` (`moved`, RETURNING `returning`) when it is alone with the identifier
     and `condition` holds of it. The conditions are on the row being updated, so that a
     concurrent notification's commit, which the lock waited for, is what they are checked
@@ -176,7 +193,7 @@ def _moving(
     table = Call._meta.db_table
     head = f"""
         WITH candidates AS (
-            SELECT id FROM {table} WHERE callidentifier = %s FOR UPDATE
+            SELECT id, status, caller, callee FROM {table} WHERE callidentifier = %s FOR UPDATE
         ), moved AS (
             UPDATE {table} SET {moves}
             WHERE id IN (SELECT id FROM candidates)

@@ -39,11 +39,22 @@ EVENT_FIELDS = (
 CALL_FIELDS = ("status", "reason", "error_code", "error_message", "connected_at", "ended_at")
 
 
-def _progress(client, call: Call) -> list[tuple[int, str]]:
-    """The call's three progress notifications; the answers."""
+PROGRESS = ("CallingCaller", "CallingCallee", "Connected")
+# With the first and the last sent again, as the operator may.
+REPEATED = ("CallingCaller", "CallingCaller", "CallingCallee", "Connected", "Connected")
+
+
+def _progress(client, call: Call, statuses=PROGRESS) -> list[tuple[int, str]]:
+    """The call's progress notifications; the answers."""
     return [
-        answer(notify(client, body(status, timeStamp=f"2026-11-26T10:00:0{i}.000Z")))
-        for i, status in enumerate(["CallingCaller", "CallingCallee", "Connected"])
+        answer(
+            notify(
+                client,
+                body(status, timeStamp=f"2026-11-26T10:00:0{i}.000Z"),
+                identifier=call.callidentifier,
+            )
+        )
+        for i, status in enumerate(statuses)
     ]
 
 
@@ -61,8 +72,8 @@ def test_a_progress_notification_is_one_statement(client, call):
 
 def test_the_statement_is_planned_once_per_connection(client, call):
     # psycopg prepares it once it has run prepare_threshold times on the connection (here the
-    # same CallingCaller again and again: after the first, the statement moves nothing and the
-    # general path keeps each as a duplicate).
+    # same CallingCaller again and again: the first moves the call, each after it is kept as a
+    # duplicate).
     threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
     answers = [answer(notify(client, body("CallingCaller"))) for _ in range(threshold + 2)]
 
@@ -72,12 +83,29 @@ def test_the_statement_is_planned_once_per_connection(client, call):
         prepared = [row[0] for row in cursor.fetchall()]
     assert any("FOR UPDATE" in statement for statement in prepared), prepared
     assert call.events.filter(outcome=CallEvent.Outcome.APPLIED).count() == 1
+    assert call.events.filter(outcome=CallEvent.Outcome.DUPLICATE).count() == threshold + 1
+
+
+def test_the_same_progress_again_is_one_statement_kept_as_a_duplicate(client, call):
+    assert answer(notify(client, body("CallingCaller"))) == (200, "0000000")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert answer(notify(client, body("CallingCaller"))) == (200, "0000000")
+
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    call.refresh_from_db()
+    assert call.status == Call.Status.CALLING_CALLER
+    again = call.events.order_by("id").last()
+    assert (again.outcome, again.detail) == (
+        CallEvent.Outcome.DUPLICATE,
+        "The call is already calling_caller.",
+    )
 
 
 def test_it_writes_what_the_general_path_writes(client, call, member, monkeypatch):
     # The same notifications to a second call with the same numbers (and identifier, once the
     # first has ended and let it go), through the general path alone.
-    assert _progress(client, call) == [(200, "0000000")] * 3
+    assert _progress(client, call, REPEATED) == [(200, "0000000")] * 5
     shortcut = {
         "call": Call.objects.filter(pk=call.pk).values(*CALL_FIELDS).get(),
         "events": list(call.events.order_by("id").values(*EVENT_FIELDS)),
@@ -92,14 +120,9 @@ def test_it_writes_what_the_general_path_writes(client, call, member, monkeypatc
         callidentifier="B0C0D0",
     )
     monkeypatch.setattr(notifications, "progress_applied", lambda **kwargs: None)
-    answers = [
-        answer(
-            notify(client, body(s, timeStamp=f"2026-11-26T10:00:0{i}.000Z"), identifier="B0C0D0")
-        )
-        for i, s in enumerate(["CallingCaller", "CallingCallee", "Connected"])
-    ]
+    answers = _progress(client, general, REPEATED)
 
-    assert answers == [(200, "0000000")] * 3
+    assert answers == [(200, "0000000")] * 5
     assert Call.objects.filter(pk=general.pk).values(*CALL_FIELDS).get() == shortcut["call"]
     events = list(general.events.order_by("id").values(*EVENT_FIELDS))
     for event in events:
@@ -111,7 +134,6 @@ def test_it_writes_what_the_general_path_writes(client, call, member, monkeypatc
     ("status_before", "notified", "outcome"),
     [
         (Call.Status.CONNECTED, "CallingCaller", CallEvent.Outcome.STALE),
-        (Call.Status.CALLING_CALLER, "CallingCaller", CallEvent.Outcome.DUPLICATE),
         (Call.Status.UNKNOWN, "CallingCaller", CallEvent.Outcome.APPLIED),
         (Call.Status.ENDED, "Connected", CallEvent.Outcome.STALE),
     ],
