@@ -84,6 +84,7 @@ def recordings(sizes: str) -> dict:
 def table(results: dict) -> list[tuple[str, str, str, str]]:
     """(what, the portal, the reference, the target and whether it is met) for each target."""
     notify, click = results["notify"], results["click_to_call"]
+    rounds = notify["round_ratios"]
     reports, memory = results["reports"], results["memory"]
     upload = memory["upload_200mb"]
 
@@ -116,7 +117,8 @@ def table(results: dict) -> list[tuple[str, str, str, str]]:
             "notification intake, throughput",
             f"{notify['throughput_rps']:,.0f} req/s",
             f"{notify['reference_rps']:,.0f} req/s",
-            f"≥ 1.0 times the reference: {notify['ratio']:.2f}, {verdict(notify['ratio'] >= 1.0)}",
+            f"≥ 1.0 times the reference: {notify['ratio']:.2f} (its {len(rounds)} rounds"
+            f" {min(rounds):.2f} to {max(rounds):.2f}), {verdict(notify['ratio'] >= 1.0)}",
         ),
         (
             "notification intake, p99",

@@ -86,10 +86,10 @@ def redis_flush() -> None:
         redis.Redis.from_url(f"{REDIS_URL}/{db}").flushdb()
 
 
-def calls_for(notifications: int) -> int:
+def calls_for(notifications: int, *, rounds: int = 1) -> int:
     """Calls whose lifecycles make about `notifications` notifications (4.4 a call), rounded up
-    to whole threads' shares."""
-    return math.ceil(notifications / 4.4 / CONNECTIONS) * CONNECTIONS
+    to whole threads' shares in each of `rounds`."""
+    return math.ceil(notifications / 4.4 / CONNECTIONS / rounds) * CONNECTIONS * rounds
 
 
 def expected_deliveries(first: int, count: int) -> dict[tuple[str, str], int]:
@@ -265,10 +265,17 @@ def programs_since(before: CpuSample, after: CpuSample | None = None) -> Counter
 def cpu_use(before: CpuSample, seconds: float) -> dict:
     """Percent of the machine's cores, over `seconds` since `before`: busy, waiting for the
     disk, stolen by the host, and used by each program."""
-    after = cpu_sample()
-    capacity = seconds * (os.cpu_count() or 1) / 100
-    used = programs_since(before, after)
-    spent = {name: after.machine[name] - before.machine[name] for name in after.machine}
+    return cpu_use_over([(before, cpu_sample(), seconds)])
+
+
+def cpu_use_over(intervals: list[tuple[CpuSample, CpuSample, float]]) -> dict:
+    """cpu_use over several intervals (each its samples before and after, and its seconds)."""
+    capacity = sum(seconds for _, _, seconds in intervals) * (os.cpu_count() or 1) / 100
+    used: Counter = Counter()
+    spent: Counter = Counter()
+    for before, after, _ in intervals:
+        used.update(programs_since(before, after))
+        spent.update({name: after.machine[name] - before.machine[name] for name in after.machine})
     return {
         **{f"{name}_pct": round(seconds / capacity, 1) for name, seconds in spent.items()},
         "by_program_pct": {
@@ -372,6 +379,57 @@ def data_prepare(*, notify_calls: int, warmup_calls: int, click_calls: int) -> N
     Token.objects.bulk_create(
         Token(key=f"benchclicker{i:028d}", user=user) for i, user in enumerate(users)
     )
+
+
+# The notification intake alternates the reference's runs and the portal's, this many of each:
+# on this shared machine a run's throughput drifts by a fifth from one minute to the next (the
+# reference's, measured once each in three runs: 465, 533 and 603 requests a second), so one run
+# of each, one after the other, could tell the drift rather than the difference.
+INTAKE_ROUNDS = 4
+
+
+def intake_rounds(url: str, notify_calls: int, auth: str) -> dict:
+    """The reference's and the portal's notification runs, alternating, INTAKE_ROUNDS of each:
+    the portal's round r takes the r-th quarter of the `notify_calls` calls. Each side's
+    figures summed over its rounds (its p50 and p99 the median of its rounds'), each round's
+    throughput, the CPU the portal's rounds cost and the reference's rounds' portal CPU."""
+    from bench import capacity
+
+    per_thread = notify_calls // CONNECTIONS // INTAKE_ROUNDS
+    notify = ("notify.lua", url)
+    load = {"threads": CONNECTIONS, "connections": CONNECTIONS}
+    runs: dict[str, list[dict]] = {"reference": [], "portal": []}
+    reference_cpu_s, portal_cpu = 0.0, []
+    for round_ in range(INTAKE_ROUNDS):
+        cpu_before = cpu_sample()
+        runs["reference"].append(
+            wrk(*notify, 0, per_thread, MEMBERS, "-", REFERENCE_PREFIX, **load)
+        )
+        reference_cpu_s += sum(
+            programs_since(cpu_before)[name] for name in capacity.PORTAL_PROGRAMS
+        )
+        first = round_ * per_thread * CONNECTIONS
+        cpu_before = cpu_sample()
+        portal = wrk(*notify, first, per_thread, MEMBERS, auth, NOTIFY_PREFIX, **load)
+        portal_cpu.append((cpu_before, cpu_sample(), portal["duration_s"]))
+        runs["portal"].append(portal)
+        for label in ("reference", "portal"):
+            print(f"  {label}, round {round_ + 1}: {json.dumps(runs[label][-1])}", flush=True)
+    totals = {label: _runs_summed(figures) for label, figures in runs.items()}
+    return {
+        **totals,
+        "reference_rps": [run["acked"] / run["duration_s"] for run in runs["reference"]],
+        "portal_rps": [run["acked"] / run["duration_s"] for run in runs["portal"]],
+        "reference_cpu_s": reference_cpu_s,
+        "cpu": cpu_use_over(portal_cpu),
+    }
+
+
+def _runs_summed(runs: list[dict]) -> dict:
+    summed = {key: sum(run[key] for run in runs) for key in ("acked", "refused", "duration_s")}
+    for key in ("p50_ms", "p99_ms"):
+        summed[key] = statistics.median(run[key] for run in runs)
+    return summed
 
 
 def notify_check(first: int, count: int, acked_total: int) -> dict:
@@ -480,7 +538,7 @@ def run(
 
     database_recreate(LIVE_DATABASE_URL)
     redis_flush()
-    notify_calls = calls_for(notifications)
+    notify_calls = calls_for(notifications, rounds=INTAKE_ROUNDS)
     warmup_calls = calls_for(2000)
     click_calls = CLICK_RATE * click_seconds
     capacity_seconds = click_seconds  # each capacity step's: 30 s in the full run
@@ -520,7 +578,6 @@ def run(
         "Basic "
         + base64.b64encode(f"{NOTIFY_USERNAME}:{env['OPERATOR_NOTIFY_PASSWORD']}".encode()).decode()
     )
-    per_thread = notify_calls // CONNECTIONS
     try:
         # Warm-up: every worker has imported and connected before anything is measured.
         warm = warmup_calls // CONNECTIONS
@@ -528,17 +585,12 @@ def run(
         load = {"threads": CONNECTIONS, "connections": CONNECTIONS}
         wrk(*notify, notify_calls, warm, MEMBERS, auth, NOTIFY_PREFIX, **load)
         wrk(*notify, 0, warm, MEMBERS, "-", REFERENCE_PREFIX, **load)
-        cpu_before = cpu_sample()
-        reference = wrk(*notify, 0, per_thread, MEMBERS, "-", REFERENCE_PREFIX, **load)
-        reference_cpu_s = sum(programs_since(cpu_before)[name] for name in capacity.PORTAL_PROGRAMS)
         rss_before = {pid: rss_mb(pid) for pid in stack.web_worker_pids()}
-        cpu_before = cpu_sample()
-        portal = wrk(*notify, 0, per_thread, MEMBERS, auth, NOTIFY_PREFIX, **load)
-        notify_cpu = cpu_use(cpu_before, portal["duration_s"])
+        intake = intake_rounds(stack.url, notify_calls, auth)
+        reference, portal = intake["reference"], intake["portal"]
+        reference_cpu_s, notify_cpu = intake["reference_cpu_s"], intake["cpu"]
         rss_after = {pid: rss_mb(pid) for pid in stack.web_worker_pids()}
         check = notify_check(0, notify_calls, portal["acked"])
-        for label, figures in (("reference", reference), ("portal", portal)):
-            print(f"  {label}: {json.dumps(figures)}", flush=True)
         print(f"  database: {json.dumps(check)}", flush=True)
 
         # Enough connections that a slow answer never holds back the next click: the rate is kept.
@@ -585,6 +637,7 @@ def run(
         operator.stop()
     throughput = portal["acked"] / portal["duration_s"]
     reference_rps = reference["acked"] / reference["duration_s"]
+    ratios = [p / r for p, r in zip(intake["portal_rps"], intake["reference_rps"], strict=True)]
     growth = max(rss_after[pid] - rss_before[pid] for pid in rss_before if pid in rss_after)
     return {
         "notify": {
@@ -592,6 +645,8 @@ def run(
             "throughput_rps": round(throughput, 1),
             "reference_rps": round(reference_rps, 1),
             "ratio": round(throughput / reference_rps, 2),
+            # Each round's own ratio: how far this machine's drift moved the figure.
+            "round_ratios": [round(ratio, 2) for ratio in ratios],
             "p50_ms": portal["p50_ms"],
             "p99_ms": portal["p99_ms"],
             "reference_p99_ms": reference["p99_ms"],
