@@ -7,6 +7,7 @@ its own pair of alternating tones, so a test or a person can tell two recordings
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import sys
@@ -25,6 +26,10 @@ def tones_for(sequence: int) -> tuple[int, int]:
     return low, low * 5 // 4  # a major third above
 
 
+# Each of the few tones is computed once per process: a sample at a time in Python, two of them
+# took about 6 ms, half of the sandbox's work for a call in the benchmark's capacity run, on the
+# cores the portal is measured on. (A segment is 8 KB; 64 of them at most.)
+@functools.lru_cache(maxsize=64)
 def _segment(frequency: int) -> array:
     samples = array("h")
     for i in range(SEGMENT):

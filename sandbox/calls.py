@@ -64,7 +64,8 @@ class SandboxCall:
     def recording_audio(self) -> bytes:
         """The recording's WAV, made again on each request (the same bytes every time).
 
-        Generated rather than kept, so a sandbox left up for days holds no audio at all.
+        Generated rather than kept, so a sandbox left up for days holds no recordings (only the
+        few tones they are made of, sandbox.audio).
         """
         seconds = min(self.call_duration or 0, MAX_RECORDING_SECONDS)
         return tone_wav(seconds, sequence=self.sequence)
