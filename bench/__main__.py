@@ -206,7 +206,8 @@ def table(results: dict) -> list[tuple[str, str, str, str]]:
             f"< 16 MB: {verdict(upload['web_worker_growth_mb'] < 16)}",
         ),
         (
-            f"web worker over {memory['web_worker_notifications']:,} notifications",
+            f"web worker over {memory['web_worker_notifications']:,} notifications (the"
+            " portal's and the reference's)",
             f"{memory['web_worker_growth_mb']:+.1f} MB",
             "",
             f"flat (< 20 MB): {verdict(memory['web_worker_growth_mb'] < 20)}",

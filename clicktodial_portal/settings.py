@@ -151,8 +151,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg prepares a statement it has run this many times on a connection; Django turns that
     # off (None) for connection poolers' sake. Only the statements sent through
     # clicktodial_portal.sql.prepared_cursor can be prepared (the ORM's bind on the client and
-    # never are). Behind PgBouncer in transaction mode, give it max_prepared_statements (1.21+).
-    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
+    # never are, though psycopg counts their last 100 texts per connection). Behind PgBouncer in
+    # transaction mode, give it max_prepared_statements (1.21+), or turn this off.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}

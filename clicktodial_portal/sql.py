@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
+from django.utils.asyncio import async_unsafe
 
 
 def insert_for_each(instance: Model, *, source: str, column: str) -> tuple[str, list[object]]:
@@ -56,6 +57,7 @@ def assignments(model: type[Model], fields: dict[str, object]) -> tuple[str, lis
     return ", ".join(parts), params
 
 
+@async_unsafe
 def prepared_cursor() -> CursorWrapper:
     """A cursor for a hot path's own statement, which PostgreSQL plans once per connection.
 
@@ -63,10 +65,10 @@ def prepared_cursor() -> CursorWrapper:
     statement goes out as new text and is planned anew, which for a notification's statements
     cost about a sixth of their time (bench.profile_notify: a status 2.3 to 2.0 ms, an end 3.9 to
     3.2 ms). This one binds on the server, so psycopg prepares a statement once it has run
-    `prepare_threshold` times on the connection (settings.DATABASES' OPTIONS) and then sends
-    only its values. Only the few statements written for speed use it; the ORM's stay as they
-    are, since Django warns that some of its queries fail with server-side binding. Elsewhere
-    than on PostgreSQL, the usual cursor.
+    `prepare_threshold` times on the connection (settings.DATABASES' OPTIONS; none with
+    DATABASE_PREPARED_STATEMENTS=false) and then sends only its values. Only the few statements
+    written for speed use it; the ORM's stay as they are, since Django warns that some of its
+    queries fail with server-side binding. Elsewhere than on PostgreSQL, the usual cursor.
     """
     if connection.vendor != "postgresql":
         return connection.cursor()
