@@ -125,7 +125,7 @@ def _end_applied(
         return None
     # The month's first end opens its pool (only an end that is applied: the checks above first).
     pool = pool or pool_for_day(timezone.localdate(call.created_at))
-    read = {"status": call.status, "connected_at": call.connected_at}
+    status_read, connected_at_read = call.status, call.connected_at
     fields = {
         "status": Status.ENDED,
         "error_code": "",
@@ -146,7 +146,7 @@ def _end_applied(
         callidentifier,
         fields,
         "id = %s AND status = %s AND connected_at IS NOT DISTINCT FROM %s",
-        [call.pk, read["status"], read["connected_at"]],
+        [call.pk, status_read, connected_at_read],
         returning="id",
     )
     kept, kept_params = _event_insert(event)

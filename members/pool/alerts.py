@@ -26,9 +26,17 @@ def alerts_raise(*, pool: MinutePool) -> None:
     """Record each threshold the pool (as it stands in this transaction) has crossed, once, and
     mail the admins after commit."""
     percent = pool.percent_used
-    for threshold in sorted(pool.alert_thresholds):
-        if percent < threshold:
-            break
+    crossed = [threshold for threshold in pool.alert_thresholds if percent >= threshold]
+    if not crossed:
+        return
+    # Once the pool is past a threshold, every billed end of the month comes here: one read of
+    # what is raised already, not a get_or_create's read for each threshold crossed.
+    raised = set(
+        PoolAlert.objects.filter(pool=pool, threshold__in=crossed).values_list(
+            "threshold", flat=True
+        )
+    )
+    for threshold in sorted(set(crossed) - raised):
         alert, created = PoolAlert.objects.get_or_create(
             pool=pool, threshold=threshold, defaults={"percent_used": percent}
         )
