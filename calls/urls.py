@@ -1,7 +1,7 @@
 from django.urls import path
 
 from calls.notify import CamaraEventView, StatusNotifyView
-from calls.views import call_pages, contacts, outcomes
+from calls.views import call_pages, contacts, dial, outcomes
 from clicktodial_portal import bounds  # noqa: F401 (registers the <id:…> path converter)
 
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("contacts/<id:pk>/edit/", contacts.contact_edit, name="contact-edit"),
     path("contacts/<id:pk>/delete/", contacts.contact_delete, name="contact-delete"),
     path("contacts/delete/", contacts.contact_bulk_delete, name="contact-bulk-delete"),
+    # A number from anywhere: a CRM's link, or a tel: link with the portal as its handler.
+    path("call", dial.call_number, name="call-number"),
     path("calls/", call_pages.call_list, name="call-list"),
     path("calls/export.csv", call_pages.call_export_csv, name="call-export-csv"),
     path("calls/export.xlsx", call_pages.call_export_xlsx, name="call-export-xlsx"),

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.db.models import Q
@@ -12,8 +13,10 @@ from django.db.models import Q
 from operator_api import InvalidPhoneNumber, normalize_number
 
 __all__ = [
+    "DialedNumber",
     "InvalidPhoneNumber",
     "SearchedNumber",
+    "dialed_number",
     "looks_like_a_number",
     "phone_number_normalize",
     "searched_number",
@@ -62,3 +65,39 @@ def searched_number(text: str) -> SearchedNumber | None:
         return SearchedNumber(phone_number_normalize(text), digits)
     except InvalidPhoneNumber:
         return SearchedNumber(None, digits)
+
+
+# A link's scheme: tel: (RFC 3966), and callto:, which older CRMs and Skype wrote.
+_LINK_SCHEME = re.compile(r"^(?:tel|callto):(?://)?", re.IGNORECASE)
+# An extension's digits, without the visual separators RFC 3966 allows in it.
+_NOT_EXTENSION = re.compile(r"[^\d*#]")
+
+
+@dataclass(frozen=True)
+class DialedNumber:
+    """A number as a link hands it over: the number to ring, in E.164, and an extension to ask
+    for once someone answers (the operator rings numbers, it cannot dial an extension)."""
+
+    e164: str
+    extension: str = ""
+
+
+def dialed_number(text: str) -> DialedNumber:
+    """`text` as a link gives it — a number as a person types it, or a tel: URI as a browser hands
+    one to its handler (percent-escaped, with visual separators, `;ext=…`, and a local number's
+    `;phone-context=+…`) — in E.164. Raises InvalidPhoneNumber quoting the text as given."""
+    raw = text.strip()
+    number, *parameters = unquote(_LINK_SCHEME.sub("", raw, count=1)).split(";")
+    extension = ""
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        name = name.strip().lower()
+        if name == "ext":
+            extension = _NOT_EXTENSION.sub("", value)
+        elif name == "phone-context" and value.startswith("+") and not number.startswith("+"):
+            # A local number in a context of global digits: the number is those digits, then its.
+            number = value + number
+    try:
+        return DialedNumber(phone_number_normalize(number), extension)
+    except InvalidPhoneNumber:
+        raise InvalidPhoneNumber(raw=raw) from None

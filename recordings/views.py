@@ -12,16 +12,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from calls.models import Call
 from calls.selectors import call_is_theirs, call_page_visible_to
 from clicktodial_portal.masking import mask_number
+from clicktodial_portal.redirects import redirect_back
 from recordings import selectors, services
 from recordings.list_filters import RecordingFilterForm
 from recordings.models import Recording
@@ -131,10 +131,7 @@ def _back(request: HttpRequest, recording: Recording) -> HttpResponse:
     if request.headers.get("HX-Request"):
         call = Call.objects.select_related("recording").get(pk=recording.call_id)
         return render(request, "recordings/_panel.html", recording_panel_context(request, call))
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        target = reverse("call-detail", args=[recording.call_id])
-    return redirect(target)
+    return redirect_back(request, "call-detail", recording.call_id)
 
 
 @login_required

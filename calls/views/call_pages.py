@@ -25,6 +25,7 @@ from calls.models import Call
 from calls.services import dialing, outcomes, placing, wrapup
 from clicktodial_portal import exports
 from clicktodial_portal.error_pages import export_refused
+from clicktodial_portal.redirects import redirect_back
 from members.models import Member
 from members.pool.services import pool_current
 from recordings.selectors import can_access_all_recordings
@@ -61,7 +62,7 @@ def call_start(request: HttpRequest) -> HttpResponse:
         )
     except CallNotAllowed as exc:
         messages.error(request, exc.message)
-        return redirect("contact-list")
+        return redirect_back(request, "contact-list")
     return redirect("call-detail", pk=call.pk)
 
 

@@ -23,11 +23,11 @@ from django.http import (
     QueryDict,
 )
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clicktodial_portal import bounds
+from clicktodial_portal.redirects import redirect_back
 from members import services
 from members.exceptions import MemberInvalid
 from members.forms import MemberForm
@@ -55,16 +55,6 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 def invalid_to_form(form: Any, exc: MemberInvalid) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
-def back(request: HttpRequest, default: str) -> HttpResponse:
-    """Back to the page the button was on (with its filters), if that page is ours."""
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
 
 
 # Members
@@ -175,7 +165,7 @@ def member_suspend(request: HttpRequest, pk: int) -> HttpResponse:
         _("%(name)s was suspended: they cannot place calls until reactivated.")
         % {"name": member.name},
     )
-    return back(request, "member-list")
+    return redirect_back(request, "member-list")
 
 
 @staff_required
@@ -186,7 +176,7 @@ def member_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request, _("%(name)s is active again and can place calls.") % {"name": member.name}
     )
-    return back(request, "member-list")
+    return redirect_back(request, "member-list")
 
 
 @staff_required
@@ -199,4 +189,4 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
         _("%(name)s was removed: they can no longer place calls. Their call history is kept.")
         % {"name": member.name},
     )
-    return back(request, "member-list")
+    return redirect_back(request, "member-list")
