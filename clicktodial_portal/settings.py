@@ -292,6 +292,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous API request is answered 401 with a WWW-Authenticate header.
         "rest_framework.authentication.TokenAuthentication",
+        # The same token as `Authorization: Bearer …`, what generated clients send.
+        "clicktodial_portal.api_auth.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -314,6 +316,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Start and follow calls, manage contacts and member numbers.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # A request's model apart from the response's (no read-only fields to fill in, `PatchedX`
+    # all optional): what a generated client needs to send a body (issue 21).
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The API's bodies are documented as JSON alone, so that a client generated from the schema
+    # sends JSON (the views still read forms, as DRF's browsable API sends them).
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    # Operations tagged and named by resource (`calls`, `calls_create`), not all as `api`: a
+    # generated client's modules follow the tags.
+    "SCHEMA_PATH_PREFIX": "/api/v1",
     # Swagger UI's files are served by the portal itself, not fetched from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -326,6 +337,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "clicktodial_portal.api_errors.document_errors",
+        "clicktodial_portal.api_schema.nullable_references",
     ],
 }
 

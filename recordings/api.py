@@ -11,6 +11,7 @@ from rest_framework.request import Request
 
 from recordings import selectors, services
 from recordings.models import Recording
+from recordings.selectors import CONTENT_TYPES
 from recordings.serving import recording_response
 
 
@@ -24,6 +25,17 @@ class RecordingNotReady(exceptions.APIException):
     status_code = 404
     default_detail = _("This call has no recording to play.")
     default_code = "not_ready"
+
+
+def _audio(status: int, description: str) -> dict:
+    """The audio's response for `status`, in every media type a recording may be served as (each
+    stated, not `audio/*`, which generated clients cannot read; application/octet-stream for a
+    format the portal does not know, and for clients that ask for bytes)."""
+    media_types = ["application/octet-stream", *sorted(set(CONTENT_TYPES.values()))]
+    return {
+        (status, media_type): OpenApiResponse(OpenApiTypes.BINARY, description=description)
+        for media_type in media_types
+    }
 
 
 class CallRecordingAudioView(views.APIView):
@@ -46,8 +58,14 @@ class CallRecordingAudioView(views.APIView):
             OpenApiParameter("download", OpenApiTypes.BOOL, description=_("Send as an attachment."))
         ],
         responses={
-            (200, "audio/*"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The audio.")),
-            (206, "audio/*"): OpenApiResponse(OpenApiTypes.BINARY, description=_("A byte range.")),
+            **_audio(200, _("The audio, in the media type of its format.")),
+            **_audio(206, _("A byte range of the audio.")),
+            302: OpenApiResponse(
+                description=_(
+                    "With RECORDING_DELIVERY=storage_url: a short-lived link to the audio in the "
+                    "object storage (Location)."
+                )
+            ),
             404: OpenApiResponse(description=_("No such call for you, or no recording to play.")),
             410: OpenApiResponse(description=_("Deleted after the retention period.")),
             416: OpenApiResponse(description=_("The Range starts past the end of the file.")),

@@ -14,8 +14,15 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.utils.http import content_disposition_header, http_date
+from django.utils.translation import gettext as _
 
 from recordings.models import Recording
 from recordings.selectors import content_type_of, recording_filename
@@ -127,7 +134,9 @@ def recording_response(
         try:
             byte_range = parse_range(request.headers["Range"], size)
         except Unsatisfiable:
-            response = HttpResponse(status=416)
+            # An error as the API's others are (JSON), with the size a client needs to retry.
+            message = _("The range starts past the end of the recording (%(size)s bytes).")
+            response = JsonResponse({"detail": message % {"size": size}}, status=416)
             response["Content-Range"] = f"bytes */{size}"
             response["Accept-Ranges"] = "bytes"
             return response

@@ -109,6 +109,8 @@ ROUTES: dict[str, Route] = {
         writes={"post": {"outsider": 404, "finance": 404, "admin": 404, "owner": 302}},
         body={"contact": "{pk}", "confirmed": "1"},
     ),
+    # A number from a link: only the user's own and shared contacts are named on it.
+    "call-number": Route(get=EVERYONE),
     "call-list": Route(get=EVERYONE),
     "call-export-csv": Route(get=EVERYONE),
     "call-export-xlsx": Route(get=EVERYONE),

@@ -1,6 +1,7 @@
 """Schemathesis over the API's own OpenAPI schema: every operation, as an admin and as an employee,
 with valid and invalid inputs. No answer may be a 5xx, and every answer, errors included, must be
-what the schema documents (status code, content type, body).
+what the schema documents (status code, content type, body), also as a strict OpenAPI 3.0.3
+validator reads it (tests/strict_schema.py).
 
 In process, through the WSGI application, on the test database; no operator is called. The
 examples are derandomised, so that CI runs the same inputs every time."""
@@ -30,6 +31,7 @@ from calls.models import Call, Contact
 from clicktodial_portal.wsgi import application
 from members.models import Member
 from tests.reliability import record
+from tests.strict_schema import response_errors
 
 # Dates as drawn for every `format: date` value, in requests' parameters and bodies: the calendar's
 # ends and the supported range's edges (bounds.DATE_MIN/MAX) beside any day of any year, so that a
@@ -152,6 +154,13 @@ def _call_and_validate(case, token: str) -> None:
     if response.status_code >= 500:
         tried["5xx"] += 1
     case.validate_response(response, checks=CHECKS)
+    headers = {name.lower(): values for name, values in response.headers.items()}
+    content_type = headers.get("content-type", [""])[0]
+    body = response.json() if "json" in content_type and response.content else None
+    errors = response_errors(
+        schema.raw_schema, case.operation.definition.raw, response.status_code, content_type, body
+    )
+    assert errors == [], f"{case.method} {case.formatted_path} answered {response.status_code}"
 
 
 # Examples per operation, from the profile (tests/conftest.py): half its size for the admin (25

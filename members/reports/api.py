@@ -3,7 +3,12 @@
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -52,10 +57,21 @@ class UsageQuerySerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "description": "The member's or department's id (0: no department), the day "
+        "(YYYY-MM-DD) or the month (YYYY-MM), as `group_by` says.",
+    }
+)
+class UsageKeyField(serializers.Field):
+    """A row's key: an id for members and departments, a date's text for days and months."""
+
+
 _ROW = inline_serializer(
     "UsageRow",
     {
-        "key": serializers.CharField(),
+        "key": UsageKeyField(),
         "label": serializers.CharField(),
         "calls": serializers.IntegerField(),
         "seconds": serializers.IntegerField(),

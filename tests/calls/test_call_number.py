@@ -36,14 +36,19 @@ def test_what_is_no_number_is_refused_quoting_it(link):
     assert raised.value.raw == link.strip()
 
 
-def test_the_page_shows_the_number_and_its_contact_and_rings_nobody(as_employee, member, employee):
+def test_the_page_shows_the_number_and_its_contact_and_rings_nobody(
+    as_employee, member, employee, teammate
+):
     Contact.objects.create(owner=employee, name="Li Wei", phone_number="+8613800138000")
     Contact.objects.create(owner=None, name="Front desk", phone_number="+8613800138000")
+    Contact.objects.create(owner=teammate, name="Zhao Secret", phone_number="+8613800138000")
 
     response = as_employee.get("/call", {"number": "tel:+86-138-0013-8000"})
 
     assert response.status_code == 200
+    # Their own first, then the shared one; never a teammate's private contact.
     assert [c.name for c in response.context["contacts"]] == ["Li Wei", "Front desk"]
+    assert "Zhao Secret" not in response.content.decode()
     assert b'name="callee" value="+8613800138000"' in response.content
     assert Call.objects.count() == 0
 

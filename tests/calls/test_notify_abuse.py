@@ -504,7 +504,7 @@ def test_the_endpoint_is_in_the_openapi_schema(client):
         "description": "The operator's credentials for status notifications.",
     }
     assert {"200", "400", "401", "403", "413", "503"} <= set(operation["responses"])
-    fields = schema["components"]["schemas"]["OperatorStatusNotification"]["properties"]
+    fields = schema["components"]["schemas"]["OperatorStatusNotificationRequest"]["properties"]
     assert set(fields) == {
         "caller",
         "callee",

@@ -106,6 +106,11 @@ def test_a_range_past_the_end_is_416(api, recording):
 
     assert response.status_code == 416
     assert response["Content-Range"] == f"bytes */{len(WAV)}"
+    # An error as the API's others are, which the schema documents.
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": f"The range starts past the end of the recording ({len(WAV)} bytes)."
+    }
 
 
 @pytest.mark.parametrize("header", ["bytes=0-1,5-6", "bytes=5-1", "lines=1-2", "bytes=x-"])
