@@ -23,6 +23,7 @@ from django.utils.translation import gettext_noop
 
 from calls.models import Call, CallEvent
 from calls.selectors import REASON_LABELS
+from calls.signals import call_status_changed
 from clicktodial_portal import metrics
 from clicktodial_portal.fields import fitted
 from clicktodial_portal.logs import printable
@@ -95,6 +96,7 @@ def advance(call: Call, status: str, **fields: object) -> None:
     if status == Status.ENDED:
         usage_record(call=call)
         recording_register(call=call)
+    call_status_changed.send(sender=Call, call=call)
 
 
 def status_changed(*, call_id: int, status: str, reason: str) -> None:

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "calls",
     "recordings",
     "audit",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -466,7 +467,19 @@ CELERY_BEAT_SCHEDULE = {
     "recordings-expire": {"task": "recordings.tasks.recordings_expire_task", "schedule": 3600.0},
     "pool-alerts-resend": {"task": "members.tasks.pool_alerts_resend_task", "schedule": 600.0},
     "pool-rollover": {"task": "members.tasks.pool_rollover_task", "schedule": 600.0},
+    "webhook-messages-due": {"task": "webhooks.tasks.webhook_messages_due_task", "schedule": 30.0},
 }
+
+# Webhooks (webhooks/): private, loopback and link-local addresses, and plain http://, only when
+# allowed (a receiver inside the enterprise's network); how long an endpoint may take; the delays
+# between tries (Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, each with
+# jitter), for a day, after which the message is given up and an endpoint failing all that time
+# disabled.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+WEBHOOK_CONNECT_TIMEOUT = 3.05
+WEBHOOK_TIMEOUT = 10.0
+WEBHOOK_RETRY_DELAYS = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600]
+WEBHOOK_RETRY_PERIOD = 24 * 3600
 
 # Recordings. Whether calls are recorded where no rule (enterprise, department, member; set in
 # the admin) says otherwise, and the v1 begin request's field that asks for it ("record": 0/1 in

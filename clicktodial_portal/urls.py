@@ -9,7 +9,11 @@ from rest_framework.routers import APIRootView
 
 # The API's browsable root lists its collections, by URL name.
 api_root = APIRootView.as_view(
-    api_root_dict={"contacts": "api-contact-list", "members": "api-member-list"}
+    api_root_dict={
+        "contacts": "api-contact-list",
+        "members": "api-member-list",
+        "webhooks": "api-webhook-list",
+    }
 )
 
 urlpatterns = [
@@ -21,6 +25,7 @@ urlpatterns = [
     path("api/v1/", include("members.api_urls")),
     path("api/v1/", include("members.reports.api_urls")),
     path("api/v1/", include("recordings.api_urls")),
+    path("api/v1/", include("webhooks.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script from ?script, not inline: the
     # Content-Security-Policy allows no inline script (nor the inline style the template drops).
@@ -36,6 +41,7 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("recordings.urls")),
     path("", include("audit.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 # Under /api/ a page that does not exist answers in the API's JSON error format.

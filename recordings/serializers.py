@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +36,10 @@ def call_recording_data(call: object, *, request: Request | None) -> dict | None
     url = None
     if recording.status == Recording.Status.READY:
         url = reverse("api-call-recording", args=[recording.call_id])
-        if request is not None:
-            url = request.build_absolute_uri(url)
+        # Absolute: from the request's host, else (a webhook's body) from the portal's address.
+        url = (
+            request.build_absolute_uri(url)
+            if request is not None
+            else settings.PORTAL_BASE_URL + url
+        )
     return {"status": recording.status, "url": url}

@@ -33,6 +33,7 @@ from clicktodial_portal.celery import retry_delay, task_send
 from operator_api import OperatorError, RecordingResult, get_operator
 from recordings.audio import BrokenAudio, UnknownFormat, inspect_audio
 from recordings.models import Recording
+from recordings.signals import recording_ready
 
 if TYPE_CHECKING:
     from calls.models import Call
@@ -188,15 +189,19 @@ def recording_download(*, recording_id: int, now: datetime | None = None) -> Dow
     finally:
         temporary.close()  # removes the temporary file unless storage moved it away
 
-    updated = Recording.objects.filter(pk=recording_id, status=Status.DOWNLOADING).update(
-        status=Status.READY,
-        file=stored_name,
-        downloaded_at=timezone.now(),
-        next_attempt_at=None,
-        last_error="",
-        updated_at=timezone.now(),
-        **details,
-    )
+    with transaction.atomic():
+        updated = Recording.objects.filter(pk=recording_id, status=Status.DOWNLOADING).update(
+            status=Status.READY,
+            file=stored_name,
+            downloaded_at=timezone.now(),
+            next_attempt_at=None,
+            last_error="",
+            updated_at=timezone.now(),
+            **details,
+        )
+        if updated == 1:
+            recording.refresh_from_db()
+            recording_ready.send(sender=Recording, recording=recording)
     if updated != 1:
         # Taken from us meanwhile (an admin reset it): the stored copy is nobody's.
         recording.file.storage.delete(stored_name)

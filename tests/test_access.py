@@ -36,6 +36,7 @@ from members import roles
 from members.models import BusinessNumber, Department
 from recordings.models import RecordingRule
 from tests.recordings.conftest import ended_call, stored_recording
+from webhooks.models import WebhookEndpoint, WebhookMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +73,8 @@ OWN = _grid(200, 404, 404, 200)  # the owner's call or recording
 # A private contact is its owner's alone, admins included (calls.contact_selectors.contacts_of).
 OWN_CONTACT = _grid(200, 404, 404, 404)
 STAFF = _grid(403, 403, 403, 200)  # administrators only
+# A form only administrators may send, which takes them back to a page.
+ADMIN_WRITE = {"owner": 403, "outsider": 403, "finance": 403, "admin": 302}
 REPORTS = _grid(403, 403, 200, 200)  # finance and administrators
 
 
@@ -247,6 +250,23 @@ ROUTES: dict[str, Route] = {
         },
         body={"name": "Renamed"},
     ),
+    # Webhooks (admins): pages and API.
+    "webhook-list": Route(get=STAFF),
+    "webhook-detail": Route(obj="webhook", get=STAFF),
+    "webhook-test": Route(obj="webhook", writes={"post": ADMIN_WRITE}),
+    "webhook-enable": Route(obj="webhook", writes={"post": ADMIN_WRITE}),
+    "webhook-delete": Route(obj="webhook", writes={"post": ADMIN_WRITE}),
+    "webhook-message-resend": Route(obj="webhook_message", writes={"post": ADMIN_WRITE}),
+    "api-webhook-list": Route(get=STAFF),
+    "api-webhook-detail": Route(
+        obj="webhook",
+        get=STAFF,
+        writes={"delete": {"owner": 403, "outsider": 403, "finance": 403, "admin": 204}},
+    ),
+    "api-webhook-test": Route(
+        obj="webhook",
+        writes={"post": {"owner": 403, "outsider": 403, "finance": 403, "admin": 202}},
+    ),
 }
 
 # The lists the outsider may open, and must find empty of the owner's data.
@@ -301,6 +321,9 @@ def objects(member, teammate_member) -> dict[str, object]:
     )
     call = ended_call(member, callee=SECRET_NUMBER, callee_name=SECRET_NAME, contact=contact)
     recording = stored_recording(call)
+    webhook = WebhookEndpoint.objects.create(
+        url="https://93.184.215.14/hooks", events=["call.ended"]
+    )
     return {
         "contact": contact,
         "call": call,
@@ -312,6 +335,10 @@ def objects(member, teammate_member) -> dict[str, object]:
         "user": type(member.user).objects.create_user(username="newcomer"),
         "rule": RecordingRule.objects.create(scope=RecordingRule.Scope.ENTERPRISE, record=True),
         "outcome": CallOutcome.objects.create(code="left_message", name="Left a message"),
+        "webhook": webhook,
+        "webhook_message": WebhookMessage.objects.create(
+            endpoint=webhook, event_type="webhook.test", body="{}"
+        ),
     }
 
 

@@ -26,6 +26,7 @@ from calls.models import Call
 from calls.services.identifiers import RELEASE_TASK, identifier_take, release_if_hang_up_waits
 from calls.services.notifications import adopt_early_events
 from calls.services.outcomes import unknown_calls_alert
+from calls.signals import call_status_changed
 from clicktodial_portal import metrics
 from clicktodial_portal.celery import task_send_on_commit
 from clicktodial_portal.fields import fitted
@@ -66,17 +67,19 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
     never dial it twice. Only a request that certainly did not reach the operator is retried; when
     the answer may have been lost the call becomes `unknown`, and no one dials again on their own.
     """
-    claimed = Call.objects.filter(pk=call_id, status=Status.QUEUED).update(
-        status=Status.DIALING,
-        begin_attempts=F("begin_attempts") + 1,
-        begun_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
-    if claimed != 1:
-        logger.info("call %s: not queued any more, begin skipped", call_id)
-        return TaskOutcome.DONE
-    # The member comes along: whether the call is recorded is a question about them.
-    call = Call.objects.select_related("member").get(pk=call_id)
+    with transaction.atomic():
+        claimed = Call.objects.filter(pk=call_id, status=Status.QUEUED).update(
+            status=Status.DIALING,
+            begin_attempts=F("begin_attempts") + 1,
+            begun_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        if claimed != 1:
+            logger.info("call %s: not queued any more, begin skipped", call_id)
+            return TaskOutcome.DONE
+        # The member comes along: whether the call is recorded is a question about them.
+        call = Call.objects.select_related("member").get(pk=call_id)
+        call_status_changed.send(sender=Call, call=call)
     if call.begin_attempts == 1:  # a retry dials the same call again: counted once
         counted(call.status, call.reason)
 
@@ -98,6 +101,7 @@ def call_begin(*, call_id: int, last_attempt: bool) -> TaskOutcome:
             call.status = Status.QUEUED
             call.error_message = exc.message
             call.save(update_fields=["status", "error_message", "updated_at"])
+            call_status_changed.send(sender=Call, call=call)
         logger.warning("call %s: operator unreachable, will retry: %s", call_id, exc)
         return TaskOutcome.RETRY
     except OperatorOutcomeUnknown as exc:

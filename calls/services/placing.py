@@ -21,6 +21,7 @@ from calls.exceptions import CallNotAllowed, CallNotQueued, CallRateLimited
 from calls.lifecycle import advance, counted
 from calls.models import Call, Contact
 from calls.services.contacts import phone_number_checked
+from calls.signals import call_status_changed
 from clicktodial_portal.celery import task_send
 from clicktodial_portal.fields import fitted
 from clicktodial_portal.logs import call_logging
@@ -137,6 +138,7 @@ def call_start(
             limit_note=fitted(Call, "limit_note", limit_note),
         )
         counted(call.status, call.reason)
+        call_status_changed.send(sender=Call, call=call)
         transaction.on_commit(lambda: _begin_enqueue(call))
     # A call just made has no debit and no recording: said so, so that showing it asks nothing.
     for absent in (Call.usage, Call.recording):

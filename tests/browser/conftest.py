@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import wait_until
+from tests.webhooks.receiver import quick_webhooks, receiver  # noqa: F401 (fixtures)
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

@@ -1,0 +1,1 @@
+from tests.webhooks.receiver import quick_webhooks, receiver  # noqa: F401 (fixtures)
