@@ -405,3 +405,29 @@ def test_an_alert_that_cannot_be_raised_leaves_the_applied_end_as_it_is(
 
     assert list(call.events.values_list("outcome", flat=True)) == [CallEvent.Outcome.APPLIED]
     assert "its alerts could not be raised now" in caplog.text
+
+
+def test_while_a_webhook_endpoint_is_active_the_general_path_applies_everything(client, call):
+    """The shortcut sends no signal, so it stands aside (writes nothing) while an app listens to a
+    call's changes (webhooks: an active endpoint); the general path applies and signals each."""
+    from calls.signals import call_status_changed
+    from webhooks.models import WebhookEndpoint
+
+    WebhookEndpoint.objects.create(url="https://93.184.215.14/hooks", events=["call.status"])
+    pool_current()
+    signalled = []
+
+    def listen(sender, call, **kwargs):
+        signalled.append(call.status)
+
+    call_status_changed.connect(listen)
+    try:
+        assert _progress(client, call) == [(200, "0000000")] * 3
+        assert answer(notify(client, DISCONNECTED)) == (200, "0000000")
+    finally:
+        call_status_changed.disconnect(listen)
+
+    assert signalled == ["calling_caller", "calling_callee", "connected", "ended"]
+    call.refresh_from_db()
+    assert call.status == Call.Status.ENDED
+    assert call.usage.billed_seconds == 180
