@@ -79,7 +79,8 @@ class WebhookMessage(models.Model):
     call_id = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
-    # Retries go on for a day from here: the message's writing, or an admin's "Resend".
+    # Retries go on for a day from here: its first try, or its first after a resend or after its
+    # endpoint was enabled again.
     window_start = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A worker holds the message until then; a worker that died lets go when it passes.

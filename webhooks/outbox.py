@@ -87,9 +87,12 @@ def _call_status_changed(sender: object, call: Call, **kwargs: object) -> None:
     endpoints = _endpoints_active()
     if not endpoints:
         return
-    data = call_data(call)
+    # Read again, within the change's transaction: the sender's object may hold relations it read
+    # before the change (no debit yet, say) that the change has since written.
+    data = call_data(Call.objects.get(pk=call.pk))
     messages_write(endpoints, EventType.CALL_STATUS, data, call_id=call.pk)
-    if call.status == Call.Status.ENDED:
+    # Once per call: a final status (ended, or failed) never changes again.
+    if call.status in Call.FINAL_STATUSES:
         messages_write(endpoints, EventType.CALL_ENDED, data, call_id=call.pk)
 
 

@@ -14,9 +14,12 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditLogEntry
 from audit.services import audit_record
+from clicktodial_portal.celery import task_send_on_commit
 from webhooks.addresses import AddressRefused, url_check
 from webhooks.models import TEST_EVENT, EventType, WebhookEndpoint, WebhookMessage
 from webhooks.outbox import body_for, deliver_enqueue
+
+SWEEP_TASK = "webhooks.tasks.webhook_messages_due_task"
 
 
 class EndpointInvalid(ValueError):
@@ -83,13 +86,12 @@ def endpoint_enable(*, actor: AbstractBaseUser, endpoint: WebhookEndpoint) -> No
             before={"is_active": False},
             after={"is_active": True},
         )
+        # Each waiting message tried again at once, with a day of retries from its next try.
         waiting = WebhookMessage.objects.filter(
             endpoint=endpoint, status=WebhookMessage.Status.PENDING
-        ).update(window_start=timezone.now(), next_attempt_at=None)
+        ).update(attempts=0, next_attempt_at=None)
     if waiting:
-        from webhooks.delivery import messages_due_send
-
-        transaction.on_commit(messages_due_send)
+        task_send_on_commit(SWEEP_TASK)
 
 
 def test_event_send(*, endpoint: WebhookEndpoint) -> WebhookMessage:
@@ -104,18 +106,25 @@ def test_event_send(*, endpoint: WebhookEndpoint) -> WebhookMessage:
     return message
 
 
-def message_resend(*, message: WebhookMessage) -> None:
-    """The same message (the same id, so a receiver that has it drops the repeat) sent again,
-    retried for another day if it fails."""
+def message_resend(*, message: WebhookMessage) -> bool:
+    """The same message (the same id, so a receiver that has it drops the repeat) sent again, with
+    a day of retries from its next try; not one a worker is trying now. Whether it is."""
+    now = timezone.now()
     with transaction.atomic():
-        WebhookMessage.objects.filter(pk=message.pk).update(
-            status=WebhookMessage.Status.PENDING,
-            window_start=timezone.now(),
-            next_attempt_at=None,
-            leased_until=None,
-            delivered_at=None,
+        resent = (
+            WebhookMessage.objects.filter(pk=message.pk)
+            .exclude(leased_until__gt=now)
+            .update(
+                status=WebhookMessage.Status.PENDING,
+                attempts=0,
+                next_attempt_at=None,
+                leased_until=None,
+                delivered_at=None,
+            )
         )
-        transaction.on_commit(lambda: deliver_enqueue(message.pk))
+        if resent:
+            transaction.on_commit(lambda: deliver_enqueue(message.pk))
+    return bool(resent)
 
 
 def endpoint_disabled_tell(endpoint_id: int) -> None:

@@ -57,7 +57,10 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     services.test_event_send(endpoint=endpoint)
-    messages.success(request, _("A test event is on its way; its attempt shows below."))
+    if endpoint.is_active:
+        messages.success(request, _("A test event is on its way; its attempt shows below."))
+    else:
+        messages.warning(request, _("The test event waits: the endpoint is disabled."))
     return redirect("webhook-detail", pk=pk)
 
 
@@ -83,7 +86,11 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_POST
 def webhook_message_resend(request: HttpRequest, pk: int) -> HttpResponse:
-    message = get_object_or_404(WebhookMessage, pk=pk)
-    services.message_resend(message=message)
-    messages.success(request, _("The message is sent again, with the same id."))
+    message = get_object_or_404(WebhookMessage.objects.select_related("endpoint"), pk=pk)
+    if not services.message_resend(message=message):
+        messages.warning(request, _("The message is being sent right now."))
+    elif message.endpoint.is_active:
+        messages.success(request, _("The message is sent again, with the same id."))
+    else:
+        messages.warning(request, _("The message waits: the endpoint is disabled."))
     return redirect("webhook-detail", pk=message.endpoint_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime
 import io
 import logging
 import os
@@ -18,10 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from django.core.cache.backends.locmem import LocMemCache
 
 from operator_api import (
@@ -41,6 +36,7 @@ from operator_api import (
     TokenStore,
     UserInBlacklist,
 )
+from tests.helpers import self_signed_certificate
 
 MakeOperator = Callable[..., SeedV1Operator]
 MakeConfig = Callable[..., OperatorConfig]
@@ -686,27 +682,7 @@ def test_a_refused_certificate_is_unreachable(
 @contextlib.contextmanager
 def tls_server_with_a_self_signed_certificate(folder):
     """An HTTPS server whose certificate no trust store knows; the requests it read."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_file, key_file = self_signed_certificate(folder, "operator.example")
     received: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -720,7 +696,7 @@ def tls_server_with_a_self_signed_certificate(folder):
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    context.load_cert_chain(cert_file, key_file)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -1,14 +1,11 @@
 """Webhooks end to end (issue 21): an endpoint registered by API, a sandbox call placed, and a
 receiver started by the test gets `call.status` for each status in order, one `call.ended` and
 `recording.ready`, each verified with the standardwebhooks package; deliveries survive the
-receiver being down for a while, the broker refusing the task and a worker dying while it holds
-a message."""
-
-from datetime import timedelta
+receiver being down for a while and the broker refusing the task (a worker killed while it
+delivers: test_worker_killed.py)."""
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from calls.models import Call
@@ -132,26 +129,3 @@ def test_a_message_the_broker_refused_is_sent_by_the_sweep(
     receiver.wait_for(1)
     (queued, *_) = receiver.verified(endpoint["secret"])
     assert queued["data"]["call"]["status"] == "queued"
-
-
-def test_a_worker_that_died_holding_a_message_lets_it_go_when_its_lease_ends(admin_api, receiver):
-    endpoint = endpoint_register(admin_api, receiver.url)
-    # As a worker killed during its attempt leaves it: counted, leased, no answer kept.
-    message = WebhookMessage.objects.create(
-        endpoint_id=endpoint["id"],
-        event_type="webhook.test",
-        body='{"type":"webhook.test","timestamp":"2026-12-08T00:00:00.000Z","data":{}}',
-        attempts=1,
-        leased_until=timezone.now() + timedelta(seconds=60),
-    )
-    assert delivery.messages_due_send() == 0  # still held
-    WebhookMessage.objects.filter(pk=message.pk).update(
-        leased_until=timezone.now() - timedelta(seconds=1)
-    )
-
-    assert delivery.messages_due_send() == 1
-    receiver.wait_for(1)
-    (item,) = receiver.accepted()
-    assert item.headers["webhook-id"] == message.message_id
-    message.refresh_from_db()
-    assert (message.status, message.attempts) == ("delivered", 2)
