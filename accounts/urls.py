@@ -4,6 +4,8 @@ from accounts import views
 from clicktodial_portal import bounds  # noqa: F401 (registers the <id:…> path converter)
 
 urlpatterns = [
+    # Passwords, and the company account's single sign-on when it is configured.
+    path("accounts/login/", views.PortalLoginView.as_view(), name="login"),
     path("accounts/language/", views.language_set, name="language-set"),
     # The page a set-password link (invitation or reset) opens: anyone holding the link.
     path(

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.contrib.auth.views import PasswordResetConfirmView, redirect_to_login
+from django.contrib.auth.views import LoginView, PasswordResetConfirmView, redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
@@ -239,3 +239,27 @@ class PasswordSetView(PasswordResetConfirmView):
         services.login_failures_forget(username=form.user.get_username())
         messages.success(self.request, _("Your password is set. Log in with it."))
         return response
+
+
+class PortalLoginView(LoginView):
+    """Django's login, with the company account's button when single sign-on is configured, and
+    why the provider's last login was refused."""
+
+    def get_context_data(self, **kwargs: object) -> dict:
+        from accounts.sso import REFUSED, sso_enabled
+
+        context = super().get_context_data(**kwargs)
+        refused = self.request.session.pop(REFUSED, None)
+        context.update(
+            sso=sso_enabled(),
+            sso_name=settings.OIDC_PROVIDER_NAME,
+            sso_refused={
+                "no_role": _(
+                    "Your company account has no role in this portal (Admin, Employee or "
+                    "Finance). Ask an administrator."
+                ),
+                "no_email": _("Your company account gave no verified e-mail address."),
+            }.get(refused, _("Single sign-on did not log you in. Try again.") if refused else ""),
+            passwords_for_everyone=settings.OIDC_PASSWORD_LOGIN or not sso_enabled(),
+        )
+        return context

@@ -173,10 +173,38 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Single sign-on with the enterprise's OpenID Connect provider (accounts/sso.py,
+# mozilla-django-oidc): on once OIDC_CLIENT_ID and OIDC_ISSUER (or the endpoints one by one) are
+# set. Roles from the claim OIDC_ROLES_CLAIM, whose values name them; OIDC_PASSWORD_LOGIN=false
+# leaves passwords to superusers.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_JWKS_URI", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+OIDC_USE_PKCE = True
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="")
+OIDC_ROLES_CLAIM = env.str("OIDC_ROLES_CLAIM", default="groups")
+OIDC_ROLE_ADMIN = env.list("OIDC_ROLE_ADMIN", default=["Admin"])
+OIDC_ROLE_EMPLOYEE = env.list("OIDC_ROLE_EMPLOYEE", default=["Employee"])
+OIDC_ROLE_FINANCE = env.list("OIDC_ROLE_FINANCE", default=["Finance"])
+OIDC_REQUIRE_VERIFIED_EMAIL = env.bool("OIDC_REQUIRE_VERIFIED_EMAIL", default=True)
+OIDC_PASSWORD_LOGIN = env.bool("OIDC_PASSWORD_LOGIN", default=True)
+OIDC_AUTHENTICATE_CLASS = "accounts.sso.PortalOIDCRequestView"
+OIDC_CALLBACK_CLASS = "accounts.sso.PortalOIDCCallbackView"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
+
 AUTHENTICATION_BACKENDS = [
     # Refuses a login for a while after repeated failures (django-axes), then the usual check.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "django.contrib.auth.backends.ModelBackend"
+    if OIDC_PASSWORD_LOGIN
+    else "accounts.sso.PasswordForSuperusersBackend",
+    "accounts.sso.PortalOIDCBackend",
 ]
 # After AXES_FAILURE_LIMIT wrong passwords for one username from one address, logins for that
 # pair are refused for AXES_COOLOFF_TIME hours; a successful login resets the count.

@@ -17,9 +17,10 @@ api_root = APIRootView.as_view(
 )
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Single sign-on's redirect to the provider and its callback (accounts/sso.py).
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("api/v1/", api_root, name="api-root"),
     path("api/v1/", include("calls.api_urls")),
     path("api/v1/", include("members.api_urls")),

@@ -54,6 +54,11 @@ SKIPPED_NAMES = {
     "operator-camara-events",
     # The page a set-password link opens: anyone holding the link (tests/accounts).
     "password-set",
+    # Single sign-on's way to the provider and back: before anyone is logged in
+    # (tests/browser/test_sso.py).
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
+    "oidc_logout",
 }
 SKIPPED_PREFIXES = ("admin/", "static/", "media/")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.accounts.oidc_provider import oidc_provider  # noqa: F401 (fixture)
 from tests.helpers import wait_until
 from tests.webhooks.receiver import quick_webhooks, receiver  # noqa: F401 (fixtures)
 
