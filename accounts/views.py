@@ -259,6 +259,15 @@ class PortalLoginView(LoginView):
                     "Finance). Ask an administrator."
                 ),
                 "no_email": _("Your company account gave no verified e-mail address."),
+                "inactive": _("Your account in this portal is deactivated. Ask an administrator."),
+                "superuser": _("Superusers log in with their password, below."),
+                "ambiguous": _(
+                    "Several accounts in this portal have your e-mail address. Ask an "
+                    "administrator to keep one."
+                ),
+                "unavailable": _(
+                    "The company's sign-in service cannot be reached now. Try again shortly."
+                ),
             }.get(refused, _("Single sign-on did not log you in. Try again.") if refused else ""),
             passwords_for_everyone=settings.OIDC_PASSWORD_LOGIN or not sso_enabled(),
         )

@@ -198,11 +198,14 @@ OIDC_AUTHENTICATE_CLASS = "accounts.sso.PortalOIDCRequestView"
 OIDC_CALLBACK_CLASS = "accounts.sso.PortalOIDCCallbackView"
 LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
 
+# Passwords for everyone unless single sign-on is on and OIDC_PASSWORD_LOGIN=false (the login
+# page decides what to show by the same rule: accounts.views.PortalLoginView).
+_SSO_CONFIGURED = bool(OIDC_RP_CLIENT_ID and (OIDC_ISSUER or OIDC_OP_AUTHORIZATION_ENDPOINT))
 AUTHENTICATION_BACKENDS = [
     # Refuses a login for a while after repeated failures (django-axes), then the usual check.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend"
-    if OIDC_PASSWORD_LOGIN
+    if OIDC_PASSWORD_LOGIN or not _SSO_CONFIGURED
     else "accounts.sso.PasswordForSuperusersBackend",
     "accounts.sso.PortalOIDCBackend",
 ]
@@ -213,6 +216,8 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# A single sign-on the provider refused is no wrong password (accounts.sso.axes_skips).
+AXES_WHITELIST_CALLABLE = "accounts.sso.axes_skips"
 
 # Sessions and CSRF cookies: never readable by scripts, sent only over HTTPS when the portal is
 # served over HTTPS, and not sent with cross-site requests.

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 CLIENT_ID = "click-to-dial"
@@ -33,6 +34,8 @@ class Provider:
     tokens: dict = field(default_factory=dict)
     # What the portal asked for, for the tests to check.
     authorizations: list[dict] = field(default_factory=list)
+    # Claims the userinfo endpoint leaves out (some providers give groups in the ID token only).
+    userinfo_without: set[str] = field(default_factory=set)
     key: rsa.RSAPrivateKey = field(
         default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
     )
@@ -117,7 +120,11 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
             elif url.path == "/userinfo":
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 claims = provider.tokens.get(token)
-                self._json(200, claims) if claims else self._json(401, {"error": "invalid_token"})
+                if claims is None:
+                    self._json(401, {"error": "invalid_token"})
+                else:
+                    given = {k: v for k, v in claims.items() if k not in provider.userinfo_without}
+                    self._json(200, given)
             elif url.path == "/authorize":
                 provider.authorizations.append(query)
                 hidden = "".join(
@@ -169,3 +176,19 @@ def oidc_provider(settings) -> Iterator[Provider]:
     yield provider
     server.shutdown()
     server.server_close()
+
+
+def signed_in(portal_url: str, provider: Provider) -> requests.Response:
+    """The whole flow as a browser goes through it, without one: the portal's redirect to the
+    provider, the provider's sign-in (its button pressed), the redirect back; the page it lands
+    on."""
+    session = requests.Session()
+    to_provider = session.get(f"{portal_url}/oidc/authenticate/", allow_redirects=False, timeout=10)
+    location = to_provider.headers.get("Location", "")
+    if not location.startswith(provider.issuer):
+        return session.get(portal_url + location, timeout=10) if location else to_provider
+    query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    back = session.post(
+        f"{provider.issuer}/authorize", data=query, allow_redirects=False, timeout=10
+    )
+    return session.get(back.headers["Location"], timeout=10)
