@@ -80,6 +80,8 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1200, "height": 800}
 # The browser's language (Accept-Language) for each of the portal's.
 BROWSER_LOCALES = {"en": "en-US", "zh-hans": "zh-CN"}
+# Each language on a desktop and on a phone: (language, phone?), for the pages' screenshots.
+SCREENS = [(language, phone) for language in BROWSER_LOCALES for phone in (False, True)]
 
 
 @contextmanager
