@@ -212,12 +212,9 @@ def _username_for(claims: dict) -> str:
 def roles_set(user: AbstractBaseUser, wanted: set[str]) -> None:
     """The user's role groups made `wanted` (Admin also sets is_staff, by members.roles' signals);
     other groups are left alone."""
-    for name in (roles.ADMIN, roles.EMPLOYEE, roles.FINANCE):
-        group = Group.objects.get(name=name)
-        if name in wanted:
-            user.groups.add(group)
-        else:
-            user.groups.remove(group)
+    role_groups = Group.objects.filter(name__in=[roles.ADMIN, roles.EMPLOYEE, roles.FINANCE])
+    user.groups.remove(*[group for group in role_groups if group.name not in wanted])
+    user.groups.add(*[group for group in role_groups if group.name in wanted])
 
 
 class PortalOIDCRequestView(OIDCAuthenticationRequestView):

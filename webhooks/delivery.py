@@ -20,9 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
+from clicktodial_portal.fields import fitted
 from webhooks import transport
 from webhooks.addresses import AddressRefused, url_check
 from webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+from webhooks.outbox import deliver_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ def _post(endpoint: WebhookEndpoint, message: WebhookMessage) -> transport.Answe
     try:
         address = url_check(endpoint.url)
     except AddressRefused as exc:
-        return transport.Answer(None, "", exc.message[:300], 0)
+        return transport.Answer(None, "", exc.message, 0)
     return transport.post(
         endpoint.url,
         message.body.encode(),
@@ -113,8 +115,6 @@ def message_deliver(message_id: int) -> None:
     elif message.next_attempt_at is not None:
         wait = (message.next_attempt_at - timezone.now()).total_seconds()
         if wait <= settings.TASK_COUNTDOWN_LIMIT:
-            from webhooks.outbox import deliver_enqueue
-
             deliver_enqueue(message.pk, countdown=max(wait, 0))
         # A longer wait is the sweep's: it sends the message once due.
 
@@ -152,8 +152,8 @@ def _answer_keep(message: WebhookMessage, answer: transport.Answer) -> bool:
         WebhookAttempt.objects.create(
             message=message,
             status_code=answer.status_code,
-            excerpt=answer.excerpt[: WebhookAttempt._meta.get_field("excerpt").max_length],
-            error=answer.error,
+            excerpt=fitted(WebhookAttempt, "excerpt", answer.excerpt),
+            error=fitted(WebhookAttempt, "error", answer.error),
             duration_ms=answer.duration_ms,
         )
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=message.endpoint_id)
@@ -220,8 +220,6 @@ def _next_of_call_send(message: WebhookMessage) -> None:
         .first()
     )
     if following is not None:
-        from webhooks.outbox import deliver_enqueue
-
         deliver_enqueue(following)
 
 
@@ -230,8 +228,6 @@ def messages_due_send(now: datetime | None = None) -> int:
     waiting message of each call: the rest follow it), the ones a broker lost or a dead worker
     held (its lease run out) included; and disable the endpoints failing for a day that no
     attempt has disabled yet (one quiet after its last failure). Returns how many were sent."""
-    from webhooks.outbox import deliver_enqueue
-
     now = now or timezone.now()
     for endpoint in WebhookEndpoint.objects.filter(
         is_active=True,

@@ -83,7 +83,7 @@ def post(
         except requests.Timeout:
             return Answer(None, "", f"no answer within {timeout:g} s", took())
         except Exception as exc:  # any failure is this attempt's, and is kept
-            return Answer(None, "", f"{type(exc).__name__}: {exc}"[:300], took())
+            return Answer(None, "", f"{type(exc).__name__}: {exc}", took())
     return Answer(response.status_code, start, "", took())
 
 
